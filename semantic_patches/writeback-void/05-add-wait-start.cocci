@@ -13,7 +13,18 @@ virtual report
 // Anchor on the EXPORT_SYMBOL line: anchored on the function, the new code
 // would land between __folio_start_writeback() and its export. spatch 1.1.1
 // cannot parse a function followed by its declarer in one pattern.
-@def depends on patch@
+// Nothing to add where the tree already has it.
+@have_def@
+type T;
+@@
+  T folio_wait_start_writeback(...) { ... }
+
+@have_proto@
+symbol folio;
+@@
+  void folio_wait_start_writeback(struct folio *folio);
+
+@def depends on patch && !have_def@
 identifier f = __folio_start_writeback;
 declarer name EXPORT_SYMBOL;
 symbol folio;
@@ -38,7 +49,7 @@ symbol folio;
 
 // spatch 1.1.1 applies no rule whose only anchor is a context prototype,
 // so the prototype is removed and added back unchanged.
-@decl depends on patch@
+@decl depends on patch && !have_proto@
 symbol folio;
 @@
 - void folio_wait_writeback(struct folio *folio);

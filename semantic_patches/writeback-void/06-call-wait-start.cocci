@@ -11,15 +11,36 @@
 virtual patch
 virtual report
 
+// Hand-off points that already start writeback are left as they are.
+@initialize:python@
+@@
+started = set()
+
+def already(p):
+    return (p[0].file, p[0].line) in started
+
+@started@
+expression E1, E2;
+position p;
+@@
+  folio_wait_start_writeback(E1);
+  E2@p;
+
+@script:python@
+p << started.p;
+@@
+started.add((p[0].file, p[0].line))
+
 @wcp depends on patch@
 identifier fn = write_cache_pages;
 identifier wp;
 expression E, P, W, D;
+position p : script:python() { not already(p) };
 @@
   fn(...) {
   <...
 + folio_wait_start_writeback(page_folio(P));
-  E = (*wp)(P, W, D);
+  E@p = (*wp)(P, W, D);
   ...>
   }
 
@@ -39,13 +60,14 @@ position p;
 @handoff depends on patch@
 expression E, M, F, P, W;
 position p != incb.p;
+position q : script:python() { not already(q) };
 @@
 (
 + folio_wait_start_writeback(F);
-  E = M->a_ops->writepage@p(&F->page, W);
+  E@q = M->a_ops->writepage@p(&F->page, W);
 |
 + folio_wait_start_writeback(page_folio(P));
-  E = M->a_ops->writepage@p(P, W);
+  E@q = M->a_ops->writepage@p(P, W);
 )
 
 @rep_call depends on report@

@@ -1,0 +1,1 @@
+"""krefactor: Coccinelle-driven refactoring of the Linux kernel into patch series."""

@@ -1,0 +1,102 @@
+"""The command line: parse options, call a stage, render, map errors.
+
+The only module that imports click. Errors become one line and exit 1 here
+and nowhere else; --debug shows the traceback.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import recipe as recipe_mod
+from . import report, series, tree as tree_mod
+from .errors import KrefactorError
+
+
+@click.group()
+@click.option("--debug", is_flag=True, help="Show tracebacks and every command run.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every external command as `$ cmd`.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
+    """Coccinelle-driven refactoring of the Linux kernel into patch series."""
+    ctx.obj = {"debug": debug}
+    logging.basicConfig(level=logging.DEBUG if (debug or verbose) else logging.WARNING,
+                        format="%(message)s", stream=sys.stderr)
+
+
+@cli.command("import")
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option("--to", "dest", required=True, type=click.Path(path_type=Path),
+              help="Directory for the new git tree.")
+def import_cmd(src: Path, dest: Path) -> None:
+    """Make a one-commit git baseline from a kernel tarball or directory."""
+    click.echo(f"importing {src} into {dest} ...", err=True)
+    t, head, version = tree_mod.import_tree(src, dest)
+    click.echo(f"{t.path}: Linux {version} at {head[:12]}")
+
+
+@cli.command("series")
+@click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path),
+              help="Kernel git tree (default: the current directory).")
+@click.option("--recipe", "recipe_name", default="writeback-void", show_default=True,
+              help="Built-in recipe name, or a directory holding recipe.toml.")
+@click.option("--branch", default=None, help="Branch to create (default: krefactor/RECIPE).")
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="Write format-patch files and a cover letter here.")
+@click.option("--force", is_flag=True, help="Replace the branch if it holds something else.")
+@click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True)
+@click.option("--timeout", type=float, default=120, show_default=True,
+              help="Seconds spatch may spend on one file.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
+              help="Also write the result as JSON.")
+def series_cmd(tree_path: Path, recipe_name: str, branch: str | None, output: Path | None,
+               force: bool, jobs: int, timeout: float, json_out: Path | None) -> None:
+    """Generate the recipe's patch series as commits on a new branch."""
+    rec = recipe_mod.load(recipe_name)
+    t = tree_mod.open_tree(tree_path)
+    if output is not None:
+        check_writable(output)
+    branch = branch or f"krefactor/{rec.name}"
+    progress = lambda msg: click.echo(msg, err=True)  # noqa: E731
+    res = series.generate(tree=t, recipe=rec, branch=branch, force=force, jobs=jobs,
+                          timeout=timeout, progress=progress)
+    click.echo(report.series_text(res))
+    if output is not None and res.tip is not None and res.tip != res.base:
+        paths = series.write_patches(t, res, rec, output)
+        click.echo(f"wrote {len(paths)} patches to {output}")
+    if json_out is not None:
+        json_out.write_text(report.series_json(res))
+
+
+def check_writable(output: Path) -> None:
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        probe = output / ".krefactor-probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise KrefactorError(f"cannot write to --output {output}: {e.strerror}") from e
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv[1:]
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("krefactor: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except KrefactorError as e:
+        if debug:
+            raise
+        click.echo(f"krefactor: error: {e}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("krefactor: interrupted", err=True)
+        sys.exit(130)

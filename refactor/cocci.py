@@ -1,0 +1,99 @@
+"""Run spatch on chosen files, in parallel, one process per file.
+
+Files are chosen by the caller (git grep on the step's symbols): spatch time
+follows the number of files it is given. One process per file gives each
+file its own timeout and keeps each file's output apart; spatch given
+several files at once treats them as one group and parses them together.
+The files are written to a scratch directory and rewritten there with
+--in-place: nothing runs in the user's tree.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+import subprocess
+
+from . import proc
+from .errors import KrefactorError
+
+SITE_TAG = "krefactor-site:"
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place a semantic patch reported on: changed or left, and why."""
+    file: str
+    line: int
+    column: int
+    verdict: str       # "removed", "left", ...
+    function: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    before: bytes
+    after: bytes
+    sites: tuple[Site, ...]
+    error: str | None   # timeout or spatch failure, for review
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def parse_sites(text: str) -> list[Site]:
+    """Read the `krefactor-site:` lines a semantic patch prints."""
+    sites = []
+    for line in text.splitlines():
+        if not line.startswith(SITE_TAG):
+            continue
+        parts = line[len(SITE_TAG):].split(":", 5)
+        if len(parts) != 6:
+            continue
+        file, ln, col, verdict, fn, why = parts
+        sites.append(Site(file, int(ln), int(col), verdict, fn, why))
+    return sites
+
+
+def check_syntax(cocci: Path) -> None:
+    """Fail early, with spatch's own message, on a semantic patch that does not parse."""
+    proc.require("spatch", "install Coccinelle (apt-get install coccinelle, or scripts/setup.sh)")
+    res = proc.run(["spatch", "--parse-cocci", "-D", "patch", "--sp-file", str(cocci)], check=False)
+    if res.returncode != 0:
+        msg = [l for l in res.stderr.decode(errors="replace").splitlines() if l.strip()]
+        raise KrefactorError(f"{cocci.name} does not parse: {' | '.join(msg[:4])}")
+
+
+def run(cocci: Path, files: dict[str, bytes], *, jobs: int = os.cpu_count() or 1,
+        timeout: float = 120, mode: str = "patch") -> list[FileResult]:
+    """Apply `cocci` to each of `files` (path -> content); return the results in order."""
+    check_syntax(cocci)
+    with tempfile.TemporaryDirectory(prefix="krefactor-spatch-") as tmp:
+        for path, data in files.items():
+            dest = Path(tmp, path)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+
+        def one(path: str) -> FileResult:
+            cmd = ["spatch", "--very-quiet", "--no-includes", "--no-show-diff",
+                   "-D", mode, "--timeout", str(int(timeout)), "--sp-file", str(cocci),
+                   "--in-place", path]
+            error = None
+            try:
+                res = proc.run(cmd, cwd=tmp, timeout=timeout + 30, check=False)
+                out = res.stdout.decode(errors="replace")
+                err = res.stderr.decode(errors="replace")
+                if res.returncode != 0 or "Timeout" in err or "timeout (we abort)" in err:
+                    error = f"spatch failed on {path}: {proc.tail(res.stderr)}"
+            except subprocess.TimeoutExpired:
+                out, error = "", f"spatch timed out after {timeout:.0f}s on {path}"
+            after = Path(tmp, path).read_bytes()
+            return FileResult(path, files[path], after, tuple(parse_sites(out)), error)
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(one, list(files)))

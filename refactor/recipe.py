@@ -1,0 +1,128 @@
+"""Recipes are data: a TOML file naming steps, their semantic patches and scope.
+
+Recipes hold semantic patches, and semantic patches can hold
+`@script:python@` rules, which run code: a recipe is loaded only from
+krefactor's own semantic_patches/ or from a path the user names.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import KrefactorError
+
+BUILTIN = Path(__file__).resolve().parent.parent / "semantic_patches"
+SPLITS = ("none", "subsystem")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One semantic patch, the files it may touch, and its commit message."""
+    index: int
+    cocci: Path
+    grep: tuple[str, ...]
+    grep_fixed: bool
+    paths: tuple[str, ...]
+    split: str
+    subject: str
+    body: str
+    required: bool
+
+    @property
+    def name(self) -> str:
+        return self.cocci.stem
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A named, ordered list of steps."""
+    name: str
+    summary: str
+    description: str
+    requires: tuple[str, ...]
+    symbols: tuple[str, ...]
+    steps: tuple[Step, ...]
+    directory: Path
+
+
+def resolve(name_or_path: str) -> Path:
+    """Find a recipe directory: a built-in name, or a directory the user names."""
+    p = Path(name_or_path)
+    if p.is_dir() and (p / "recipe.toml").is_file():
+        return p.resolve()
+    if "/" not in name_or_path and (BUILTIN / name_or_path / "recipe.toml").is_file():
+        return BUILTIN / name_or_path
+    known = ", ".join(sorted(d.name for d in BUILTIN.iterdir() if (d / "recipe.toml").is_file()))
+    raise KrefactorError(
+        f"no recipe '{name_or_path}': give a built-in name ({known}) "
+        "or a directory holding recipe.toml")
+
+
+def load(name_or_path: str) -> Recipe:
+    directory = resolve(name_or_path)
+    path = directory / "recipe.toml"
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise KrefactorError(f"{path}: not valid TOML: {e}") from e
+    return parse(data, directory, str(path))
+
+
+def parse(data: dict, directory: Path, where: str) -> Recipe:
+    """Validate a decoded recipe.toml; errors name the field."""
+    def field(table: dict, key: str, kind: type, ctx: str, default=None):
+        if key not in table:
+            if default is not None:
+                return default
+            raise KrefactorError(f"{where}: {ctx}missing field '{key}'")
+        value = table[key]
+        if not isinstance(value, kind):
+            raise KrefactorError(
+                f"{where}: {ctx}field '{key}' must be a {kind.__name__}, "
+                f"not {type(value).__name__}")
+        return value
+
+    def strings(table: dict, key: str, ctx: str, default=None) -> tuple[str, ...]:
+        value = field(table, key, list, ctx, default)
+        if not all(isinstance(v, str) and v for v in value):
+            raise KrefactorError(f"{where}: {ctx}field '{key}' must list non-empty strings")
+        return tuple(value)
+
+    raw_steps = field(data, "steps", list, "")
+    if not raw_steps:
+        raise KrefactorError(f"{where}: field 'steps' is empty")
+    steps = []
+    for i, raw in enumerate(raw_steps, 1):
+        ctx = f"step {i}: "
+        if not isinstance(raw, dict):
+            raise KrefactorError(f"{where}: {ctx}must be a table ([[steps]])")
+        cocci = directory / field(raw, "cocci", str, ctx)
+        if not cocci.is_file():
+            raise KrefactorError(f"{where}: {ctx}field 'cocci': no file {cocci}")
+        split = field(raw, "split", str, ctx, "none")
+        if split not in SPLITS:
+            raise KrefactorError(
+                f"{where}: {ctx}field 'split' must be one of {', '.join(SPLITS)}, not '{split}'")
+        subject = field(raw, "subject", str, ctx)
+        if split == "subsystem" and "{prefix}" not in subject:
+            raise KrefactorError(
+                f"{where}: {ctx}field 'subject' needs {{prefix}} when split = \"subsystem\"")
+        steps.append(Step(
+            index=i, cocci=cocci,
+            grep=strings(raw, "grep", ctx),
+            grep_fixed=field(raw, "grep_fixed", bool, ctx, False),
+            paths=strings(raw, "paths", ctx, ["."]),
+            split=split, subject=subject,
+            body=field(raw, "body", str, ctx).strip(),
+            required=field(raw, "required", bool, ctx, False),
+        ))
+    return Recipe(
+        name=field(data, "name", str, ""),
+        summary=field(data, "summary", str, ""),
+        description=field(data, "description", str, "").strip(),
+        requires=strings(data, "requires", "", []),
+        symbols=strings(data, "symbols", "", []),
+        steps=tuple(steps),
+        directory=directory,
+    )

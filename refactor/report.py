@@ -1,0 +1,43 @@
+"""Text and JSON renderings of a series result."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict
+
+from .series import SeriesResult
+
+
+def series_text(r: SeriesResult) -> str:
+    lines = []
+    if r.nothing_to_do:
+        return f"nothing to do: {r.nothing_to_do}"
+    files = {f for c in r.commits for f in c.files}
+    lines.append(f"{r.recipe} on Linux {r.version} ({r.base[:12]}): "
+                 f"{len(r.commits)} commits, {len(files)} files")
+    for i, c in enumerate(r.commits, 1):
+        lines.append(f"  {i:2}/{len(r.commits)} {c.sha[:12]} {c.subject}")
+    if r.skipped:
+        lines.append("skipped steps:")
+        lines += [f"  {s.step}: {s.reason}" for s in r.skipped]
+    verdicts = Counter(s.verdict for s in r.sites)
+    if r.sites:
+        lines.append("sites: " + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())))
+    if r.left:
+        lines.append("left as they are:")
+        lines += [f"  {s.file}:{s.line} {s.function}(): {s.reason}" for s in r.left]
+    if r.problems:
+        lines.append("need review (spatch could not process):")
+        lines += [f"  {p}" for p in r.problems]
+    old = r.old_tip[:12] if r.old_tip else "(new)"
+    lines.append(f"branch {r.branch}: {old} -> {r.tip[:12] if r.tip else '?'}")
+    if r.old_tip:
+        lines.append(f"undo: git update-ref refs/heads/{r.branch} {r.old_tip}")
+    else:
+        lines.append(f"undo: git branch -D {r.branch}")
+    return "\n".join(lines)
+
+
+def series_json(r: SeriesResult) -> str:
+    data = asdict(r)
+    return json.dumps(data, indent=2, default=str)

@@ -108,7 +108,8 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
             progress(f"[{step.index}/{len(recipe.steps)}] {step.name}: skipped, {reason}")
             continue
         for group, members in groups(step, changed):
-            message = commit_message(recipe, step, group, members, str(author))
+            prefix = prefix_for(tree, parent, group) if group else ""
+            message = commit_message(recipe, step, prefix, members, str(author))
             parent = tree.commit(parent, {r.path: r.after for r in members}, message, author)
             result.commits.append(Commit(parent, message.splitlines()[0], step.name,
                                          tuple(r.path for r in members)))
@@ -134,9 +135,15 @@ def groups(step: Step, changed: list[cocci.FileResult]
     return sorted(by.items(), key=lambda kv: (kv[0].key != "mm", kv[0].key))
 
 
-def commit_message(recipe: Recipe, step: Step, group: maintainers.Subsystem | None,
+def prefix_for(tree: Tree, commit: Sha, group: maintainers.Subsystem) -> str:
+    """The subsystem's own subject prefix from its history, else the default."""
+    subjects = tree.git("log", "-n", "50", "--format=%s", commit, "--", group.key)
+    return maintainers.prefix_from_subjects(subjects.decode().splitlines()) or group.prefix
+
+
+def commit_message(recipe: Recipe, step: Step, prefix: str,
                    members: list[cocci.FileResult], signer: str) -> str:
-    subject = step.subject.replace("{prefix}", group.prefix if group else "")
+    subject = step.subject.replace("{prefix}", prefix)
     paragraphs = [wrap(p) for p in step.body.split("\n\n")]
     left = [s for r in members for s in r.sites if s.verdict == "left"]
     if left:

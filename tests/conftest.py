@@ -1,0 +1,60 @@
+"""Hermetic git for every test: fake HOME, no system config, fixed identity and dates."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "fixtures" / "writeback-6.1"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true",
+                     help="Rewrite golden files from this run (review the diff).")
+
+
+@pytest.fixture(autouse=True)
+def hermetic_git(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_EDITOR", "false")
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-01-01T00:00:00+0000")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-01T00:00:00+0000")
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Kernel Dev\n\temail = dev@example.org\n"
+        "[init]\n\tdefaultBranch = master\n")
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(cwd), *args], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def make_repo(path: Path, files: dict[str, str]) -> Path:
+    """A tiny git repository holding `files`, one commit."""
+    path.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        f = path / name
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text)
+    git(path, "init", "-q")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "base")
+    return path
+
+
+def snapshot(repo: Path) -> dict[str, str]:
+    """What a user could lose: refs, HEAD, index and working files."""
+    state = {"refs": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
+             "head": git(repo, "symbolic-ref", "-q", "HEAD") if True else "",
+             "status": git(repo, "status", "--porcelain=v2", "--untracked-files=all"),
+             "index": (repo / ".git" / "index").read_bytes().hex()
+             if (repo / ".git" / "index").exists() else ""}
+    for f in sorted(repo.rglob("*")):
+        if ".git" not in f.parts and f.is_file():
+            state[str(f.relative_to(repo))] = f.read_bytes().hex()
+    return state

@@ -1,0 +1,94 @@
+from pathlib import Path
+
+import pytest
+
+from refactor import cocci
+from refactor.errors import KrefactorError
+from refactor.recipe import BUILTIN
+
+STEPS = BUILTIN / "writeback-void"
+
+
+def test_parse_sites_reads_only_tagged_lines():
+    text = ("--- a/x.c\n"
+            "krefactor-site:fs/a/b.c:12:1:left:fn:conditional start\n"
+            "krefactor-site:fs/a/c.c:3:2:removed:g:\n"
+            "krefactor-site:broken\n")
+    assert cocci.parse_sites(text) == [
+        cocci.Site("fs/a/b.c", 12, 1, "left", "fn", "conditional start"),
+        cocci.Site("fs/a/c.c", 3, 2, "removed", "g", ""),
+    ]
+
+
+def test_parse_sites_keeps_colons_in_reason():
+    [s] = cocci.parse_sites("krefactor-site:f.c:1:1:left:fn:why: because\n")
+    assert s.reason == "why: because"
+
+
+AFS = """static void f(struct folio *folio)
+{
+	if (folio_start_writeback(folio))
+		BUG();
+	folio_unlock(folio);
+}
+"""
+
+
+def test_real_spatch_rewrites_the_afs_shape():
+    [r] = cocci.run(STEPS / "01-afs-bug-on-start.cocci", {"fs/afs/write.c": AFS.encode()}, jobs=1)
+    assert r.error is None and r.changed
+    assert b"\tfolio_start_writeback(folio);\n\tfolio_unlock" in r.after
+    assert b"BUG()" not in r.after
+
+
+def test_step_that_matches_nothing_changes_nothing():
+    src = b"int f(void)\n{\n\treturn 0;\n}\n"
+    [r] = cocci.run(STEPS / "01-afs-bug-on-start.cocci", {"x.c": src}, jobs=1)
+    assert not r.changed and r.sites == ()
+
+
+def test_syntax_error_shows_spatch_message(tmp_path):
+    bad = tmp_path / "bad.cocci"
+    bad.write_text("@@\nexpression E;\n@@\n- foo(E\n")
+    with pytest.raises(KrefactorError, match=r"bad.cocci does not parse: .*"):
+        cocci.run(bad, {"x.c": b"int x;\n"})
+
+
+LOOP = """static int w(struct page **pages, int nr)
+{
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		set_page_writeback(pages[i]);
+	}
+	return 0;
+}
+
+static int wp(struct page *page, struct writeback_control *wbc)
+{
+	return w(&page, 1);
+}
+
+static int helper(struct page *page)
+{
+	BUG_ON(PageWriteback(page));
+	set_page_writeback(page);
+	return 0;
+}
+
+static int wp2(struct page *page, struct writeback_control *wbc)
+{
+	return helper(page);
+}
+
+const struct address_space_operations a = { .writepage = wp, };
+const struct address_space_operations b = { .writepage = wp2, };
+"""
+
+
+def test_remove_step_leaves_loops_and_turns_the_assertion():
+    [r] = cocci.run(STEPS / "07-remove-fs-start.cocci", {"fs/x/a.c": LOOP.encode()}, jobs=1)
+    verdicts = {(s.function, s.verdict) for s in r.sites}
+    assert verdicts == {("w", "left"), ("helper", "removed")}
+    assert b"set_page_writeback(pages[i]);" in r.after
+    assert b"BUG_ON(!PageWriteback(page));\n\treturn 0;" in r.after

@@ -1,0 +1,23 @@
+import pytest
+
+from refactor.maintainers import prefix_from_subjects, subsystem_of
+
+
+@pytest.mark.parametrize("path, key, prefix", [
+    ("fs/ext4/page-io.c", "fs/ext4", "ext4"),
+    ("fs/mpage.c", "fs/mpage.c", "mpage"),
+    ("fs/smb/client/file.c", "fs/smb/client", "smb: client"),
+    ("mm/vmscan.c", "mm", "mm"),
+    ("include/linux/pagemap.h", "include", "mm"),
+    ("drivers/gpu/drm/i915/gem/i915_gem_shmem.c", "drivers/gpu/drm/i915", "drm/i915"),
+    ("block/bdev.c", "block", "block"),
+])
+def test_subsystem_of(path, key, prefix):
+    s = subsystem_of(path)
+    assert (s.key, s.prefix) == (key, prefix)
+
+
+def test_prefix_from_history_takes_the_common_one():
+    subjects = ["f2fs: fix a", "f2fs: fix b", "mm: c", "Linux 6.1"]
+    assert prefix_from_subjects(subjects) == "f2fs"
+    assert prefix_from_subjects(["Linux 6.1"]) is None

@@ -1,0 +1,135 @@
+"""End to end on the shipped fixture tree, through the CLI, with real spatch."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURE, git, snapshot
+
+GOLDEN = Path(__file__).parent / "data" / "fixture-series" / "expected"
+
+
+def krefactor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "from refactor.cli import main; main()", *args],
+                          cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.fixture
+def fixture_tree(tmp_path) -> Path:
+    dest = tmp_path / "linux tree"          # a path with a space, on purpose
+    res = krefactor("import", str(FIXTURE), "--to", str(dest))
+    assert res.returncode == 0, res.stderr
+    return dest
+
+
+def normalize(text: str) -> str:
+    """Drop what changes from run to run or machine to machine: hashes, versions."""
+    text = re.sub(r"^From [0-9a-f]{40} ", "From SHA ", text, flags=re.M)
+    text = re.sub(r"^index [0-9a-f]+\.\.[0-9a-f]+", "index X..Y", text, flags=re.M)
+    text = re.sub(r"^base-commit: [0-9a-f]{40}", "base-commit: BASE", text, flags=re.M)
+    return re.sub(r"^-- \n\d[\d.]+\S*\n", "-- \nGIT\n", text, flags=re.M)
+
+
+def test_series_matches_golden_patches(fixture_tree, tmp_path, request):
+    out = tmp_path / "out"
+    res = krefactor("series", "--tree", str(fixture_tree), "--output", str(out))
+    assert res.returncode == 0, res.stderr
+    produced = {p.name: normalize(p.read_text()) for p in sorted(out.glob("*.patch"))}
+    if request.config.getoption("--update-golden"):
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        for old in GOLDEN.glob("*.patch"):
+            old.unlink()
+        for name, text in produced.items():
+            (GOLDEN / name).write_text(text)
+    expected = {p.name: p.read_text() for p in sorted(GOLDEN.glob("*.patch"))}
+    assert list(produced) == list(expected)
+    for name in expected:
+        assert produced[name] == expected[name], name
+
+
+def test_series_leaves_checkout_and_is_idempotent(fixture_tree):
+    (fixture_tree / "mm" / "vmscan.c").write_text("/* unfinished work */\n")
+    git(fixture_tree, "add", "mm/vmscan.c")
+    (fixture_tree / "fs" / "mpage.c").write_text("/* unstaged */\n")
+    (fixture_tree / "notes.txt").write_text("untracked\n")
+    before = snapshot(fixture_tree)
+    res = krefactor("series", "--tree", str(fixture_tree))
+    assert res.returncode == 0, res.stderr
+    assert "10 commits" in res.stdout
+    after = snapshot(fixture_tree)
+    assert after.pop("refs") != before.pop("refs")
+    assert after == before
+    tip = git(fixture_tree, "rev-parse", "krefactor/writeback-void")
+    again = krefactor("series", "--tree", str(fixture_tree))
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    assert git(fixture_tree, "rev-parse", "krefactor/writeback-void") == tip
+
+
+def test_series_on_its_own_tip_has_nothing_to_do(fixture_tree):
+    assert krefactor("series", "--tree", str(fixture_tree)).returncode == 0
+    git(fixture_tree, "checkout", "-q", "krefactor/writeback-void")
+    res = krefactor("series", "--tree", str(fixture_tree), "--branch", "again")
+    assert res.returncode == 0, res.stderr
+    assert "nothing to do: every step" in res.stdout
+    assert "again" not in git(fixture_tree, "branch")
+
+
+def test_partly_applied_tree_skips_the_applied_steps(fixture_tree):
+    """Like upstream v6.8: the void half is in, folio_wait_start_writeback is not."""
+    assert krefactor("series", "--tree", str(fixture_tree), "--branch", "full").returncode == 0
+    fourth = git(fixture_tree, "rev-list", "--reverse", "master..full").split()[3]
+    git(fixture_tree, "checkout", "-q", fourth)
+    res = krefactor("series", "--tree", str(fixture_tree), "--branch", "rest")
+    assert res.returncode == 0, res.stderr
+    assert "6 commits" in res.stdout
+    for step in ("01-afs", "02-nfs", "03-remove", "04-void"):
+        assert step in res.stdout.split("skipped steps:")[1]
+
+
+def test_branch_holding_other_work_is_refused(fixture_tree):
+    git(fixture_tree, "branch", "krefactor/writeback-void")
+    before = snapshot(fixture_tree)
+    res = krefactor("series", "--tree", str(fixture_tree))
+    assert res.returncode == 1
+    assert "--force" in res.stderr and "--branch" in res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert snapshot(fixture_tree) == before
+    forced = krefactor("series", "--tree", str(fixture_tree), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "undo: git update-ref" in forced.stdout
+
+
+@pytest.mark.parametrize("setup, message", [
+    ("plain-dir", "not a git repository"),
+    ("not-kernel", "not a Linux kernel tree"),
+    ("old-kernel", "cannot apply to Linux 5.10"),
+])
+def test_bad_trees_give_one_line(tmp_path, setup, message):
+    d = tmp_path / "t"
+    d.mkdir()
+    if setup != "plain-dir":
+        mk = "VERSION = 5\nPATCHLEVEL = 10\nSUBLEVEL = 0\n" if setup == "old-kernel" else "all:\n"
+        (d / "Makefile").write_text(mk)
+        if setup == "old-kernel":
+            (d / "Kbuild").write_text("obj-y += mm/\n")
+            (d / "mm").mkdir()
+            (d / "mm" / "a.c").write_text("int set_page_writeback;\n")
+        git(d, "init", "-q")
+        git(d, "add", "-A")
+        git(d, "commit", "-q", "-m", "x")
+    res = krefactor("series", "--tree", str(d))
+    assert res.returncode == 1
+    assert message in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_unwritable_output_fails_before_any_work(fixture_tree, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    res = krefactor("series", "--tree", str(fixture_tree), "--output", str(blocker / "out"))
+    assert res.returncode == 1 and "cannot write to --output" in res.stderr
+    assert "krefactor/" not in git(fixture_tree, "branch")

@@ -1,0 +1,63 @@
+import pytest
+
+from conftest import git, make_repo, snapshot
+from refactor import tree as tree_mod
+from refactor.errors import KrefactorError
+
+
+def test_commit_writes_a_branch_and_leaves_the_checkout(tmp_path):
+    repo = make_repo(tmp_path / "r", {"a.c": "one\n", "b/c.h": "two\n"})
+    (repo / "a.c").write_text("dirty\n")
+    (repo / "untracked").write_text("mine\n")
+    before = snapshot(repo)
+    t = tree_mod.open_tree(repo)
+    head = t.rev("HEAD")
+    ident = t.identity()
+    sha = t.commit(head, {"b/c.h": b"changed\n"}, "x: y\n", ident)
+    t.update_branch("topic", sha, None)
+    after = snapshot(repo)
+    assert after.pop("refs") != before.pop("refs")
+    assert after == before
+    assert git(repo, "show", "topic:b/c.h") == "changed\n"
+    assert git(repo, "show", "topic:a.c") == "one\n"
+
+
+def test_read_and_grep_at_a_commit(tmp_path):
+    repo = make_repo(tmp_path / "r", {"fs/x/a.c": "set_page_writeback(p);\n",
+                                       "fs/x/b.c": "nothing\n", "mm/c.h": "set_page_writeback\n"})
+    t = tree_mod.open_tree(repo)
+    head = t.rev("HEAD")
+    assert t.grep(head, ("set_page_writeback",), ("fs",)) == ["fs/x/a.c"]
+    assert t.grep(head, ("set_page_writeback",), (".",)) == ["fs/x/a.c", "mm/c.h"]
+    assert t.read(head, ["fs/x/b.c"]) == {"fs/x/b.c": b"nothing\n"}
+
+
+def test_not_a_git_repository(tmp_path):
+    with pytest.raises(KrefactorError, match="not a git repository"):
+        tree_mod.open_tree(tmp_path)
+
+
+def test_makefile_version():
+    assert tree_mod.makefile_version(
+        "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION =\n") == "6.1.192"
+    assert tree_mod.makefile_version("VERSION = 6\nPATCHLEVEL = 8\nSUBLEVEL = 0\n"
+                                     "EXTRAVERSION = -rc1\n") == "6.8-rc1"
+
+
+@pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b"])
+def test_paths_outside_the_tree_are_refused(path):
+    with pytest.raises(KrefactorError, match="outside the tree"):
+        tree_mod.check_inside(path)
+
+
+def test_import_keeps_files_a_gitignore_hides(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "Makefile").write_text("VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 3\n")
+    (src / ".gitignore").write_text("/*\n")
+    (src / "mm").mkdir()
+    (src / "mm" / "a.c").write_text("int a;\n")
+    t, head, version = tree_mod.import_tree(src, tmp_path / "dst")
+    assert version == "6.1.3"
+    assert "mm/a.c" in git(t.path, "ls-files")
+    assert git(t.path, "log", "--format=%s") == "Linux 6.1.3\n"

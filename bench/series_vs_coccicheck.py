@@ -30,7 +30,7 @@ def main(tree: str, recipe_name: str = "writeback-void") -> None:
         for step in rec.steps:
             subprocess.run(["spatch", "--very-quiet", "-D", "patch", "--sp-file", str(step.cocci),
                             "--dir", str(checkout), "--use-gitgrep", "-j", cores],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         baseline = time.monotonic() - t0
 
         clone = Path(tmp, "clone")

@@ -9,7 +9,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 "$here/scripts/setup.sh"
 out=${OUT:-$PWD/out/writeback-void}
 target=${1:-$here/fixtures/writeback-6.1}
-if ! git -C "$target" rev-parse --git-dir >/dev/null 2>&1; then
+# A directory inside another repository (the fixture, inside this one) is
+# not a kernel git tree of its own: import it.
+top=$(git -C "$target" rev-parse --show-toplevel 2>/dev/null || true)
+if [ "$top" != "$(cd "$target" 2>/dev/null && pwd -P)" ]; then
     work=$(mktemp -d "${TMPDIR:-/tmp}/krefactor-tree.XXXXXX")
     krefactor import "$target" --to "$work/linux"
     target=$work/linux

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import recipe as recipe_mod
-from . import report, series, tree as tree_mod
+from . import build, report, series, tree as tree_mod
 from .errors import KrefactorError
 
 
@@ -70,6 +70,36 @@ def series_cmd(tree_path: Path, recipe_name: str, branch: str | None, output: Pa
         click.echo(f"wrote {len(paths)} patches to {output}")
     if json_out is not None:
         json_out.write_text(report.series_json(res))
+
+
+@cli.command("compile-test")
+@click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path),
+              help="Kernel git tree (default: the current directory).")
+@click.option("--range", "rng", default=None,
+              help="BASE..TIP (default: HEAD..krefactor/writeback-void).")
+@click.option("--config", default="defconfig", show_default=True,
+              help="Base config: defconfig, or a .config file.")
+@click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True)
+@click.option("--cc", default=None, envvar="CC",
+              help="Compiler or wrapper (e.g. 'distcc gcc'); default 'ccache gcc' when present.")
+@click.option("--strict", is_flag=True, help="Fail when any changed line was not compiled.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
+def compile_test_cmd(tree_path: Path, rng: str | None, config: str, jobs: int, cc: str | None,
+                     strict: bool, json_out: Path | None) -> None:
+    """Compile-test every commit of a range with targeted Kbuild builds."""
+    t = tree_mod.open_tree(tree_path)
+    base_ref, _, tip_ref = (rng or "HEAD..krefactor/writeback-void").partition("..")
+    base, tip = t.rev(base_ref or "HEAD"), t.rev(tip_ref or "HEAD")
+    if base is None or tip is None:
+        raise KrefactorError(f"--range {rng or 'HEAD..krefactor/writeback-void'}: "
+                             f"unknown revision; make the series first or give --range")
+    res = build.run(tree=t, base=base, tip=tip, config=config, jobs=jobs, cc=cc,
+                    progress=lambda m: click.echo(m, err=True))
+    click.echo(report.build_text(res))
+    if json_out is not None:
+        json_out.write_text(res.to_json())
+    if res.failed or (strict and res.uncompiled):
+        sys.exit(1)
 
 
 def check_writable(output: Path) -> None:

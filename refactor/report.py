@@ -5,6 +5,7 @@ import json
 from collections import Counter
 from dataclasses import asdict
 
+from .build import BuildResult
 from .series import SeriesResult
 
 
@@ -41,3 +42,22 @@ def series_text(r: SeriesResult) -> str:
 def series_json(r: SeriesResult) -> str:
     data = asdict(r)
     return json.dumps(data, indent=2, default=str)
+
+
+def build_text(r: BuildResult) -> str:
+    lines = [f"compile-test {r.base[:12]}..{r.tip[:12]} on {r.config}"]
+    if r.enabled:
+        lines.append("enabled: " + " ".join(s.removeprefix("CONFIG_") for s in r.enabled))
+    for u in r.unmet:
+        lines.append(f"could not enable {u}")
+    for i, c in enumerate(r.commits, 1):
+        lines.append(f"{i:2}/{len(r.commits)} {c.status.upper():4} {c.sha[:12]} {c.subject}")
+        lines.append(f"       {len(c.objects)} objects, {c.seconds}s")
+        lines += [f"       {e}" for e in c.errors]
+        lines += [f"       new warning: {w}" for w in c.new_warnings]
+        lines += [f"       NOT COMPILED: {n}" for n in c.not_compiled]
+        lines += [f"       not built: {n}" for n in c.not_built]
+    verdict = "FAIL" if r.failed else "PASS"
+    lines.append(f"{verdict}: {len(r.commits) - len(r.failed)}/{len(r.commits)} commits build, "
+                 f"{r.uncompiled} changed lines not compiled")
+    return "\n".join(lines)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,41 @@ def snapshot(repo: Path) -> dict[str, str]:
         if ".git" not in f.parts and f.is_file():
             state[str(f.relative_to(repo))] = f.read_bytes().hex()
     return state
+
+
+TARBALL = Path("/usr/src/linux-source-6.1.tar.xz")
+CACHE = Path(os.environ.get("KREFACTOR_CACHE", Path.home() / ".cache" / "krefactor"))
+
+
+def krefactor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "from refactor.cli import main; main()", *args],
+                          cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def real_baseline() -> Path:
+    """The real 6.1 tree imported once and cached outside the repository."""
+    if not TARBALL.exists():
+        pytest.fail(f"{TARBALL} missing: run scripts/setup.sh (Debian package linux-source-6.1)")
+    dest = CACHE / "linux-6.1"
+    if subprocess.run(["git", "-C", str(dest), "rev-parse", "-q", "--verify", "HEAD"],
+                      capture_output=True).returncode != 0:
+        subprocess.run(["rm", "-rf", str(dest)], check=True)
+        res = krefactor("import", str(TARBALL), "--to", str(dest))
+        assert res.returncode == 0, res.stderr
+    return dest
+
+
+@pytest.fixture(scope="session")
+def real_series(real_baseline, tmp_path_factory):
+    """A shared clone of the baseline with the writeback-void series generated."""
+    work = tmp_path_factory.mktemp("real")
+    clone = work / "linux"
+    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(real_baseline),
+                    str(clone)], check=True)
+    for k, v in (("user.name", "Kernel Dev"), ("user.email", "dev@example.org")):
+        git(clone, "config", k, v)
+    res = krefactor("series", "--tree", str(clone), "--output", str(work / "out"),
+                    "--json", str(work / "series.json"))
+    assert res.returncode == 0, res.stderr
+    return clone, work / "out", res.stdout

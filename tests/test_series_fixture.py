@@ -2,20 +2,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE, git, snapshot
+from conftest import FIXTURE, git, krefactor, snapshot
 
 GOLDEN = Path(__file__).parent / "data" / "fixture-series" / "expected"
-
-
-def krefactor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from refactor.cli import main; main()", *args],
-                          cwd=cwd, capture_output=True, text=True)
 
 
 @pytest.fixture

@@ -6,9 +6,7 @@ it, so the cache itself never gets a branch.
 """
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,42 +15,11 @@ from conftest import git
 
 pytestmark = pytest.mark.real
 
-TARBALL = Path("/usr/src/linux-source-6.1.tar.xz")
-CACHE = Path(os.environ.get("KREFACTOR_CACHE", Path.home() / ".cache" / "krefactor"))
-
-
-def krefactor(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", "from refactor.cli import main; main()", *args],
-                          capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
-def baseline() -> Path:
-    if not TARBALL.exists():
-        pytest.fail(f"{TARBALL} missing: run scripts/setup.sh (Debian package linux-source-6.1)")
-    # The cache path is fixed before the hermetic HOME of each test applies.
-    dest = CACHE / "linux-6.1"
-    if not (dest / ".git").is_dir() or subprocess.run(
-            ["git", "-C", str(dest), "rev-parse", "-q", "--verify", "HEAD"],
-            capture_output=True).returncode != 0:
-        subprocess.run(["rm", "-rf", str(dest)], check=True)
-        res = krefactor("import", str(TARBALL), "--to", str(dest))
-        assert res.returncode == 0, res.stderr
-    return dest
-
-
-@pytest.fixture(scope="module")
-def generated(baseline, tmp_path_factory):
-    work = tmp_path_factory.mktemp("real")
-    clone = work / "linux"
-    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(baseline), str(clone)],
-                   check=True)
-    for k, v in (("user.name", "Kernel Dev"), ("user.email", "dev@example.org")):
-        git(clone, "config", k, v)
-    res = krefactor("series", "--tree", str(clone), "--output", str(work / "out"),
-                    "--json", str(work / "series.json"))
-    assert res.returncode == 0, res.stderr
-    return clone, work / "out", res.stdout
+def generated(real_series):
+    return real_series
 
 
 def show(repo: Path, path: str) -> str:

@@ -1,0 +1,205 @@
+"""Kbuild and Kconfig knowledge, as pure parsers from text to data.
+
+- Which CONFIG symbols gate a source file: its object's `obj-$(CONFIG_X)` or
+  `comp-$(CONFIG_Y)` lines, composite objects and `$(var)` lists, and the
+  same for each directory up to the top (`obj-$(CONFIG_AFS_FS) += afs/`).
+  A file can need an option of its own below its filesystem's
+  (`f2fs-$(CONFIG_F2FS_FS_COMPRESSION) += compress.o`).
+- What a Kconfig symbol plainly depends on (`depends on A && B`).
+- What the compiler said (`file:line:col: error: msg`).
+- Which source lines the preprocessor kept (line markers of a `.i` file):
+  JMake's point that a green build may never have compiled a changed line.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+ASSIGN = re.compile(r"^\s*([A-Za-z0-9_.$()/-]+?)\s*(?::=|\+=|=)\s*(.*)$")
+CONFIG_LHS = re.compile(r"^(.*)-\$\((CONFIG_[A-Za-z0-9_]+)\)$")
+
+
+def assignments(makefile: str) -> list[tuple[str, list[str]]]:
+    """(lhs, rhs tokens) for each assignment, continuation lines joined."""
+    text = re.sub(r"\\\n", " ", makefile)
+    out = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        m = ASSIGN.match(line)
+        if m:
+            out.append((m.group(1), m.group(2).split()))
+    return out
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The symbols one Makefile requires for a token; None when it never names it."""
+    symbols: frozenset[str]
+
+
+def gate_in_makefile(makefile: str, token: str) -> Gate | None:
+    """CONFIG symbols this Makefile requires for `token` (an object or `dir/`)."""
+    assigns = assignments(makefile)
+    seen: set[str] = set()
+
+    def walk(tok: str) -> set[str] | None:
+        if tok in seen:
+            return None
+        seen.add(tok)
+        found: set[str] | None = None
+        for lhs, rhs in assigns:
+            if tok not in rhs:
+                continue
+            syms: set[str] | None
+            m = CONFIG_LHS.match(lhs)
+            head, cond = (m.group(1), {m.group(2)}) if m else (lhs.rsplit("-", 1)[0], set())
+            if head in ("obj", "lib"):
+                syms = cond
+            elif lhs.endswith(("-y", "-objs")) or m:
+                # A composite object or a list: follow it to where it is used.
+                up = walk(f"{head}.o")
+                via_var = walk(f"$({lhs})")
+                paths = [s for s in (up, via_var) if s is not None]
+                syms = (cond | min(paths, key=len)) if paths else None
+            else:
+                syms = None
+            if syms is not None and (found is None or len(syms) < len(found)):
+                found = syms
+        return found
+
+    result = walk(token)
+    return None if result is None else Gate(frozenset(result))
+
+
+def gating_symbols(path: str, read) -> tuple[frozenset[str], list[str]]:
+    """Symbols gating `path` (a .c file), reading Makefiles with `read(dir) -> text | None`.
+
+    Returns the symbols and notes on the directories where no rule named the file.
+    """
+    p = PurePosixPath(path)
+    token = p.with_suffix(".o").name
+    directory = p.parent
+    symbols: set[str] = set()
+    notes: list[str] = []
+    while True:
+        text = read(str(directory)) if str(directory) != "." else read(".")
+        gate = gate_in_makefile(text, token) if text is not None else None
+        if gate is not None:
+            symbols |= gate.symbols
+            if str(directory) == ".":
+                break
+            token = directory.name + "/"
+            directory = directory.parent
+            continue
+        if str(directory) == ".":
+            notes.append(f"no Makefile rule names {token}")
+            break
+        # Objects in a subdirectory listed by the parent's Makefile (gem/x.o).
+        token = f"{directory.name}/{token}"
+        directory = directory.parent
+    return frozenset(symbols), notes
+
+
+KCONFIG_START = re.compile(r"^\s*(?:menu)?config\s+([A-Za-z0-9_]+)\s*$")
+KCONFIG_END = re.compile(r"^\s*(?:(?:menu)?config|menu|endmenu|choice|endchoice|if|endif|"
+                         r"source|comment)\b")
+SYMBOL = re.compile(r"^[A-Z0-9_]+$")
+
+
+def kconfig_depends(kconfig: str, symbol: str) -> set[str]:
+    """Symbols that `symbol`'s definitions plainly require (conjuncts without ! or ||)."""
+    needs: set[str] = set()
+    inside = False
+    for line in kconfig.splitlines():
+        m = KCONFIG_START.match(line)
+        if m:
+            inside = m.group(1) == symbol
+            continue
+        if inside and KCONFIG_END.match(line):
+            inside = False
+        if inside:
+            d = re.match(r"^\s*depends on\s+(.*)$", line)
+            if d:
+                for conj in d.group(1).split("&&"):
+                    conj = conj.strip().strip("()").strip()
+                    if SYMBOL.match(conj) and conj not in ("MODULES",):
+                        needs.add(conj)
+    return needs | enclosing_ifs(kconfig, lambda l: bool(
+        (m := KCONFIG_START.match(l)) and m.group(1) == symbol))
+
+
+def enclosing_ifs(kconfig: str, line_matches) -> set[str]:
+    """Plain symbols of the `if SYM` blocks around the first line that matches."""
+    stack: list[set[str]] = []
+    for line in kconfig.splitlines():
+        if line_matches(line):
+            return set().union(*stack) if stack else set()
+        m = re.match(r"^\s*if\s+(.*?)\s*(#.*)?$", line)
+        if m:
+            conj = {c.strip().strip("()").strip() for c in m.group(1).split("&&")}
+            stack.append({c for c in conj if SYMBOL.match(c)})
+        elif re.match(r"^\s*endif\b", line) and stack:
+            stack.pop()
+    return set()
+
+
+def read_config(text: str) -> dict[str, str]:
+    """`.config` text -> {"CONFIG_X": "y"|"m"|value}; unset symbols are absent."""
+    values = {}
+    for line in text.splitlines():
+        m = re.match(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$", line)
+        if m:
+            values[m.group(1)] = m.group(2)
+    return values
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    file: str
+    line: int
+    kind: str        # "error" or "warning"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.kind}: {self.message}"
+
+
+DIAG = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+):(?:\d+:)?\s*"
+                  r"(?P<kind>error|warning|fatal error):\s*(?P<msg>.*)$")
+
+
+def diagnostics(output: str, srctree: str = "") -> list[Diagnostic]:
+    """Compiler diagnostics, with paths made relative to the source tree."""
+    found = []
+    prefix = srctree.rstrip("/") + "/" if srctree else ""
+    for line in output.splitlines():
+        m = DIAG.match(line.strip())
+        if not m:
+            continue
+        file = m.group("file")
+        if prefix and file.startswith(prefix):
+            file = file[len(prefix):]
+        kind = "error" if "error" in m.group("kind") else "warning"
+        found.append(Diagnostic(file.removeprefix("./"), int(m.group("line")), kind,
+                                m.group("msg").strip()))
+    return found
+
+
+MARKER = re.compile(r'^#\s*(\d+)\s+"([^"]*)"')
+
+
+def compiled_lines(preprocessed: str, source: str) -> set[int]:
+    """Lines of `source` that survive in a preprocessed (.i) file."""
+    lines: set[int] = set()
+    current, number = None, 0
+    for text in preprocessed.splitlines():
+        m = MARKER.match(text)
+        if m:
+            number, current = int(m.group(1)), m.group(2)
+            continue
+        if current is not None and (current == source or current.endswith("/" + source)):
+            if text.strip():
+                lines.add(number)
+        number += 1
+    return lines

@@ -1,0 +1,107 @@
+from refactor import kbuild
+
+AFS = """# SPDX
+kafs-y := \\
+	cache.o \\
+	write.o
+kafs-$(CONFIG_PROC_FS) += proc.o
+obj-$(CONFIG_AFS_FS)  := kafs.o
+"""
+
+FS = """obj-y +=	buffer.o mpage.o
+obj-$(CONFIG_AFS_FS)		+= afs/
+obj-y				+= iomap/
+"""
+
+I915 = """gem-y += \\
+	gem/i915_gem_shmem.o \\
+	gem/i915_gemfs.o
+i915-y += \\
+	  $(gem-y) \\
+	  i915_active.o
+obj-$(CONFIG_DRM_I915) += i915.o
+"""
+
+F2FS = """obj-$(CONFIG_F2FS_FS) += f2fs.o
+f2fs-y := dir.o data.o
+f2fs-$(CONFIG_F2FS_FS_COMPRESSION) += compress.o
+"""
+
+
+def test_composite_object():
+    assert kbuild.gate_in_makefile(AFS, "write.o").symbols == {"CONFIG_AFS_FS"}
+    assert kbuild.gate_in_makefile(AFS, "proc.o").symbols == {"CONFIG_AFS_FS", "CONFIG_PROC_FS"}
+    assert kbuild.gate_in_makefile(AFS, "nothere.o") is None
+
+
+def test_directory_and_always_built():
+    assert kbuild.gate_in_makefile(FS, "afs/").symbols == {"CONFIG_AFS_FS"}
+    assert kbuild.gate_in_makefile(FS, "mpage.o").symbols == frozenset()
+
+
+def test_list_variable_and_subdirectory_object():
+    assert kbuild.gate_in_makefile(I915, "gem/i915_gem_shmem.o").symbols == {"CONFIG_DRM_I915"}
+
+
+def test_option_of_its_own_below_the_filesystem():
+    assert kbuild.gate_in_makefile(F2FS, "compress.o").symbols == {
+        "CONFIG_F2FS_FS", "CONFIG_F2FS_FS_COMPRESSION"}
+
+
+def test_gating_symbols_walks_up_the_tree():
+    files = {"fs/afs": AFS, "fs": FS, ".": "obj-y += fs/\n",
+             "drivers/gpu/drm/i915": I915, "drivers/gpu/drm": "obj-$(CONFIG_DRM) += drm.o\n"
+             "obj-$(CONFIG_DRM_I915) += i915/\n", "drivers/gpu": "obj-y += drm/\n"}
+    syms, notes = kbuild.gating_symbols("fs/afs/write.c", files.get)
+    assert syms == {"CONFIG_AFS_FS"} and notes == []
+    syms, _ = kbuild.gating_symbols("drivers/gpu/drm/i915/gem/i915_gem_shmem.c", files.get)
+    assert syms == {"CONFIG_DRM_I915"}
+
+
+def test_kconfig_depends_takes_plain_conjuncts():
+    text = """config UBIFS_FS
+	tristate "UBIFS file system support"
+	depends on MTD_UBI && (X86 || ARM) && !FOO
+	select CRC16
+
+config OTHER
+	depends on BAR
+"""
+    assert kbuild.kconfig_depends(text, "UBIFS_FS") == {"MTD_UBI"}
+
+
+def test_read_config():
+    assert kbuild.read_config("CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=m\n") == {
+        "CONFIG_A": "y", "CONFIG_C": "m"}
+
+
+def test_diagnostics():
+    out = ("/src/fs/afs/write.c:530:29: error: void value not ignored as it ought to be\n"
+           "  530 |    if (folio_start_writeback(folio))\n"
+           "fs/nfs/write.c:10:5: warning: unused variable 'ret' [-Wunused-variable]\n"
+           "make[4]: *** [scripts/Makefile.build:250: fs/afs/write.o] Error 1\n")
+    assert [str(d) for d in kbuild.diagnostics(out, "/src")] == [
+        "fs/afs/write.c:530: error: void value not ignored as it ought to be",
+        "fs/nfs/write.c:10: warning: unused variable 'ret' [-Wunused-variable]",
+    ]
+
+
+def test_compiled_lines_follow_markers():
+    i = ('# 1 "fs/x.c"\n'
+         'int a;\n'
+         '\n'
+         '# 1 "include/linux/y.h" 1\n'
+         'int y;\n'
+         '# 4 "fs/x.c" 2\n'
+         'int b;\n'
+         '# 9 "fs/x.c"\n'
+         'int c;\n')
+    assert kbuild.compiled_lines(i, "fs/x.c") == {1, 4, 9}
+
+
+def test_kconfig_enclosing_if_blocks():
+    parent = 'menuconfig MTD\n\ttristate "MTD"\n\nif MTD\nsource "drivers/mtd/ubi/Kconfig"\nendif # MTD\n'
+    assert kbuild.enclosing_ifs(parent, lambda l: l == 'source "drivers/mtd/ubi/Kconfig"') == {"MTD"}
+    text = "if BLOCK\nconfig EXT4_FS\n\tdepends on FOO\nendif\nconfig OTHER\n"
+    assert kbuild.kconfig_depends(text, "EXT4_FS") == {"BLOCK", "FOO"}
+    assert kbuild.kconfig_depends(text, "OTHER") == set()

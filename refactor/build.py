@@ -90,10 +90,8 @@ class Workspace:
         if current is None or not self.src.is_dir():
             shutil.rmtree(self.src, ignore_errors=True)
             self.src.mkdir(parents=True)
-            archive = subprocess.Popen(["git", "-C", str(self.tree.path), "archive", commit],
-                                       stdout=subprocess.PIPE)
-            proc.run(["tar", "-x", "-C", str(self.src)], input=archive.stdout.read())
-            archive.wait()
+            proc.pipe(["git", "-C", str(self.tree.path), "archive", commit],
+                      ["tar", "-x", "-C", str(self.src)])
         else:
             out = self.tree.git("diff", "--name-status", "--no-renames", "-z", current, commit)
             fields = out.decode().split("\0")
@@ -276,7 +274,8 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
             ifile = ws.out / (src[:-2] + ".i")
             kept = kbuild.compiled_lines(ifile.read_text(errors="replace"), src) \
                 if ifile.exists() and src[:-2] + ".o" in objs else set()
-            cb.not_compiled += [f"{src}:{n}" for n in lines if n not in kept]
+            code = kbuild.code_lines((ws.src / src).read_text(errors="replace"))
+            cb.not_compiled += [f"{src}:{n}" for n in lines if n in code and n not in kept]
         cb.status = "fail" if cb.errors else "pass"
         cb.seconds = round(time.monotonic() - started, 1)
         result.commits.append(cb)

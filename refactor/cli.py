@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import recipe as recipe_mod
-from . import build, report, series, tree as tree_mod
+from . import build, report, safety, series, tree as tree_mod
 from .errors import KrefactorError
 
 
@@ -62,8 +62,9 @@ def series_cmd(tree_path: Path, recipe_name: str, branch: str | None, output: Pa
         check_writable(output)
     branch = branch or f"krefactor/{rec.name}"
     progress = lambda msg: click.echo(msg, err=True)  # noqa: E731
-    res = series.generate(tree=t, recipe=rec, branch=branch, force=force, jobs=jobs,
-                          timeout=timeout, progress=progress)
+    with safety.exclusive(t):
+        res = series.generate(tree=t, recipe=rec, branch=branch, force=force, jobs=jobs,
+                              timeout=timeout, progress=progress)
     click.echo(report.series_text(res))
     if output is not None and res.tip is not None and res.tip != res.base:
         paths = series.write_patches(t, res, rec, output)
@@ -93,13 +94,24 @@ def compile_test_cmd(tree_path: Path, rng: str | None, config: str, jobs: int, c
     if base is None or tip is None:
         raise KrefactorError(f"--range {rng or 'HEAD..krefactor/writeback-void'}: "
                              f"unknown revision; make the series first or give --range")
-    res = build.run(tree=t, base=base, tip=tip, config=config, jobs=jobs, cc=cc,
-                    progress=lambda m: click.echo(m, err=True))
+    with safety.exclusive(t):
+        res = build.run(tree=t, base=base, tip=tip, config=config, jobs=jobs, cc=cc,
+                        progress=lambda m: click.echo(m, err=True))
     click.echo(report.build_text(res))
     if json_out is not None:
         json_out.write_text(res.to_json())
     if res.failed or (strict and res.uncompiled):
         sys.exit(1)
+
+
+@cli.command("clean")
+@click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path))
+def clean_cmd(tree_path: Path) -> None:
+    """Remove what krefactor keeps or a crashed run left: build state, temporary dirs."""
+    removed = safety.clean(tree_mod.open_tree(tree_path))
+    for path in removed:
+        click.echo(f"removed {path}")
+    click.echo(f"{len(removed)} removed" if removed else "nothing to clean")
 
 
 def check_writable(output: Path) -> None:
@@ -114,6 +126,7 @@ def check_writable(output: Path) -> None:
 
 def main() -> None:
     debug = "--debug" in sys.argv[1:]
+    safety.install_signal_handlers()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -122,6 +135,9 @@ def main() -> None:
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
+    except safety.Interrupted as e:
+        click.echo(f"krefactor: {e}", err=True)
+        sys.exit(130)
     except KrefactorError as e:
         if debug:
             raise

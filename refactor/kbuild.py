@@ -203,3 +203,38 @@ def compiled_lines(preprocessed: str, source: str) -> set[int]:
                 lines.add(number)
         number += 1
     return lines
+
+
+def code_lines(source: str) -> set[int]:
+    """Lines of C source that hold code: not blank, not only comment, not a directive.
+
+    Only these can be proven compiled; the preprocessor drops the others anyway.
+    """
+    code: set[int] = set()
+    in_comment = False
+    in_directive = False
+    for number, line in enumerate(source.splitlines(), 1):
+        text, i, has_code = line, 0, False
+        while i < len(text):
+            if in_comment:
+                end = text.find("*/", i)
+                if end < 0:
+                    break
+                in_comment, i = False, end + 2
+            elif text.startswith("/*", i):
+                in_comment, i = True, i + 2
+            elif text.startswith("//", i):
+                break
+            elif text[i] in "\"'":
+                quote, i = text[i], i + 1
+                while i < len(text) and text[i] != quote:
+                    i += 2 if text[i] == "\\" else 1
+                i, has_code = i + 1, True
+            else:
+                has_code = has_code or not text[i].isspace()
+                i += 1
+        directive = in_directive or line.lstrip().startswith("#")
+        in_directive = directive and line.rstrip().endswith("\\")
+        if has_code and not directive:
+            code.add(number)
+    return code

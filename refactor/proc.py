@@ -10,6 +10,7 @@ import logging
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 
@@ -42,18 +43,46 @@ def run(
         full_env = dict(os.environ)
         full_env.update(env)
     try:
-        res = subprocess.run(
-            [str(c) for c in cmd], cwd=cwd, env=full_env, input=input,
-            capture_output=True, timeout=timeout, check=False,
-        )
+        child = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=full_env,
+                                 stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 start_new_session=True)
     except FileNotFoundError as e:
         raise ToolMissing(f"{cmd[0]} not found: {e.strerror}") from e
+    LIVE.add(child)
+    try:
+        out, err = child.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill(child)
+        child.communicate()
+        raise
+    finally:
+        LIVE.discard(child)
+    res = subprocess.CompletedProcess(child.args, child.returncode, out, err)
     if check and res.returncode != 0:
         raise KrefactorError(
             f"`{shlex.join(str(c) for c in cmd)}` failed (exit {res.returncode}): "
             f"{tail(res.stderr)}"
         )
     return res
+
+
+# Children run in their own session, so that a signal krefactor handles is
+# not delivered to them too, and they are killed as a group (make's
+# children included) when krefactor stops.
+LIVE: set[subprocess.Popen[bytes]] = set()
+
+
+def kill(child: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_children() -> None:
+    for child in list(LIVE):
+        kill(child)
 
 
 def tail(data: bytes, lines: int = 3) -> str:
@@ -65,3 +94,24 @@ def tail(data: bytes, lines: int = 3) -> str:
 
 class ToolMissing(KrefactorError):
     """A tool krefactor needs is not installed."""
+
+
+def pipe(first: Sequence[str], second: Sequence[str]) -> None:
+    """Run `first | second` without a shell; fail if either fails."""
+    log.debug("$ %s | %s", shlex.join(first), shlex.join(second))
+    a = subprocess.Popen(list(first), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    b = subprocess.Popen(list(second), stdin=a.stdout, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    LIVE.update((a, b))
+    try:
+        assert a.stdout is not None
+        a.stdout.close()
+        _, err_b = b.communicate()
+        err_a = a.stderr.read() if a.stderr else b""
+        a.wait()
+    finally:
+        LIVE.difference_update((a, b))
+    if a.returncode or b.returncode:
+        raise KrefactorError(f"`{shlex.join(first)} | {shlex.join(second)}` failed: "
+                             f"{tail(err_a + err_b)}")

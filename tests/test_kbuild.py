@@ -105,3 +105,20 @@ def test_kconfig_enclosing_if_blocks():
     text = "if BLOCK\nconfig EXT4_FS\n\tdepends on FOO\nendif\nconfig OTHER\n"
     assert kbuild.kconfig_depends(text, "EXT4_FS") == {"BLOCK", "FOO"}
     assert kbuild.kconfig_depends(text, "OTHER") == set()
+
+
+def test_code_lines_skip_comments_blanks_and_directives():
+    src = ("/**\n"                      # 1
+           " * kernel-doc\n"            # 2
+           " */\n"                      # 3
+           "void f(void)\n"             # 4
+           "{\n"                        # 5
+           "\n"                         # 6
+           "\tg(\"/* not a comment\");  // trailing\n"   # 7
+           "#ifdef CONFIG_X\n"          # 8
+           "\th(); /* c */\n"           # 9
+           "#endif\n"                   # 10
+           "#define M(x) \\\n"          # 11
+           "\t(x)\n"                    # 12
+           "}\n")                       # 13
+    assert kbuild.code_lines(src) == {4, 5, 7, 9, 13}

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import recipe as recipe_mod
-from . import build, report, safety, series, tree as tree_mod
+from . import build, report, review, safety, series, tree as tree_mod
 from .errors import KrefactorError
 
 
@@ -89,11 +89,7 @@ def compile_test_cmd(tree_path: Path, rng: str | None, config: str, jobs: int, c
                      strict: bool, json_out: Path | None) -> None:
     """Compile-test every commit of a range with targeted Kbuild builds."""
     t = tree_mod.open_tree(tree_path)
-    base_ref, _, tip_ref = (rng or "HEAD..krefactor/writeback-void").partition("..")
-    base, tip = t.rev(base_ref or "HEAD"), t.rev(tip_ref or "HEAD")
-    if base is None or tip is None:
-        raise KrefactorError(f"--range {rng or 'HEAD..krefactor/writeback-void'}: "
-                             f"unknown revision; make the series first or give --range")
+    base, tip = resolve_range(t, rng)
     with safety.exclusive(t):
         res = build.run(tree=t, base=base, tip=tip, config=config, jobs=jobs, cc=cc,
                         progress=lambda m: click.echo(m, err=True))
@@ -102,6 +98,31 @@ def compile_test_cmd(tree_path: Path, rng: str | None, config: str, jobs: int, c
         json_out.write_text(res.to_json())
     if res.failed or (strict and res.uncompiled):
         sys.exit(1)
+
+
+def resolve_range(t: tree_mod.Tree, rng: str | None) -> tuple[tree_mod.Sha, tree_mod.Sha]:
+    spec = rng or "HEAD..krefactor/writeback-void"
+    base_ref, _, tip_ref = spec.partition("..")
+    base, tip = t.rev(base_ref or "HEAD"), t.rev(tip_ref or "HEAD")
+    if base is None or tip is None:
+        raise KrefactorError(f"--range {spec}: unknown revision; make the series first "
+                             "or give --range BASE..TIP")
+    return base, tip
+
+
+@cli.command("review")
+@click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path))
+@click.option("--range", "rng", default=None,
+              help="BASE..TIP (default: HEAD..krefactor/writeback-void).")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
+def review_cmd(tree_path: Path, rng: str | None, json_out: Path | None) -> None:
+    """Per-commit recipients, checkpatch results and risk flags."""
+    t = tree_mod.open_tree(tree_path)
+    base, tip = resolve_range(t, rng)
+    res = review.run(tree=t, base=base, tip=tip, progress=lambda m: click.echo(m, err=True))
+    click.echo(report.review_text(res))
+    if json_out is not None:
+        json_out.write_text(res.to_json())
 
 
 @cli.command("clean")

@@ -55,3 +55,107 @@ def prefix_from_subjects(subjects: list[str]) -> str | None:
         return None
     prefix, n = counts.most_common(1)[0]
     return prefix if n >= 2 else None
+
+
+# --- MAINTAINERS -----------------------------------------------------------
+
+import re  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Section:
+    """One MAINTAINERS entry."""
+    title: str
+    maintainers: tuple[str, ...] = ()    # M:
+    reviewers: tuple[str, ...] = ()      # R:
+    lists: tuple[str, ...] = ()          # L:
+    status: str = ""                     # S:
+    files: tuple[str, ...] = ()          # F:
+    excludes: tuple[str, ...] = ()       # X:
+    regexes: tuple[str, ...] = ()        # N:
+
+    def matches(self, path: str) -> bool:
+        if any(pattern_matches(x, path) for x in self.excludes):
+            return False
+        return any(pattern_matches(f, path) for f in self.files) or \
+            any(re.search(n, path) for n in self.regexes)
+
+
+def parse_maintainers(text: str) -> list[Section]:
+    """The sections after the header, each with its fields."""
+    sections: list[Section] = []
+    title: str | None = None
+    fields: dict[str, list[str]] = {}
+
+    def flush() -> None:
+        if title is not None and fields:
+            sections.append(Section(
+                title, tuple(fields.get("M", [])), tuple(fields.get("R", [])),
+                tuple(fields.get("L", [])), (fields.get("S") or [""])[0],
+                tuple(fields.get("F", [])), tuple(fields.get("X", [])),
+                tuple(fields.get("N", []))))
+
+    for line in text.splitlines():
+        m = re.match(r"^([A-Z]):\s*(.*?)\s*$", line)
+        if m and title is not None:
+            fields.setdefault(m.group(1), []).append(m.group(2))
+        elif not line.strip():
+            flush()
+            title, fields = None, {}
+        elif title is None or not fields:
+            title, fields = line.strip(), {}
+    flush()
+    return [s for s in sections if s.files or s.regexes]
+
+
+def pattern_matches(pattern: str, path: str) -> bool:
+    """get_maintainer.pl's F:/X: matching: a directory matches everything below it,
+    `*` and `?` are wildcards that do not cross a directory when the pattern has
+    no trailing slash."""
+    if pattern.endswith("/") and not any(c in pattern for c in "*?"):
+        return path.startswith(pattern)
+    regex = re.escape(pattern).replace(r"\*", "[^/]*").replace(r"\?", ".")
+    if pattern.endswith("/"):
+        return re.match(f"^{regex}", path) is not None
+    if re.match(f"^{regex}$", path):
+        return True
+    # A pattern naming a directory without the slash covers the files in it.
+    return re.match(f"^{regex}/", path) is not None and "*" not in pattern.rsplit("/", 1)[-1]
+
+
+def addresses(entries: tuple[str, ...]) -> list[str]:
+    """Addresses of M:/R:/L: entries: "Name <a@b>" or "a@b (moderated ...)" -> "a@b"."""
+    out = []
+    for e in entries:
+        m = re.search(r"<([^>]+)>", e) or re.match(r"^(\S+@\S+)", e)
+        if m:
+            out.append(m.group(1))
+    return out
+
+
+@dataclass(frozen=True)
+class Recipients:
+    subsystems: tuple[str, ...]
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+
+
+# get_maintainer.pl leaves out the "chief penguins" unless asked.
+CHIEF_PENGUINS = ("torvalds@linux-foundation.org",)
+
+
+def recipients(sections: list[Section], paths: list[str]) -> Recipients:
+    """To: maintainers and reviewers, Cc: lists, of every section matching a path."""
+    titles: list[str] = []
+    to: list[str] = []
+    cc: list[str] = []
+    for s in sections:
+        if any(s.matches(p) for p in paths):
+            titles.append(s.title)
+            for a in addresses(s.maintainers + s.reviewers):
+                if a not in to and a not in CHIEF_PENGUINS:
+                    to.append(a)
+            for a in addresses(s.lists):
+                if a not in cc:
+                    cc.append(a)
+    return Recipients(tuple(titles), tuple(to), tuple(cc))

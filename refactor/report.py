@@ -5,7 +5,10 @@ import json
 from collections import Counter
 from dataclasses import asdict
 
+import textwrap
+
 from .build import BuildResult
+from .review import ReviewResult
 from .series import SeriesResult
 
 
@@ -60,4 +63,31 @@ def build_text(r: BuildResult) -> str:
     verdict = "FAIL" if r.failed else "PASS"
     lines.append(f"{verdict}: {len(r.commits) - len(r.failed)}/{len(r.commits)} commits build, "
                  f"{r.uncompiled} changed lines not compiled")
+    return "\n".join(lines)
+
+
+def _wrapped(label: str, items: list[str], width: int = 80) -> list[str]:
+    if not items:
+        return []
+    return textwrap.wrap(", ".join(items), width=width, initial_indent=f"  {label:<12}",
+                         subsequent_indent=" " * 14, break_on_hyphens=False)
+
+
+def review_text(r: ReviewResult) -> str:
+    lines = []
+    for i, c in enumerate(r.commits, 1):
+        lines.append(textwrap.shorten(f"[{i}/{len(r.commits)}] {c.sha[:12]} {c.subject}", 80))
+        for f, (add, rem) in c.diffstat.items():
+            lines.append(f"  {f:<60.60} +{add} -{rem}")
+        lines += _wrapped("subsystems:", c.subsystems)
+        lines += _wrapped("To:", c.to)
+        lines += _wrapped("Cc:", c.cc)
+        lines.append(f"  checkpatch: {c.checkpatch_summary or 'no summary'}")
+        lines += [textwrap.shorten(f"    {f}", 80) for f in c.checkpatch]
+        for flag in c.flags:
+            lines += textwrap.wrap(flag, 80, initial_indent="  RISK: ", subsequent_indent="        ")
+        lines.append("")
+    lines.append(f"series: {len(r.commits)} commits")
+    lines += _wrapped("To:", r.to)
+    lines += _wrapped("Cc:", r.cc)
     return "\n".join(lines)

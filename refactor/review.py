@@ -1,0 +1,179 @@
+"""Review a range like a maintainer: who gets each patch, what checkpatch says,
+and what in the diff deserves a second look.
+
+Risk flags are read from the diff with whole-function context (`git show -W`),
+so a flag can look at the function around a change, not only at its lines.
+"""
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from unidiff import PatchSet
+
+from . import maintainers, proc
+from .tree import Sha, Tree
+
+ASSERT = re.compile(r"\b(BUG|BUG_ON|WARN_ON|WARN_ON_ONCE|WARN|VM_BUG_ON\w*)\s*\(")
+START = re.compile(r"\b(set_page_writeback|folio_start_writeback)\s*\(")
+REDIRTY_OR_END = re.compile(
+    r"\b(redirty_page_for_writepage|folio_redirty_for_writepage|end_page_writeback|"
+    r"folio_end_writeback)\s*\(")
+# A declaration or definition line at file scope: type, name, open parenthesis.
+SIGNATURE = re.compile(r"^(?!\s)(?!#)(?:[\w\s\*]+?)\b(\w+)\s*\([^;{]*\)?\s*;?\s*$")
+# A function head at column 0, with its type on the same line or the line before
+# (`static int\niomap_writepage_map(...)`); all-caps names are macro calls.
+FUNC_HEAD = re.compile(r"^(?!\s)(?:[\w\s\*]*?)\b(?![A-Z0-9_]+\s*\()(\w+)\s*\([^;]*$")
+CHECKPATCH_FILES = ("scripts/checkpatch.pl", "scripts/spelling.txt",
+                    "scripts/const_structs.checkpatch")
+
+
+@dataclass
+class CommitReview:
+    sha: str
+    subject: str
+    files: list[str] = field(default_factory=list)
+    diffstat: dict[str, tuple[int, int]] = field(default_factory=dict)
+    subsystems: list[str] = field(default_factory=list)
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    checkpatch: list[str] = field(default_factory=list)
+    checkpatch_summary: str = ""
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReviewResult:
+    base: str
+    tip: str
+    commits: list[CommitReview] = field(default_factory=list)
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+def risk_flags(diff_text: str) -> list[str]:
+    """Flags from a diff with whole-function context (`git show -W`)."""
+    flags: list[str] = []
+    for f in PatchSet(diff_text):
+        for hunk in f:
+            for func, lines in functions(hunk):
+                flags += function_flags(f"{f.path}: {func + '()' if func else 'file scope'}",
+                                        lines)
+    return flags
+
+
+def function_flags(where: str, lines) -> list[str]:
+    flags = []
+    removed = [l.value.rstrip("\n") for l in lines if l.is_removed]
+    added = [l.value.rstrip("\n") for l in lines if l.is_added]
+    body = "".join(l.value for l in lines if not l.is_removed)
+    kept = {a.strip() for a in added}
+    for r in removed:
+        if ASSERT.search(r) and r.strip() not in kept:
+            flags.append(f"{where}: assertion removed: {r.strip()}")
+    names_removed = {m.group(1) for r in removed if (m := SIGNATURE.match(r))}
+    for a in added:
+        m = SIGNATURE.match(a)
+        if m and m.group(1) in names_removed:
+            flags.append(f"{where}: signature of {m.group(1)}() changed")
+
+    def calls(ls: list[str]) -> int:
+        return sum(1 for l in ls if l[:1].isspace() and START.search(l))
+
+    if calls(removed) > calls(added):
+        if REDIRTY_OR_END.search(body):
+            flags.append(f"{where}: writeback start removed in a function that also "
+                         "redirties the page or ends writeback")
+        if "keepwrite" in body:
+            flags.append(f"{where}: writeback start removed next to keepwrite")
+        values = [l.value for l in lines]
+        at = next((i for i, v in enumerate(values) if FUNC_HEAD.match(v)), None)
+        head = " ".join(values[max(0, at - 1):at + 1]) if at is not None else ""
+        # A head whose type sits on a line outside the hunk tells nothing.
+        typed = head and re.match(r"^[\w\s\*]+\s[\*]*\w+\s*\(", head)
+        if typed and "static" not in head.split("(")[0]:
+            flags.append(f"{where}: writeback start removed in a non-static function: "
+                         "callers outside the VFS hand-off points may rely on it")
+    return flags
+
+
+def functions(hunk) -> list[tuple[str, list]]:
+    """Split a hunk's lines at function heads: [(name, lines)]."""
+    m = FUNC_HEAD.match(hunk.section_header or "")
+    parts: list[tuple[str, list]] = [(m.group(1) if m else "", [])]
+    for line in hunk:
+        head = FUNC_HEAD.match(line.value)
+        if head and not line.is_removed:
+            parts.append((head.group(1), []))
+        parts[-1][1].append(line)
+    return [(n, ls) for n, ls in parts if ls]
+
+
+def parse_checkpatch(output: str) -> tuple[list[str], str]:
+    """Findings of `checkpatch.pl --terse` (`-:LINE: KIND:TYPE: message`) and a count."""
+    findings = [l.strip() for l in output.splitlines()
+                if re.match(r"^\S*:\d+: (ERROR|WARNING|CHECK):", l.strip())]
+    counts = {k: sum(f": {k}:" in f for f in findings) for k in ("ERROR", "WARNING", "CHECK")}
+    summary = ", ".join(f"{n} {k.lower()}s" for k, n in counts.items()) if findings else "clean"
+    return findings, summary
+
+
+def checkpatch(tree: Tree, commit: Sha, patch: bytes) -> tuple[list[str], str]:
+    """Run the tree's own scripts/checkpatch.pl, as of `commit`, on one patch."""
+    with tempfile.TemporaryDirectory(prefix="krefactor-checkpatch-") as tmp:
+        present = [p for p in CHECKPATCH_FILES if tree.exists(commit, p)]
+        if "scripts/checkpatch.pl" not in present:
+            return [], "checkpatch.pl not in tree"
+        for path, data in tree.read(commit, present).items():
+            dest = Path(tmp, path)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        res = proc.run(["perl", str(Path(tmp, "scripts/checkpatch.pl")), "--no-tree", "--terse",
+                        "--show-types", "--no-color",
+                        "-"], input=patch, check=False)
+        return parse_checkpatch(res.stdout.decode(errors="replace"))
+
+
+def function_context_diff(tree: Tree, sha: Sha) -> str:
+    """`git show -W` with git's C function-name rules, so that a label such as
+    `alloc_new:` is not taken for the start of a function."""
+    with tempfile.TemporaryDirectory(prefix="krefactor-attr-") as tmp:
+        attrs = Path(tmp, "attributes")
+        attrs.write_text("*.c diff=cpp\n*.h diff=cpp\n")
+        return tree.git("-c", f"core.attributesFile={attrs}", "show", "-W", "--format=",
+                        "--no-renames", sha).decode(errors="replace")
+
+
+def run(*, tree: Tree, base: Sha, tip: Sha, progress=lambda m: None) -> ReviewResult:
+    proc.require("perl", "install perl to run checkpatch.pl")
+    result = ReviewResult(base, tip)
+    sections = maintainers.parse_maintainers(
+        tree.read(tip, ["MAINTAINERS"])["MAINTAINERS"].decode(errors="replace")
+        if tree.exists(tip, "MAINTAINERS") else "")
+    for i, (sha, msg) in enumerate(tree.log(base, tip), 1):
+        subject = msg.splitlines()[0]
+        progress(f"[{i}] {sha[:12]} {subject}")
+        cr = CommitReview(sha, subject)
+        diff = tree.git("show", "--format=", "--no-renames", sha).decode(errors="replace")
+        for f in PatchSet(diff):
+            cr.files.append(f.path)
+            cr.diffstat[f.path] = (f.added, f.removed)
+        rec = maintainers.recipients(sections, cr.files)
+        cr.subsystems, cr.to, cr.cc = list(rec.subsystems), list(rec.to), list(rec.cc)
+        patch = tree.git("format-patch", "-1", "--stdout", sha)
+        cr.checkpatch, cr.checkpatch_summary = checkpatch(tree, sha, patch)
+        cr.flags = risk_flags(function_context_diff(tree, sha))
+        for a in cr.to:
+            if a not in result.to:
+                result.to.append(a)
+        for a in cr.cc:
+            if a not in result.cc:
+                result.cc.append(a)
+        result.commits.append(cr)
+    return result

@@ -1,0 +1,96 @@
+from refactor import maintainers, review
+
+DIFF = """diff --git a/fs/x/a.c b/fs/x/a.c
+--- a/fs/x/a.c
++++ b/fs/x/a.c
+@@ -1,15 +1,13 @@
+ static int x_writepage(struct page *page)
+ {
+-	BUG_ON(PageWriteback(page));
+-	set_page_writeback(page);
++	BUG_ON(!PageWriteback(page));
+ 	if (err) {
+ 		redirty_page_for_writepage(wbc, page);
+ 		end_page_writeback(page);
+ 	}
+ 	return 0;
+ }
+ int x_write_super(struct page *page)
+ {
+-	set_page_writeback(page);
+ 	return 0;
+ }
+diff --git a/include/linux/x.h b/include/linux/x.h
+--- a/include/linux/x.h
++++ b/include/linux/x.h
+@@ -1,2 +1,2 @@
+-bool x_start(struct page *page);
++void x_start(struct page *page);
+ void keep(void);
+"""
+
+
+def test_risk_flags():
+    flags = review.risk_flags(DIFF)
+    assert flags == [
+        "fs/x/a.c: x_writepage(): assertion removed: BUG_ON(PageWriteback(page));",
+        "fs/x/a.c: x_writepage(): writeback start removed in a function that also "
+        "redirties the page or ends writeback",
+        "fs/x/a.c: x_write_super(): writeback start removed in a non-static function: "
+        "callers outside the VFS hand-off points may rely on it",
+        "include/linux/x.h: file scope: signature of x_start() changed",
+    ]
+
+
+def test_parse_checkpatch():
+    out = ("-:12: WARNING:LONG_LINE: line length of 101 exceeds 100 columns\n"
+           "-:20: ERROR:SPACING: space required after that ','\n")
+    findings, summary = review.parse_checkpatch(out)
+    assert len(findings) == 2 and summary == "1 errors, 1 warnings, 0 checks"
+    assert review.parse_checkpatch("") == ([], "clean")
+
+
+MAINTAINERS = """List of maintainers
+-------------------
+
+Descriptions of section entries and preferred order
+	M: *Mail* patches to: FullName <address@domain>
+
+AFS FILESYSTEM
+M:	David Example <dave@example.org>
+L:	linux-afs@example.org (moderated for non-subscribers)
+S:	Supported
+F:	fs/afs/
+X:	fs/afs/proc.c
+
+MEMORY MANAGEMENT
+M:	Ann Example <ann@example.org>
+R:	Rev Example <rev@example.org>
+L:	linux-mm@example.org
+S:	Maintained
+F:	include/linux/page-flags.h
+F:	mm/*.c
+N:	writeback
+
+THE REST
+M:	Linus Torvalds <torvalds@linux-foundation.org>
+L:	linux-kernel@vger.kernel.org
+S:	Buried alive in reporters
+F:	*
+F:	*/
+"""
+
+
+def test_maintainers_parse_and_match():
+    secs = maintainers.parse_maintainers(MAINTAINERS)
+    assert [s.title for s in secs] == ["AFS FILESYSTEM", "MEMORY MANAGEMENT", "THE REST"]
+    afs = secs[0]
+    assert afs.matches("fs/afs/write.c") and not afs.matches("fs/afs/proc.c")
+    mm = secs[1]
+    assert mm.matches("mm/vmscan.c") and not mm.matches("mm/damon/core.c")
+    assert mm.matches("fs/fs-writeback.c")          # N: regex
+    r = maintainers.recipients(secs, ["fs/afs/write.c", "mm/vmscan.c"])
+    assert r.to == ("dave@example.org", "ann@example.org", "rev@example.org")
+    assert r.cc == ("linux-afs@example.org", "linux-mm@example.org",
+                    "linux-kernel@vger.kernel.org")
+    assert r.subsystems == ("AFS FILESYSTEM", "MEMORY MANAGEMENT", "THE REST")

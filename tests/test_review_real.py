@@ -1,0 +1,56 @@
+"""review on the real 6.1 series: recipients agree with scripts/get_maintainer.pl."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import krefactor
+
+pytestmark = pytest.mark.real
+
+TOP_FILES = ("COPYING", "CREDITS", "Kbuild", "MAINTAINERS", "Makefile", "README")
+TOP_DIRS = ("Documentation", "arch", "include", "drivers", "fs", "init", "ipc", "kernel",
+            "lib", "scripts")
+
+
+@pytest.fixture(scope="module")
+def reviewed(real_series, tmp_path_factory):
+    repo, _, _ = real_series
+    out = tmp_path_factory.mktemp("review") / "review.json"
+    res = krefactor("review", "--tree", str(repo), "--range",
+                    "master..krefactor/writeback-void", "--json", str(out))
+    assert res.returncode == 0, res.stderr
+    return repo, json.loads(out.read_text()), res.stdout
+
+
+def test_recipients_agree_with_get_maintainer(reviewed, tmp_path):
+    repo, data, _ = reviewed
+    files = sorted({f for c in data["commits"] for f in c["files"]})
+    # get_maintainer.pl wants the top of a kernel tree and the files it is asked about.
+    archive = subprocess.Popen(["git", "-C", str(repo), "archive", "master", *TOP_FILES,
+                                "scripts/get_maintainer.pl", *files], stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", str(tmp_path)], stdin=archive.stdout, check=True)
+    archive.wait()
+    for d in TOP_DIRS:
+        (tmp_path / d).mkdir(exist_ok=True)
+    for c in data["commits"]:
+        res = subprocess.run(["perl", "scripts/get_maintainer.pl", "--no-git",
+                              "--no-git-fallback", "--no-rolestats", "--no-keywords",
+                              "-f", *c["files"]], cwd=tmp_path, capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
+        theirs = {line.split("<")[-1].rstrip(">").split()[0]
+                  for line in res.stdout.splitlines() if "@" in line}
+        assert set(c["to"]) | set(c["cc"]) == theirs, c["subject"]
+
+
+def test_checkpatch_ran_and_risks_were_flagged(reviewed):
+    _, data, stdout = reviewed
+    assert all(c["checkpatch_summary"] for c in data["commits"])
+    afs = data["commits"][0]
+    assert any("assertion removed: BUG();" in f for f in afs["flags"])
+    void = data["commits"][3]
+    assert any("signature of __folio_start_writeback() changed" in f for f in void["flags"])
+    assert "linux-mm@kvack.org" in data["cc"]
+    assert max(len(line) for line in stdout.splitlines()) <= 80

@@ -43,6 +43,7 @@ class CommitBuild:
     new_warnings: list[str] = field(default_factory=list)
     not_compiled: list[str] = field(default_factory=list)   # "file:line"
     not_built: list[str] = field(default_factory=list)      # "obj: reason"
+    failed_objects: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -267,7 +268,8 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
         after = build(ws, objs + [c[:-2] + ".i" for c in plan.touched_c if c[:-2] + ".o" in objs])
         errors = [d for d in after.diags if d.kind == "error"]
         old = {(d.file, d.message) for d in before.diags if d.kind == "warning"}
-        cb.errors = [str(d) for d in errors] or ([after.tail] if after.rc else [])
+        cb.errors = sorted({str(d) for d in errors}) or ([after.tail] if after.rc else [])
+        cb.failed_objects = after.failed
         cb.new_warnings = sorted({str(d) for d in after.diags
                                   if d.kind == "warning" and (d.file, d.message) not in old})
         for src, lines in plan.added_lines.items():
@@ -288,17 +290,18 @@ class MakeRun:
     rc: int
     diags: list[kbuild.Diagnostic]
     tail: str
+    failed: list[str] = field(default_factory=list)
 
 
 def build(ws: Workspace, targets: list[str]) -> MakeRun:
     if not targets:
-        return MakeRun(0, [], "")
+        return MakeRun(0, [], "", [])
     for t in targets:
         (ws.out / t).unlink(missing_ok=True)
     res = ws.make(*targets)
     text = res.stderr.decode(errors="replace") + res.stdout.decode(errors="replace")
     diags = kbuild.diagnostics(text, str(ws.src))
-    return MakeRun(res.returncode, diags, proc.tail(res.stderr))
+    return MakeRun(res.returncode, diags, proc.tail(res.stderr), kbuild.failed_objects(text))
 
 
 def read_makefile(src: Path, directory: str) -> str | None:

@@ -160,30 +160,54 @@ class Diagnostic:
     line: int
     kind: str        # "error" or "warning"
     message: str
+    macro_at: str = ""   # "include/x.h:12" when the diagnostic points into a macro
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.kind}: {self.message}"
+        where = f" (in macro at {self.macro_at})" if self.macro_at else ""
+        return f"{self.file}:{self.line}: {self.kind}: {self.message}{where}"
 
 
 DIAG = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+):(?:\d+:)?\s*"
-                  r"(?P<kind>error|warning|fatal error):\s*(?P<msg>.*)$")
+                  r"(?P<kind>error|warning|fatal error|note):\s*(?P<msg>.*)$")
+FAILED_OBJECT = re.compile(r"\*\*\* \[[^\]]*?:\s*(\S+\.[oi])\] Error")
 
 
 def diagnostics(output: str, srctree: str = "") -> list[Diagnostic]:
-    """Compiler diagnostics, with paths made relative to the source tree."""
-    found = []
+    """Compiler diagnostics, with paths made relative to the source tree.
+
+    gcc reports an error inside a macro at the macro's definition and follows it
+    with `note: in expansion of macro` at the use: the use is what broke, so the
+    diagnostic is moved there and the definition kept as `macro_at`.
+    """
+    found: list[Diagnostic] = []
     prefix = srctree.rstrip("/") + "/" if srctree else ""
+
+    def rel(path: str) -> str:
+        if prefix and path.startswith(prefix):
+            path = path[len(prefix):]
+        while path.startswith("../"):
+            path = path[3:]
+        return path.removeprefix("./")
+
     for line in output.splitlines():
         m = DIAG.match(line.strip())
         if not m:
             continue
-        file = m.group("file")
-        if prefix and file.startswith(prefix):
-            file = file[len(prefix):]
+        file, number, msg = rel(m.group("file")), int(m.group("line")), m.group("msg").strip()
+        if m.group("kind") == "note":
+            if found and msg.startswith("in expansion of macro") and not file.endswith(".h"):
+                last = found[-1]
+                macro_at = last.macro_at or f"{last.file}:{last.line}"
+                found[-1] = Diagnostic(file, number, last.kind, last.message, macro_at)
+            continue
         kind = "error" if "error" in m.group("kind") else "warning"
-        found.append(Diagnostic(file.removeprefix("./"), int(m.group("line")), kind,
-                                m.group("msg").strip()))
+        found.append(Diagnostic(file, number, kind, msg))
     return found
+
+
+def failed_objects(output: str) -> list[str]:
+    """Objects make reported as failed (`*** [...: fs/afs/write.o] Error 1`)."""
+    return sorted({m.group(1) for m in FAILED_OBJECT.finditer(output)})
 
 
 MARKER = re.compile(r'^#\s*(\d+)\s+"([^"]*)"')

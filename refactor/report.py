@@ -56,6 +56,8 @@ def build_text(r: BuildResult) -> str:
     for i, c in enumerate(r.commits, 1):
         lines.append(f"{i:2}/{len(r.commits)} {c.status.upper():4} {c.sha[:12]} {c.subject}")
         lines.append(f"       {len(c.objects)} objects, {c.seconds}s")
+        if c.failed_objects:
+            lines.append(f"       failed: {' '.join(c.failed_objects)}")
         lines += [f"       {e}" for e in c.errors]
         lines += [f"       new warning: {w}" for w in c.new_warnings]
         lines += [f"       NOT COMPILED: {n}" for n in c.not_compiled]

@@ -122,3 +122,17 @@ def test_code_lines_skip_comments_blanks_and_directives():
            "\t(x)\n"                    # 12
            "}\n")                       # 13
     assert kbuild.code_lines(src) == {4, 5, 7, 9, 13}
+
+
+def test_error_inside_a_macro_is_put_at_its_use():
+    out = ("In file included from ./include/linux/mmzone.h:23,\n"
+           "../src/include/linux/page-flags.h:772:9: error: void value not ignored as it "
+           "ought to be\n"
+           "  772 |         __folio_start_writeback(folio, false)\n"
+           "../src/fs/afs/write.c:530:29: note: in expansion of macro "
+           "'folio_start_writeback'\n"
+           "make[4]: *** [../src/scripts/Makefile.build:250: fs/afs/write.o] Error 1\n")
+    [d] = kbuild.diagnostics(out, "../src")
+    assert str(d) == ("fs/afs/write.c:530: error: void value not ignored as it ought to be "
+                      "(in macro at include/linux/page-flags.h:772)")
+    assert kbuild.failed_objects(out) == ["fs/afs/write.o"]

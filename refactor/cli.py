@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import recipe as recipe_mod
-from . import build, report, review, safety, series, tree as tree_mod
+from . import build, coverage, report, review, safety, series, tree as tree_mod
 from .errors import KrefactorError
 
 
@@ -123,6 +123,30 @@ def review_cmd(tree_path: Path, rng: str | None, json_out: Path | None) -> None:
     click.echo(report.review_text(res))
     if json_out is not None:
         json_out.write_text(res.to_json())
+
+
+@cli.command("coverage")
+@click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path))
+@click.option("--recipe", "recipe_name", default="writeback-void", show_default=True)
+@click.option("--range", "rng", default=None,
+              help="BASE..TIP (default: HEAD..krefactor/writeback-void).")
+@click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True)
+@click.option("--timeout", type=float, default=120, show_default=True)
+@click.option("--strict", is_flag=True, help="Exit non-zero when any site needs review.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
+def coverage_cmd(tree_path: Path, recipe_name: str, rng: str | None, jobs: int, timeout: float,
+                 strict: bool, json_out: Path | None) -> None:
+    """Account for every in-tree reference to the recipe's symbols and hand-offs."""
+    rec = recipe_mod.load(recipe_name)
+    t = tree_mod.open_tree(tree_path)
+    base, tip = resolve_range(t, rng or f"HEAD..krefactor/{rec.name}")
+    res = coverage.run(tree=t, recipe=rec, base=base, tip=tip, jobs=jobs, timeout=timeout,
+                       progress=lambda m: click.echo(m, err=True))
+    click.echo(report.coverage_text(res))
+    if json_out is not None:
+        json_out.write_text(res.to_json())
+    if strict and res.counts["NEEDS REVIEW"]:
+        sys.exit(1)
 
 
 @cli.command("clean")

@@ -40,6 +40,7 @@ class FileResult:
     after: bytes
     sites: tuple[Site, ...]
     error: str | None   # timeout or spatch failure, for review
+    stdout: str = ""
 
     @property
     def changed(self) -> bool:
@@ -60,10 +61,10 @@ def parse_sites(text: str) -> list[Site]:
     return sites
 
 
-def check_syntax(cocci: Path) -> None:
+def check_syntax(cocci: Path, mode: str = "patch") -> None:
     """Fail early, with spatch's own message, on a semantic patch that does not parse."""
     proc.require("spatch", "install Coccinelle (apt-get install coccinelle, or scripts/setup.sh)")
-    res = proc.run(["spatch", "--parse-cocci", "-D", "patch", "--sp-file", str(cocci)], check=False)
+    res = proc.run(["spatch", "--parse-cocci", "-D", mode, "--sp-file", str(cocci)], check=False)
     if res.returncode != 0:
         msg = [l for l in res.stderr.decode(errors="replace").splitlines() if l.strip()]
         raise KrefactorError(f"{cocci.name} does not parse: {' | '.join(msg[:4])}")
@@ -72,7 +73,7 @@ def check_syntax(cocci: Path) -> None:
 def run(cocci: Path, files: dict[str, bytes], *, jobs: int = os.cpu_count() or 1,
         timeout: float = 120, mode: str = "patch") -> list[FileResult]:
     """Apply `cocci` to each of `files` (path -> content); return the results in order."""
-    check_syntax(cocci)
+    check_syntax(cocci, mode)
     with tempfile.TemporaryDirectory(prefix="krefactor-spatch-") as tmp:
         for path, data in files.items():
             dest = Path(tmp, path)
@@ -93,7 +94,7 @@ def run(cocci: Path, files: dict[str, bytes], *, jobs: int = os.cpu_count() or 1
             except subprocess.TimeoutExpired:
                 out, error = "", f"spatch timed out after {timeout:.0f}s on {path}"
             after = Path(tmp, path).read_bytes()
-            return FileResult(path, files[path], after, tuple(parse_sites(out)), error)
+            return FileResult(path, files[path], after, tuple(parse_sites(out)), error, out)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             return list(pool.map(one, list(files)))

@@ -8,6 +8,7 @@ from dataclasses import asdict
 import textwrap
 
 from .build import BuildResult
+from .coverage import CoverageResult
 from .review import ReviewResult
 from .series import SeriesResult
 
@@ -92,4 +93,26 @@ def review_text(r: ReviewResult) -> str:
     lines.append(f"series: {len(r.commits)} commits")
     lines += _wrapped("To:", r.to)
     lines += _wrapped("Cc:", r.cc)
+    return "\n".join(lines)
+
+
+def coverage_text(r: CoverageResult) -> str:
+    lines = []
+    for s in r.sites:
+        where = f"{s.file}:{s.line}"
+        fn = f" {s.function}()" if s.function and s.function != "something_else" else ""
+        lines.append(f"{s.disposition:<12} {where}{fn} [{s.kind} {s.symbol}]")
+        detail = "; ".join(x for x in (s.commit, s.reason) if x)
+        if detail:
+            lines.append(f"{'':12} {detail}")
+    lines.append("")
+    if r.parse_failures:
+        lines.append("spatch could not parse:")
+        lines += [f"  {p}" for p in r.parse_failures]
+    counts = r.counts
+    lines.append(f"{len(r.sites)} sites: " + ", ".join(
+        f"{counts[d]} {d}" for d in ("changed", "left", "NEEDS REVIEW")) +
+        f"; {r.accounted:.0%} accounted for")
+    lines.append(f"also mentioned: {r.comments} times in comments, "
+                 f"{r.documentation} in Documentation/")
     return "\n".join(lines)

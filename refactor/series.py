@@ -6,11 +6,12 @@ subsystem). Nothing is checked out: see tree.py.
 """
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import cocci, maintainers
@@ -49,6 +50,8 @@ class SeriesResult:
     sites: list[cocci.Site] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     nothing_to_do: str | None = None
+    # For each site, the commit its step read the file at (its line numbers are of it).
+    site_commits: list[str] = field(default_factory=list)
 
     @property
     def left(self) -> list[cocci.Site]:
@@ -96,6 +99,7 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
         results = cocci.run(step.cocci, tree.read(parent, files), jobs=jobs, timeout=timeout)
         for r in results:
             result.sites.extend(r.sites)
+            result.site_commits.extend(parent for _ in r.sites)
             if r.error:
                 result.problems.append(f"{step.name}: {r.error}")
         changed = [r for r in results if r.changed]
@@ -121,7 +125,26 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
         return result
     tree.update_branch(branch, parent, existing)
     result.tip = parent
+    save_record(tree, result)
     return result
+
+
+def record_path(tree: Tree, tip: str) -> Path:
+    return tree.git_dir / "krefactor" / "series" / f"{tip}.json"
+
+
+def save_record(tree: Tree, result: SeriesResult) -> None:
+    """Keep the sites of a generated series, for coverage to give their reasons."""
+    path = record_path(tree, result.tip or "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sites = [dict(asdict(s), at=at) for s, at in zip(result.sites, result.site_commits)]
+    path.write_text(json.dumps({"recipe": result.recipe, "base": result.base,
+                                "tip": result.tip, "sites": sites}, indent=1))
+
+
+def load_record(tree: Tree, tip: str) -> dict | None:
+    path = record_path(tree, tip)
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def groups(step: Step, changed: list[cocci.FileResult]

@@ -39,8 +39,8 @@ def inside(p, ranges):
     return any(f == p.file and (int(l0), int(c0)) <= at <= (int(l1), int(c1))
                for f, l0, c0, l1, c1 in ranges)
 
-def covered(path):
-    # Functions reached from the roots through calls in this file...
+def reached(path):
+    """Functions reached from the roots through calls in this file."""
     seen = set(roots[path])
     todo = list(seen)
     while todo:
@@ -49,7 +49,12 @@ def covered(path):
             if caller == fn and callee not in seen:
                 seen.add(callee)
                 todo.append(callee)
-    # ...minus those with a way in that bypasses the VFS, to a fixed point.
+    return seen
+
+def covered(path):
+    # The reached functions minus those with a way in that bypasses the VFS,
+    # to a fixed point.
+    seen = reached(path)
     changed = True
     while changed:
         changed = False
@@ -67,6 +72,8 @@ def why_not(path, fn):
     seen = covered(path)
     if fn in seen:
         return None
+    if fn not in reached(path):
+        return "not reached from a ->writepage method or write_cache_pages() callback"
     if fn not in roots[path] and fn not in statics[path]:
         return "%s() is not static: callers outside this file may rely on it" % fn
     return "%s() is reachable other than through a ->writepage method or write_cache_pages() callback" % fn
@@ -137,6 +144,8 @@ position p;
 p << kw.p;
 @@
 keepwrite[p[0].file].add(p[0].current_element)
+if p[0].current_element not in API:
+    site(p[0], "left", "keepwrite: the start keeps the page tagged for writeback")
 
 // Branch and loop bodies are recorded as ranges, from the position of their
 // opening brace to that of their closing one, and the starts inside them are

@@ -1,0 +1,326 @@
+"""Account for every in-tree reference to a recipe's symbols and hand-off points.
+
+The inventory comes from spatch (the recipe's inventory.cocci, in report
+mode); a plain git grep cross-checks it, so a reference spatch did not see
+(in a macro, #ifdef'd, in a function it could not parse) still shows up.
+Each site then gets a disposition against the series: changed (and by
+which commit), left (with the reason the series recorded), or NEEDS REVIEW.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from unidiff import PatchSet
+
+from . import cocci, proc, series
+from .errors import KrefactorError
+from .recipe import Recipe
+from .tree import Sha, Tree
+
+REF_TAG = "krefactor-ref:"
+HANDOFF_GREP = ("->writepage(", "write_cache_pages(", "(*writepage)(")
+TRAP_KINDS = {"address-taken": "the function's address is taken or passed on",
+              "macro-argument": "passed to a macro",
+              "macro-body": "inside a macro definition",
+              "text-only": "spatch did not see it (macro, #ifdef'd or unparsed code)",
+              "call-value-used": "its return value is used"}
+DEFINING = {"definition", "declaration", "export", "api-macro"}
+
+
+@dataclass(frozen=True)
+class Ref:
+    file: str
+    line: int
+    column: int
+    kind: str
+    function: str
+    symbol: str
+
+
+@dataclass
+class Site:
+    file: str
+    line: int
+    function: str
+    symbol: str
+    kind: str
+    disposition: str = "NEEDS REVIEW"
+    commit: str = ""
+    reason: str = ""
+
+
+@dataclass
+class CoverageResult:
+    base: str
+    tip: str
+    sites: list[Site] = field(default_factory=list)
+    comments: int = 0
+    documentation: int = 0
+    parse_failures: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(s.disposition for s in self.sites)
+
+    @property
+    def accounted(self) -> float:
+        return 1.0 if not self.sites else \
+            1 - self.counts["NEEDS REVIEW"] / len(self.sites)
+
+    def to_json(self) -> str:
+        return json.dumps(dict(asdict(self), counts=dict(self.counts),
+                               accounted=self.accounted), indent=2)
+
+
+def parse_refs(text: str) -> list[Ref]:
+    refs = []
+    for line in text.splitlines():
+        if line.startswith(REF_TAG):
+            parts = line[len(REF_TAG):].split(":", 5)
+            if len(parts) == 6:
+                f, ln, col, kind, fn, sym = parts
+                refs.append(Ref(f, int(ln), int(col), kind, fn, sym))
+    return refs
+
+
+def ifdef_lines(text: str) -> set[int]:
+    """Lines inside #if/#ifdef blocks, the header guard excepted."""
+    inside: set[int] = set()
+    stack: list[bool] = []          # True for a block that counts
+    guard = re.search(r"^#ifndef\s+(\w+)\s*\n#define\s+\1\b", text, re.M)
+    guard_line = text[:guard.start()].count("\n") + 1 if guard else -1
+    for number, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if re.match(r"#\s*if", s):
+            stack.append(number != guard_line)
+        elif re.match(r"#\s*endif", s) and stack:
+            stack.pop()
+        elif any(stack):
+            inside.add(number)
+    return inside
+
+
+def macro_lines(text: str) -> dict[int, str]:
+    """Lines of #define bodies -> the macro's name."""
+    names: dict[int, str] = {}
+    current = None
+    for number, line in enumerate(text.splitlines(), 1):
+        m = re.match(r"^\s*#\s*define\s+(\w+)", line)
+        if m:
+            current = m.group(1)
+        if current:
+            names[number] = current
+            if not line.rstrip().endswith("\\"):
+                current = None
+    return names
+
+
+def is_comment(text: str, symbol: str) -> bool:
+    """Is the mention of `symbol` on this line inside a comment?"""
+    s = text.strip()
+    if s.startswith(("*", "/*", "//")):
+        return True
+    m = re.search(rf"\b{re.escape(symbol)}\b", text)
+    before = text[:m.start()] if m else text
+    return "//" in before or before.rfind("/*") > before.rfind("*/")
+
+
+class LineTracker:
+    """Follows a line of the base through the commits of a range."""
+
+    def __init__(self, tree: Tree, commits: list[tuple[Sha, str]], base: Sha):
+        self.steps: list[tuple[Sha, dict[str, list[tuple[int, int, int, int]]]]] = []
+        parent = base
+        for sha, _ in commits:
+            diff = tree.git("diff", "-U0", "--no-renames", parent, sha).decode(errors="replace")
+            hunks = {f.path: [(h.source_start, h.source_length, h.target_start,
+                               h.target_length) for h in f] for f in PatchSet(diff)}
+            self.steps.append((sha, hunks))
+            parent = sha
+
+    def follow(self, path: str, line: int, until: str | None = None
+               ) -> tuple[int | None, str, str]:
+        """(line at the end or at `until`, commit that changed it, commit that
+        inserted a line right before it)."""
+        inserted = ""
+        for sha, hunks in self.steps:
+            if until is not None and sha == until:
+                break
+            delta = 0
+            for s0, slen, _, tlen in hunks.get(path, []):
+                if slen and s0 <= line < s0 + slen:
+                    return None, sha, inserted
+                if not slen and s0 == line - 1 and not inserted:
+                    inserted = sha
+                if (slen and s0 + slen <= line) or (not slen and s0 < line):
+                    delta += tlen - slen
+            line += delta
+        return line, "", inserted
+
+
+def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: float,
+        progress=lambda m: None) -> CoverageResult:
+    inventory = recipe.directory / "inventory.cocci"
+    if not inventory.is_file():
+        raise KrefactorError(f"recipe {recipe.name} has no inventory.cocci for coverage")
+    result = CoverageResult(base, tip)
+    syms = recipe.symbols
+    files = sorted(set(tree.grep(base, syms, (".",))) |
+                   set(tree.grep(base, HANDOFF_GREP, (".",), fixed=True)))
+    files = [f for f in files if not f.startswith(("Documentation/", "tools/"))]
+    progress(f"inventory: {len(files)} files")
+    texts = tree.read(base, files)
+    results = cocci.run(inventory, texts, jobs=jobs, timeout=timeout, mode="report")
+    refs = [r for fr in results for r in parse_refs(fr.stdout)]
+    for fr in results:
+        if fr.error:
+            result.parse_failures.append(fr.error)
+    result.parse_failures += parse_failures(list(texts), texts, jobs)
+
+    by_line = {(r.file, r.line): r for r in refs}
+    lines_of = {f: t.decode(errors="replace").splitlines() for f, t in texts.items()}
+    hits = grep_lines(tree, base, syms)
+    result.documentation = sum(1 for f, _, _ in hits if f.startswith("Documentation/"))
+    sites: list[Site] = []
+    seen = set()
+    for r in refs:
+        seen.add((r.file, r.line))
+        sites.append(Site(r.file, r.line, r.function, r.symbol, refine(r, lines_of, syms)))
+    for f, n, text in hits:
+        if f.startswith("Documentation/") or (f, n) in seen or f not in lines_of:
+            continue
+        sym = next((s for s in syms if re.search(rf"\b{s}\b", text)), syms[0])
+        if is_comment(text, sym):
+            result.comments += 1
+            continue
+        macros = macro_lines("\n".join(lines_of[f]))
+        kind = "api-macro" if macros.get(n) in syms else \
+            "macro-body" if n in macros else "text-only"
+        sites.append(Site(f, n, "", sym, kind))
+        seen.add((f, n))
+
+    commits = tree.log(base, tip)
+    tracker = LineTracker(tree, commits, base)
+    subjects = {sha: msg.splitlines()[0] for sha, msg in commits}
+    record = series.load_record(tree, tip)
+    left = {}
+    if record:
+        for s in record["sites"]:
+            if s["verdict"] == "left":
+                left[(s["file"], s["line"], s["at"])] = s["reason"]
+    core_commit = ""
+    for site in sites:
+        if site.kind == "handoff-core":
+            _, _, core_commit = tracker.follow(site.file, site.line)
+    callbacks = {(s.file, s.symbol) for s in sites if s.kind == "handoff-callback"}
+    ifdefs = {f: ifdef_lines("\n".join(ls)) for f, ls in lines_of.items()}
+    for site in sites:
+        dispose(site, tracker, left, record is not None, core_commit, callbacks,
+                ifdefs.get(site.file, set()), syms)
+        if site.commit:
+            site.commit = f"{site.commit[:12]} {subjects.get(site.commit, '')}"
+    result.sites = sorted(sites, key=lambda s: (s.file, s.line))
+    return result
+
+
+def refine(r: Ref, lines_of: dict[str, list[str]], syms: tuple[str, ...]) -> str:
+    text = lines_of[r.file][r.line - 1] if r.line - 1 < len(lines_of[r.file]) else ""
+    if r.function == "something_else":
+        macros = macro_lines("\n".join(lines_of[r.file]))
+        if r.line in macros:
+            return "api-macro" if macros[r.line] in syms else "macro-body"
+        if "EXPORT_SYMBOL" in text:
+            return "export"
+        return "macro-argument"
+    return r.kind
+
+
+def dispose(site: Site, tracker: LineTracker, left: dict, has_record: bool, core_commit: str,
+            callbacks: set, ifdef: set[int], syms: tuple[str, ...]) -> None:
+    _, changed, inserted = tracker.follow(site.file, site.line)
+    trap = TRAP_KINDS.get(site.kind)
+    if site.line in ifdef and site.kind not in DEFINING and site.function not in syms:
+        trap = "in #ifdef'd code: may not be compiled, or compiled in another form"
+    if trap and (site.kind != "call-value-used" or not changed):
+        site.disposition, site.commit, site.reason = "NEEDS REVIEW", changed, trap
+        return
+    if site.kind == "handoff-core":
+        site.disposition = "changed" if inserted else "NEEDS REVIEW"
+        site.commit = inserted
+        site.reason = ("write_cache_pages() starts writeback before its callback" if inserted
+                       else "write_cache_pages() does not start writeback before its callback")
+        return
+    if site.kind == "handoff-writepage":
+        if inserted:
+            site.disposition, site.commit = "changed", inserted
+            site.reason = "the VFS now starts writeback before this hand-off"
+        elif (site.file, site.function) in callbacks:
+            site.disposition = "left"
+            site.reason = f"inside {site.function}(), a write_cache_pages() callback"
+        else:
+            site.reason = "hand-off point the series does not cover"
+        return
+    if site.kind == "handoff-callback":
+        if core_commit:
+            site.disposition, site.commit = "changed", core_commit
+            site.reason = "write_cache_pages() starts writeback before calling it"
+        else:
+            site.reason = "write_cache_pages() does not start writeback in this series"
+        return
+    if changed:
+        site.disposition, site.commit = "changed", changed
+        return
+    if site.function in syms:
+        site.disposition, site.reason = "left", "inside the API's own definition"
+        return
+    for (f, line, at), reason in left.items():
+        if f == site.file and tracker.follow(site.file, site.line, until=at)[0] == line:
+            site.disposition, site.reason = "left", reason
+            return
+    if site.kind in DEFINING:
+        site.disposition, site.reason = "left", "defines the API"
+        return
+    site.reason = "no step changed it and the series recorded no reason" if has_record \
+        else "no record of the series for this range (generate it with krefactor series)"
+
+
+def grep_lines(tree: Tree, commit: Sha, syms: tuple[str, ...]) -> list[tuple[str, int, str]]:
+    args = ["git", "-C", str(tree.path), "grep", "-n", "-w", "-E", "|".join(syms), commit,
+            "--", "*.c", "*.h", "Documentation/"]
+    out = proc.run(args, check=False).stdout.decode(errors="replace")
+    hits = []
+    for line in out.splitlines():
+        _, path, n, text = line.split(":", 3)
+        hits.append((path, int(n), text))
+    return hits
+
+
+def parse_failures(paths: list[str], texts: dict[str, bytes], jobs: int) -> list[str]:
+    """Code spatch could not parse in these files: `file:line: first line of it`."""
+    failures = []
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+    with tempfile.TemporaryDirectory(prefix="krefactor-parse-") as tmp:
+        for p in paths:
+            dest = Path(tmp, p)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(texts[p])
+
+        def one(p: str) -> list[str]:
+            res = proc.run(["spatch", "--parse-c", "--no-includes", p], cwd=tmp, check=False)
+            out = res.stdout.decode(errors="replace") + res.stderr.decode(errors="replace")
+            found = []
+            for m in re.finditer(r'parse error\s*\n\s*= File "([^"]+)", line (\d+)', out):
+                line = int(m.group(2))
+                src = texts[p].decode(errors="replace").splitlines()
+                found.append(f"{p}:{line}: {src[line - 1].strip() if line <= len(src) else ''}")
+            return found
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for found in pool.map(one, paths):
+                failures += found
+    return failures

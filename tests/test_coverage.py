@@ -1,0 +1,71 @@
+import json
+
+from conftest import FIXTURE, git, krefactor, make_repo
+from refactor import coverage, tree as tree_mod
+
+
+def test_parse_refs():
+    text = ("krefactor-ref:fs/a.c:3:1:call:f:set_page_writeback\n"
+            "noise\nkrefactor-ref:bad\n")
+    assert coverage.parse_refs(text) == [
+        coverage.Ref("fs/a.c", 3, 1, "call", "f", "set_page_writeback")]
+
+
+def test_ifdef_lines_skip_the_header_guard():
+    text = ("#ifndef X_H\n#define X_H\nint a;\n#ifdef CONFIG_Y\nint b;\n#if Z\nint c;\n"
+            "#endif\n#endif\nint d;\n#endif\n")
+    assert coverage.ifdef_lines(text) == {5, 7}
+
+
+def test_macro_lines_and_comments():
+    text = "#define A(x) \\\n\tf(x)\nint b;\n#define C f\n"
+    assert coverage.macro_lines(text) == {1: "A", 2: "A", 4: "C"}
+    assert coverage.is_comment(" * set_page_writeback() is", "set_page_writeback")
+    assert coverage.is_comment("\tfoo(); /* set_page_writeback */", "set_page_writeback")
+    assert not coverage.is_comment("\tset_page_writeback(p); /* x */", "set_page_writeback")
+
+
+def test_line_tracker_follows_shifts_changes_and_insertions(tmp_path):
+    lines = [f"line{i}\n" for i in range(1, 11)]
+    repo = make_repo(tmp_path / "r", {"a.c": "".join(lines)})
+    t = tree_mod.open_tree(repo)
+    base = t.rev("HEAD")
+    one = lines[:2] + ["new\n", "new\n"] + lines[2:]               # insert before line 3
+    c1 = t.commit(base, {"a.c": "".join(one).encode()}, "one\n", t.identity())
+    two = one[:7] + ["changed6\n"] + one[8:]                      # change base line 6
+    c2 = t.commit(c1, {"a.c": "".join(two).encode()}, "two\n", t.identity())
+    tracker = coverage.LineTracker(t, [(c1, "one"), (c2, "two")], base)
+    assert tracker.follow("a.c", 1) == (1, "", "")
+    assert tracker.follow("a.c", 3) == (5, "", c1)
+    assert tracker.follow("a.c", 6)[1] == c2
+    assert tracker.follow("a.c", 9) == (11, "", "")
+    assert tracker.follow("a.c", 9, until=c2) == (11, "", "")
+
+
+def test_fixture_traps_need_review(tmp_path):
+    tree = tmp_path / "linux"
+    assert krefactor("import", str(FIXTURE), "--to", str(tree)).returncode == 0
+    assert krefactor("series", "--tree", str(tree)).returncode == 0
+    res = krefactor("coverage", "--tree", str(tree), "--json", str(tmp_path / "c.json"),
+                    "--strict")
+    assert res.returncode == 1, res.stderr
+    data = json.loads((tmp_path / "c.json").read_text())
+    review = {(s["file"], s["line"]): s for s in data["sites"]
+              if s["disposition"] == "NEEDS REVIEW"}
+    assert {(f, s["kind"]) for (f, _), s in review.items()} == {
+        ("fs/trapfs/inode.c", "macro-body"), ("fs/trapfs/inode.c", "address-taken"),
+        ("fs/trapfs/inode.c", "call"), ("fs/trapfs/inode.c", "call-value-used")}
+    ifdefd = review[("fs/trapfs/inode.c", 30)]
+    assert "#ifdef" in ifdefd["reason"]
+    by = {(s["file"], s["line"]): s for s in data["sites"]}
+    assert by[("fs/ext4/page-io.c", 10)]["disposition"] == "left"
+    assert by[("fs/loopfs/inode.c", 11)]["reason"].startswith("inside the filesystem's own")
+    assert by[("fs/mpage.c", 12)]["commit"].endswith("mpage: do not start writeback in "
+                                                     "->writepage()")
+    assert by[("mm/vmscan.c", 13)]["disposition"] == "changed"
+    assert data["accounted"] == 1 - 4 / len(data["sites"])
+    # Without a series, nothing is accounted for by a recorded reason.
+    git(tree, "branch", "-D", "krefactor/writeback-void")
+    git(tree, "branch", "empty")
+    res = krefactor("coverage", "--tree", str(tree), "--range", "HEAD..empty")
+    assert res.returncode == 0 and "NEEDS REVIEW" in res.stdout

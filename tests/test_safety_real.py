@@ -1,0 +1,31 @@
+"""A dirty real tree is byte for byte the same after every command."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import git, krefactor, snapshot
+
+pytestmark = pytest.mark.real
+
+
+def test_dirty_real_tree_is_untouched(real_series):
+    repo, _, _ = real_series
+    (repo / "untracked-notes.txt").write_text("my unfinished work\n")
+    blob = git(repo, "hash-object", "-w", "untracked-notes.txt").strip()
+    git(repo, "update-index", "--add", "--cacheinfo", f"100644,{blob},fs/afs/notes.txt")
+    (repo / "fs").mkdir(exist_ok=True)
+    (repo / "fs" / "unstaged.c").write_text("int x;\n")
+    before = snapshot(repo)
+    last = "krefactor/writeback-void~1..krefactor/writeback-void"
+    for args in (["review", "--range", last], ["coverage"],
+                 ["compile-test", "--range", last]):
+        res = krefactor(*args, "--tree", str(repo))
+        assert res.returncode == 0, (args, res.stderr[-2000:])
+        assert snapshot(repo) == before, args
+    res = krefactor("series", "--tree", str(repo), "--branch", "dirty-check")
+    assert res.returncode == 0, res.stderr
+    after = snapshot(repo)
+    refs_before, refs_after = before.pop("refs"), after.pop("refs")
+    assert after == before
+    new_refs = set(refs_after.splitlines()) - set(refs_before.splitlines())
+    assert [r.split()[0] for r in new_refs] == ["refs/heads/dirty-check"]

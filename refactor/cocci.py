@@ -82,11 +82,13 @@ def run(cocci: Path, files: dict[str, bytes], *, jobs: int = os.cpu_count() or 1
 
         def one(path: str) -> FileResult:
             cmd = ["spatch", "--very-quiet", "--no-includes", "--no-show-diff",
-                   "-D", mode, "--timeout", str(int(timeout)), "--sp-file", str(cocci),
+                   "-D", mode, "--timeout", str(max(1, int(timeout))), "--sp-file", str(cocci),
                    "--in-place", path]
             error = None
             try:
-                res = proc.run(cmd, cwd=tmp, timeout=timeout + 30, check=False)
+                # spatch's own --timeout covers matching, not Python rules: a
+                # backstop kills the process a little later.
+                res = proc.run(cmd, cwd=tmp, timeout=timeout + 5, check=False)
                 out = res.stdout.decode(errors="replace")
                 err = res.stderr.decode(errors="replace")
                 if res.returncode != 0 or "Timeout" in err or "timeout (we abort)" in err:

@@ -26,8 +26,9 @@ def series_text(r: SeriesResult) -> str:
         lines.append("skipped steps:")
         lines += [f"  {s.step}: {s.reason}" for s in r.skipped]
     verdicts = Counter(s.verdict for s in r.sites)
-    if r.sites:
-        lines.append("sites: " + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())))
+    reported = ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items()))
+    lines.append(f"sites changed: {r.hunks} hunks" +
+                 (f"; sites the semantic patches reported: {reported}" if reported else ""))
     if r.left:
         lines.append("left as they are:")
         lines += [f"  {s.file}:{s.line} {s.function}(): {s.reason}" for s in r.left]

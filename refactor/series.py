@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from unidiff import PatchSet
+
 from . import cocci, maintainers
 from .errors import KrefactorError
 from .recipe import Recipe, Step
@@ -50,6 +52,7 @@ class SeriesResult:
     sites: list[cocci.Site] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     nothing_to_do: str | None = None
+    hunks: int = 0                 # places changed across the series
     # For each site, the commit its step read the file at (its line numbers are of it).
     site_commits: list[str] = field(default_factory=list)
 
@@ -125,6 +128,8 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
         return result
     tree.update_branch(branch, parent, existing)
     result.tip = parent
+    diff = tree.git("diff", "-U0", "--no-renames", base, parent).decode(errors="replace")
+    result.hunks = sum(len(f) for f in PatchSet(diff))
     save_record(tree, result)
     return result
 

@@ -92,3 +92,29 @@ def test_remove_step_leaves_loops_and_turns_the_assertion():
     assert verdicts == {("w", "left"), ("helper", "removed")}
     assert b"set_page_writeback(pages[i]);" in r.after
     assert b"BUG_ON(!PageWriteback(page));\n\treturn 0;" in r.after
+
+
+SLOW = """virtual patch
+@r@
+identifier f;
+position p;
+@@
+f@p(...)
+@script:python@
+p << r.p;
+@@
+import time
+time.sleep(3)
+"""
+
+
+def test_a_file_that_times_out_is_reported_not_raised(tmp_path):
+    slow = tmp_path / "slow.cocci"
+    slow.write_text(SLOW)
+    files = {"a.c": b"void g(void)\n{\n\ta();\n\tb();\n\tc();\n}\n",
+             "b.c": b"int x;\n"}
+    results = cocci.run(slow, files, jobs=2, timeout=1)
+    by = {r.path: r for r in results}
+    assert by["a.c"].error == "spatch timed out after 1s on a.c"
+    assert not by["a.c"].changed
+    assert by["b.c"].error is None

@@ -9,8 +9,11 @@ The files are written to a scratch directory and rewritten there with
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,15 +73,40 @@ def check_syntax(cocci: Path, mode: str = "patch") -> None:
         raise KrefactorError(f"{cocci.name} does not parse: {' | '.join(msg[:4])}")
 
 
-def run(cocci: Path, files: dict[str, bytes], *, jobs: int = os.cpu_count() or 1,
-        timeout: float = 120, mode: str = "patch") -> list[FileResult]:
-    """Apply `cocci` to each of `files` (path -> content); return the results in order."""
-    check_syntax(cocci, mode)
+@contextlib.contextmanager
+def scratch(files: dict[str, bytes]) -> Iterator[str]:
+    """A temporary directory holding `files` at their paths; removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="krefactor-spatch-") as tmp:
         for path, data in files.items():
             dest = Path(tmp, path)
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
+        yield tmp
+
+
+PARSE_ERROR = re.compile(r'parse error\s*\n\s*= File "([^"]+)", line (\d+)')
+
+
+def unparsed(files: dict[str, bytes], jobs: int = os.cpu_count() or 1) -> list[str]:
+    """Code spatch cannot parse in `files`, as `file:line: first line of it`."""
+    with scratch(files) as tmp:
+
+        def one(path: str) -> list[str]:
+            res = proc.run(["spatch", "--parse-c", "--no-includes", path], cwd=tmp, check=False)
+            out = res.stdout.decode(errors="replace") + res.stderr.decode(errors="replace")
+            src = files[path].decode(errors="replace").splitlines()
+            return [f"{path}:{n}: {src[n - 1].strip() if n <= len(src) else ''}"
+                    for n in (int(m.group(2)) for m in PARSE_ERROR.finditer(out))]
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return sorted({line for found in pool.map(one, list(files)) for line in found})
+
+
+def run(cocci: Path, files: dict[str, bytes], *, jobs: int = os.cpu_count() or 1,
+        timeout: float = 120, mode: str = "patch") -> list[FileResult]:
+    """Apply `cocci` to each of `files` (path -> content); return the results in order."""
+    check_syntax(cocci, mode)
+    with scratch(files) as tmp:
 
         def one(path: str) -> FileResult:
             cmd = ["spatch", "--very-quiet", "--no-includes", "--no-show-diff",

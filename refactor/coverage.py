@@ -178,7 +178,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
     for fr in results:
         if fr.error:
             result.parse_failures.append(fr.error)
-    result.parse_failures += parse_failures(list(texts), texts, jobs)
+    result.parse_failures += cocci.unparsed(texts, jobs)
 
     by_line = {(r.file, r.line): r for r in refs}
     lines_of = {f: t.decode(errors="replace").splitlines() for f, t in texts.items()}
@@ -296,31 +296,3 @@ def grep_lines(tree: Tree, commit: Sha, syms: tuple[str, ...]) -> list[tuple[str
         _, path, n, text = line.split(":", 3)
         hits.append((path, int(n), text))
     return hits
-
-
-def parse_failures(paths: list[str], texts: dict[str, bytes], jobs: int) -> list[str]:
-    """Code spatch could not parse in these files: `file:line: first line of it`."""
-    failures = []
-    import tempfile
-    from concurrent.futures import ThreadPoolExecutor
-    from pathlib import Path
-    with tempfile.TemporaryDirectory(prefix="krefactor-parse-") as tmp:
-        for p in paths:
-            dest = Path(tmp, p)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(texts[p])
-
-        def one(p: str) -> list[str]:
-            res = proc.run(["spatch", "--parse-c", "--no-includes", p], cwd=tmp, check=False)
-            out = res.stdout.decode(errors="replace") + res.stderr.decode(errors="replace")
-            found = []
-            for m in re.finditer(r'parse error\s*\n\s*= File "([^"]+)", line (\d+)', out):
-                line = int(m.group(2))
-                src = texts[p].decode(errors="replace").splitlines()
-                found.append(f"{p}:{line}: {src[line - 1].strip() if line <= len(src) else ''}")
-            return found
-
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            for found in pool.map(one, paths):
-                failures += found
-    return failures

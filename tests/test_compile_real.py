@@ -28,6 +28,10 @@ def test_writeback_series_builds_at_every_commit(real_series, tmp_path):
     # The header change builds the users of the changed functions, AFS among them.
     assert "fs/afs/write.o" in void["objects"] and len(void["objects"]) > 20
     assert "CONFIG_AFS_FS" in data["enabled"]
+    assert not any("UBIFS" in u for u in data["unmet"])     # needs MTD, from an if block
+    # The compiler went through ccache (installed by scripts/setup.sh).
+    cache = repo / ".git" / "krefactor" / "build" / "ccache"
+    assert sum(1 for f in cache.rglob("*") if f.is_file()) > 20
 
 
 def test_broken_order_names_the_commit_and_file(real_series, tmp_path):

@@ -157,8 +157,7 @@ class Tree:
 
     def kernel_version(self, commit: Sha) -> str:
         """'6.1.192' from the top Makefile; fails when this is not a kernel tree."""
-        if not self.exists(commit, "Makefile") or not self.exists(commit, "MAINTAINERS") \
-                and not self.exists(commit, "Kbuild"):
+        if not (self.exists(commit, "Makefile") and self.exists(commit, "Kbuild")):
             raise KrefactorError(
                 f"{self.path} is not a Linux kernel tree (no top-level Makefile and Kbuild)")
         return makefile_version(self.read(commit, ["Makefile"])["Makefile"].decode("utf-8", "replace"))

@@ -6,7 +6,8 @@ commit by rewriting only the files that differ, so make rebuilds only what
 changed and the user's checkout is never used. Per commit it builds the
 objects of the touched .c files and of the in-tree users of the symbols a
 touched header changes, at the parent and then at the commit (warnings are
-compared like for like), and proves with the preprocessor's line markers
+compared like for like; the parent build of an object the previous commit
+already built is that build), and proves with the preprocessor's line markers
 that every added .c line was compiled.
 """
 from __future__ import annotations
@@ -250,6 +251,9 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
     progress(f"config: {config} plus the options of {len(gates)} source files")
     result.enabled, result.unmet = configure(ws, config, set().union(*gates.values()), progress)
     have = kbuild.read_config((ws.out / ".config").read_text())
+    prev_sha: str | None = None
+    prev_ok: set[str] = set()
+    prev_warnings: set[tuple[str, str]] = set()
     for i, plan in enumerate(plans, 1):
         started = time.monotonic()
         cb = CommitBuild(plan.sha, plan.subject)
@@ -262,12 +266,20 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
                 objs.append(src[:-2] + ".o")
         cb.objects = objs
         progress(f"[{i}/{len(plans)}] {plan.sha[:12]} {plan.subject}: {len(objs)} objects")
+        # The previous commit is this one's parent: the objects it built cleanly
+        # need no second build there, their warnings are already known.
+        known = prev_ok if prev_sha == plan.parent else set()
         ws.sync(plan.parent)
-        before = build(ws, objs)
+        before = build(ws, [o for o in objs if o not in known])
         ws.sync(plan.sha)
         after = build(ws, objs + [c[:-2] + ".i" for c in plan.touched_c if c[:-2] + ".o" in objs])
         errors = [d for d in after.diags if d.kind == "error"]
         old = {(d.file, d.message) for d in before.diags if d.kind == "warning"}
+        if known:
+            old |= prev_warnings
+        prev_sha, prev_warnings = plan.sha, {(d.file, d.message) for d in after.diags
+                                             if d.kind == "warning"}
+        prev_ok = set() if after.rc else set(objs)
         cb.errors = sorted({str(d) for d in errors}) or ([after.tail] if after.rc else [])
         cb.failed_objects = after.failed
         cb.new_warnings = sorted({str(d) for d in after.diags

@@ -180,15 +180,15 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
             result.parse_failures.append(fr.error)
     result.parse_failures += cocci.unparsed(texts, jobs)
 
-    by_line = {(r.file, r.line): r for r in refs}
     lines_of = {f: t.decode(errors="replace").splitlines() for f, t in texts.items()}
+    macros_of = {f: macro_lines("\n".join(ls)) for f, ls in lines_of.items()}
     hits = grep_lines(tree, base, syms)
     result.documentation = sum(1 for f, _, _ in hits if f.startswith("Documentation/"))
     sites: list[Site] = []
     seen = set()
     for r in refs:
         seen.add((r.file, r.line))
-        sites.append(Site(r.file, r.line, r.function, r.symbol, refine(r, lines_of, syms)))
+        sites.append(Site(r.file, r.line, r.function, r.symbol, refine(r, lines_of, macros_of, syms)))
     for f, n, text in hits:
         if f.startswith("Documentation/") or (f, n) in seen or f not in lines_of:
             continue
@@ -196,7 +196,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
         if is_comment(text, sym):
             result.comments += 1
             continue
-        macros = macro_lines("\n".join(lines_of[f]))
+        macros = macros_of[f]
         kind = "api-macro" if macros.get(n) in syms else \
             "macro-body" if n in macros else "text-only"
         sites.append(Site(f, n, "", sym, kind))
@@ -226,10 +226,11 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
     return result
 
 
-def refine(r: Ref, lines_of: dict[str, list[str]], syms: tuple[str, ...]) -> str:
+def refine(r: Ref, lines_of: dict[str, list[str]], macros_of: dict[str, dict[int, str]],
+           syms: tuple[str, ...]) -> str:
     text = lines_of[r.file][r.line - 1] if r.line - 1 < len(lines_of[r.file]) else ""
     if r.function == "something_else":
-        macros = macro_lines("\n".join(lines_of[r.file]))
+        macros = macros_of[r.file]
         if r.line in macros:
             return "api-macro" if macros[r.line] in syms else "macro-body"
         if "EXPORT_SYMBOL" in text:

@@ -51,7 +51,9 @@ def make_repo(path: Path, files: dict[str, str]) -> Path:
 def snapshot(repo: Path) -> dict[str, str]:
     """What a user could lose: refs, HEAD, index and working files."""
     state = {"refs": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
-             "head": git(repo, "symbolic-ref", "-q", "HEAD") if True else "",
+             "head": git(repo, "rev-parse", "HEAD") + subprocess.run(
+                 ["git", "-C", str(repo), "symbolic-ref", "-q", "HEAD"],
+                 capture_output=True, text=True).stdout,
              "status": git(repo, "status", "--porcelain=v2", "--untracked-files=all"),
              "index": (repo / ".git" / "index").read_bytes().hex()
              if (repo / ".git" / "index").exists() else ""}

@@ -4,11 +4,11 @@ One exported source tree and one out-of-tree build directory per kernel
 tree, kept in the git directory (krefactor/build/) and moved from commit to
 commit by rewriting only the files that differ, so make rebuilds only what
 changed and the user's checkout is never used. Per commit it builds the
-objects of the touched .c files and of the in-tree users of the symbols a
-touched header changes, at the parent and then at the commit (warnings are
-compared like for like; the parent build of an object the previous commit
-already built is that build), and proves with the preprocessor's line markers
-that every added .c line was compiled.
+objects of the touched .c files and of the in-tree users of the declarations
+a touched header changes; an object that warns is built at the parent too
+(warnings are compared like for like; the previous commit's build is that
+parent build when it has one), and the preprocessor's line markers prove that
+every added .c line was compiled.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from unidiff import PatchSet
@@ -108,9 +108,13 @@ class Workspace:
                 dest.write_bytes(data)
         self.state.write_text(commit + "\n")
 
-    def make(self, *targets: str, keep_going: bool = True) -> subprocess.CompletedProcess[bytes]:
+    def make(self, *targets: str, keep_going: bool = True, timeout: float | None = None,
+             on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[bytes]:
+        """Run make on `targets`; with `on_line`, stream Kbuild's per-object
+        lines (output grouped per target) instead of running silently."""
         self.out.mkdir(parents=True, exist_ok=True)
-        cmd = ["make", "-C", str(self.src), f"O={self.out}", f"-j{self.jobs}", "-s"]
+        cmd = ["make", "-C", str(self.src), f"O={self.out}", f"-j{self.jobs}"]
+        cmd.append("--output-sync=target" if on_line else "-s")
         if keep_going:
             cmd.append("-k")
         if self.cc:
@@ -118,7 +122,9 @@ class Workspace:
         env = {}
         if self.cc and "ccache" in self.cc and "CCACHE_DIR" not in os.environ:
             env["CCACHE_DIR"] = str(self.root / "ccache")
-        return proc.run(cmd + list(targets), env=env, check=False)
+        if on_line:
+            return proc.stream(cmd + list(targets), on_line, env=env)
+        return proc.run(cmd + list(targets), env=env, check=False, timeout=timeout)
 
 
 def default_cc() -> str | None:
@@ -183,16 +189,35 @@ def kconfig_deps(ws: Workspace, sym: str) -> set[str]:
     return deps
 
 
-def changed_symbols(header_diff: str, header_text: str) -> set[str]:
-    """Functions named on a header's changed lines, and macros built on them."""
-    syms = set()
-    for line in header_diff.splitlines():
-        if line.startswith(("+", "-")) and not line.startswith(("+++", "---")):
-            syms |= {m for m in IDENT_CALL.findall(line[1:]) if m not in KEYWORDS}
-    joined = re.sub(r"\\\n", " ", header_text)
-    for m in re.finditer(r"^#\s*define\s+([A-Za-z_]\w*)\(.*$", joined, re.M):
-        if any(re.search(rf"\b{re.escape(s)}\b", m.group(0)) for s in syms):
-            syms.add(m.group(1))
+def changed_symbols(old_text: str, new_text: str, removed: list[int], added: list[int]) -> set[str]:
+    """What a header change can break in its users.
+
+    The declarations the changed lines belong to (in the old text for removed
+    lines, the new one for added lines), and the macros built on them: a
+    caller of an inline function whose body changed compiles the same, one of
+    a changed prototype or macro may not. A changed line outside any named
+    declaration falls back to the functions it names.
+    """
+    syms: set[str] = set()
+    for text, numbers in ((old_text, removed), (new_text, added)):
+        decls = kbuild.header_decls(text)
+        lines = text.splitlines()
+        for n in numbers:
+            name = kbuild.enclosing(decls, n)
+            if name:
+                syms.add(name)
+            elif n <= len(lines) and lines[n - 1].strip() and \
+                    not lines[n - 1].lstrip().startswith(("#", "/*", "*", "//")):
+                syms |= {m for m in IDENT_CALL.findall(lines[n - 1]) if m not in KEYWORDS}
+    macros = [m for text in (old_text, new_text)
+              for m in re.finditer(r"^#\s*define\s+([A-Za-z_]\w*)\(.*$",
+                                   re.sub(r"\\\n", " ", text), re.M)]
+    grown = True
+    while grown:
+        before = len(syms)
+        syms |= {m.group(1) for m in macros
+                 if any(re.search(rf"\b{re.escape(s)}\b", m.group(0)) for s in syms)}
+        grown = len(syms) > before
     return syms
 
 
@@ -205,6 +230,7 @@ class Plan:
     objects: tuple[str, ...]          # .c sources
     touched_c: tuple[str, ...]
     added_lines: dict[str, list[int]]
+    fallback: tuple[str, ...] = ()    # direct includers of a header nothing else covers
 
 
 def plan_commit(tree: Tree, sha: Sha, subject: str) -> Plan:
@@ -212,28 +238,68 @@ def plan_commit(tree: Tree, sha: Sha, subject: str) -> Plan:
     assert parent is not None
     diff = tree.git("diff", "-U0", "--no-renames", parent, sha).decode(errors="replace")
     patch = PatchSet(diff)
-    touched_c, headers, added = [], {}, {}
+    touched_c, added, headers = [], {}, []
+    objects: set[str] = set()
     for f in patch:
         path = f.path
         if path.endswith(".c") and not f.is_removed_file:
             touched_c.append(path)
             added[path] = [l.target_line_no for h in f for l in h if l.is_added]
         elif path.endswith(".h"):
-            headers[path] = str(f)
-    objects = set(touched_c)
-    for path, text in headers.items():
-        content = tree.read(sha, [path])[path].decode(errors="replace") \
-            if tree.exists(sha, path) else ""
-        syms = changed_symbols(text, content)
-        if syms:
-            for rev in (parent, sha):
-                objects |= set(tree.grep(rev, tuple(sorted(syms)), (".",), globs=("*.c",)))
-    return Plan(sha, parent, subject, tuple(sorted(objects)), tuple(touched_c), added)
+            headers.append(path)
+            objects |= header_users(tree, parent, sha, f)
+    objects |= {c for c in touched_c if buildable(c)}
+    # When nothing uses what changed (a new declaration, or one whose last
+    # user an earlier commit removed), files that include the header directly
+    # still prove that it compiles: run() picks two the config builds.
+    fallback = [f for h in headers for f in includers(tree, sha, h)] if not objects else []
+    return Plan(sha, parent, subject, tuple(sorted(objects)), tuple(touched_c), added,
+                tuple(fallback))
+
+
+def header_users(tree: Tree, parent: Sha, sha: Sha, f) -> set[str]:
+    """The .c files that use the declarations a header change touched."""
+    path = f.path
+    texts = [tree.read(rev, [path])[path].decode(errors="replace")
+             if tree.exists(rev, path) else "" for rev in (parent, sha)]
+    removed = [l.source_line_no for h in f for l in h if l.is_removed]
+    added = [l.target_line_no for h in f for l in h if l.is_added]
+    syms = changed_symbols(texts[0], texts[1], removed, added)
+    users: set[str] = set()
+    if syms:
+        for rev in (parent, sha):
+            users |= set(tree.grep(rev, tuple(sorted(syms)), (".",), globs=("*.c",)))
+    return {u for u in users if buildable(u)}
+
+
+CORE = ("mm/", "kernel/", "lib/", "fs/", "init/")
+
+
+def includers(tree: Tree, sha: Sha, header: str) -> list[str]:
+    """Buildable .c files that include `header` directly, top-level core files first."""
+    name = header.split("include/", 1)[1] if header.startswith("include/") \
+        else header.rsplit("/", 1)[-1]
+    found = tree.grep(sha, (rf'#\s*include\s*[<"]{re.escape(name)}[>"]',), (".",),
+                      globs=("*.c",), raw=True)
+    return sorted((f for f in found if buildable(f)),
+                  key=lambda f: (not (f.startswith(CORE) and f.count("/") == 1), f))
+
+
+def buildable(path: str, arch: str = "x86") -> bool:
+    """Whether a .c file can be part of this architecture's kernel build."""
+    top = path.split("/", 1)[0]
+    if top == "arch":
+        return path.startswith(f"arch/{arch}/")
+    return top not in ("tools", "scripts", "samples", "Documentation", "usr")
 
 
 def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int = 2,
-        cc: str | None = None, progress: Callable[[str], None] = lambda m: None) -> BuildResult:
-    """Compile-test each commit of base..tip."""
+        cc: str | None = None, progress: Callable[[str], None] = lambda m: None,
+        status: Callable[[str, int, int], None] = lambda m, done, total: None) -> BuildResult:
+    """Compile-test each commit of base..tip.
+
+    `progress` hears a line per stage and commit, `status` a transient one per
+    object (for a progress bar)."""
     for tool in ("make", "gcc"):
         proc.require(tool, "install the kernel build tools (scripts/setup.sh)")
     if config != "defconfig" and not Path(config).is_file():
@@ -251,6 +317,7 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
     progress(f"config: {config} plus the options of {len(gates)} source files")
     result.enabled, result.unmet = configure(ws, config, set().union(*gates.values()), progress)
     have = kbuild.read_config((ws.out / ".config").read_text())
+    plans = [with_includers(p, ws, have, gates) for p in plans]
     prev_sha: str | None = None
     prev_ok: set[str] = set()
     prev_warnings: set[tuple[str, str]] = set()
@@ -265,18 +332,25 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
             else:
                 objs.append(src[:-2] + ".o")
         cb.objects = objs
-        progress(f"[{i}/{len(plans)}] {plan.sha[:12]} {plan.subject}: {len(objs)} objects")
-        # The previous commit is this one's parent: the objects it built cleanly
-        # need no second build there, their warnings are already known.
-        known = prev_ok if prev_sha == plan.parent else set()
-        ws.sync(plan.parent)
-        before = build(ws, [o for o in objs if o not in known])
+        head = f"[{i}/{len(plans)}] {plan.sha[:12]} {plan.subject}"
+        progress(f"{head}: {len(objs)} objects")
         ws.sync(plan.sha)
-        after = build(ws, objs + [c[:-2] + ".i" for c in plan.touched_c if c[:-2] + ".o" in objs])
+        after = build(ws, objs + [c[:-2] + ".i" for c in plan.touched_c if c[:-2] + ".o" in objs],
+                      lambda done, total, obj: status(f"{head}: {obj}", done, total))
+        # Warnings are compared with the parent's, object for object, so
+        # only objects that warn here are built there too, unless the previous
+        # commit (this one's parent) already built them.
+        known = prev_ok if prev_sha == plan.parent else set()
+        warned = after.warned if after.warned is not None else set(objs)
+        again = [o for o in objs if o in warned and o not in known]
+        old = prev_warnings if known else set()
+        if again:
+            ws.sync(plan.parent)
+            before = build(ws, again, lambda done, total, obj:
+                           status(f"{head}: parent {obj}", done, total))
+            old |= {(d.file, d.message) for d in before.diags if d.kind == "warning"}
+            ws.sync(plan.sha)
         errors = [d for d in after.diags if d.kind == "error"]
-        old = {(d.file, d.message) for d in before.diags if d.kind == "warning"}
-        if known:
-            old |= prev_warnings
         prev_sha, prev_warnings = plan.sha, {(d.file, d.message) for d in after.diags
                                              if d.kind == "warning"}
         prev_ok = set() if after.rc else set(objs)
@@ -293,8 +367,29 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
         cb.status = "fail" if cb.errors else "pass"
         cb.seconds = round(time.monotonic() - started, 1)
         result.commits.append(cb)
-        progress(f"      {cb.status}, {cb.seconds}s" + (f": {cb.errors[0]}" if cb.errors else ""))
+        progress(f"      {cb.status}, {cb.seconds}s" + (f", parent built {len(again)}" if again else "")
+                 + (f": {cb.errors[0]}" if cb.errors else ""))
     return result
+
+
+def with_includers(plan: Plan, ws: Workspace, have: dict[str, str],
+                   gates: dict[str, frozenset[str]]) -> Plan:
+    """`plan` plus two of its fallback includers that this config builds
+    (found in `gates`, which gains their gating symbols)."""
+    if not plan.fallback:
+        return plan
+    chosen: list[str] = []
+    for src in plan.fallback:
+        if src not in gates:
+            symbols, notes = kbuild.gating_symbols(src, lambda d: read_makefile(ws.src, d))
+            if notes:                 # no Makefile rule builds it (kernel/bounds.c)
+                continue
+            gates[src] = symbols
+        if all(s in have for s in gates[src]):
+            chosen.append(src)
+            if len(chosen) == 2:
+                break
+    return replace(plan, objects=tuple(sorted(set(plan.objects) | set(chosen))))
 
 
 @dataclass(frozen=True)
@@ -303,17 +398,29 @@ class MakeRun:
     diags: list[kbuild.Diagnostic]
     tail: str
     failed: list[str] = field(default_factory=list)
+    warned: set[str] | None = None
 
 
-def build(ws: Workspace, targets: list[str]) -> MakeRun:
+def build(ws: Workspace, targets: list[str],
+          tick: Callable[[int, int, str], None] = lambda done, total, obj: None) -> MakeRun:
+    """Build `targets` from scratch; `tick` hears each one as make reaches it."""
     if not targets:
-        return MakeRun(0, [], "", [])
+        return MakeRun(0, [], "", [], set())
     for t in targets:
         (ws.out / t).unlink(missing_ok=True)
-    res = ws.make(*targets)
-    text = res.stderr.decode(errors="replace") + res.stdout.decode(errors="replace")
+    wanted, seen = set(targets), set()
+
+    def on_line(line: str) -> None:
+        obj = kbuild.echoed_target(line)
+        if obj in wanted and obj not in seen:
+            seen.add(obj)
+            tick(len(seen), len(wanted), obj)
+
+    res = ws.make(*targets, on_line=on_line)
+    text = res.stdout.decode(errors="replace")
     diags = kbuild.diagnostics(text, str(ws.src))
-    return MakeRun(res.returncode, diags, proc.tail(res.stderr), kbuild.failed_objects(text))
+    return MakeRun(res.returncode, diags, proc.tail(res.stdout), kbuild.failed_objects(text),
+                   kbuild.warned_objects(text))
 
 
 def read_makefile(src: Path, directory: str) -> str | None:

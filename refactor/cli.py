@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -91,13 +92,39 @@ def compile_test_cmd(tree_path: Path, rng: str | None, config: str, jobs: int, c
     t = tree_mod.open_tree(tree_path)
     base, tip = resolve_range(t, rng)
     with safety.exclusive(t):
+        bar = Progress()
         res = build.run(tree=t, base=base, tip=tip, config=config, jobs=jobs, cc=cc,
-                        progress=lambda m: click.echo(m, err=True))
+                        progress=bar.line, status=bar.status)
+        bar.clear()
     click.echo(report.build_text(res))
     if json_out is not None:
         json_out.write_text(res.to_json())
     if res.failed or (strict and res.uncompiled):
         sys.exit(1)
+
+
+class Progress:
+    """Lines on stderr and, on a terminal, a bar rewritten in place below them."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty()
+        self.shown = False
+
+    def line(self, msg: str) -> None:
+        self.clear()
+        click.echo(msg, err=True)
+
+    def status(self, label: str, done: int, total: int) -> None:
+        if not self.live:
+            return
+        click.echo("\r\033[K" + report.bar(label, done, total, shutil.get_terminal_size().columns),
+                   err=True, nl=False)
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            click.echo("\r\033[K", err=True, nl=False)
+            self.shown = False
 
 
 def resolve_range(t: tree_mod.Tree, rng: str | None) -> tuple[tree_mod.Sha, tree_mod.Sha]:

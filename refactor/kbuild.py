@@ -210,6 +210,34 @@ def failed_objects(output: str) -> list[str]:
     return sorted({m.group(1) for m in FAILED_OBJECT.finditer(output)})
 
 
+ECHO = re.compile(r"^\s+(?:CC|CC \[M\]|CPP)\s+(\S+\.[oi])\s*$")
+
+
+def echoed_target(line: str) -> str | None:
+    """The object of a Kbuild quiet-command line (`  CC [M]  fs/afs/write.o`)."""
+    m = ECHO.match(line)
+    return m.group(1) if m else None
+
+
+def warned_objects(output: str) -> set[str] | None:
+    """Objects whose compilation warned, from `make -O` output (each object's
+    messages follow its quiet-command line); None when a warning cannot be
+    placed under an object."""
+    warned: set[str] = set()
+    current = None
+    for line in output.splitlines():
+        target = echoed_target(line)
+        if target:
+            current = target
+            continue
+        m = DIAG.match(line.strip())
+        if m and m.group("kind") == "warning":
+            if current is None:
+                return None
+            warned.add(current)
+    return warned
+
+
 MARKER = re.compile(r'^#\s*(\d+)\s+"([^"]*)"')
 
 
@@ -262,3 +290,127 @@ def code_lines(source: str) -> set[int]:
         if has_code and not directive:
             code.add(number)
     return code
+
+
+IDENT = re.compile(r"[A-Za-z_]\w*")
+DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)")
+MACRO_CALL = re.compile(r"^\s*([A-Za-z_]\w*)\s*\(.*\)\s*$", re.S)
+
+
+def blank_comments(text: str) -> str:
+    """`text` with comments and string contents blanked, line numbers kept."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out.append(re.sub(r"[^\n]", " ", text[i:end]))
+            i = end
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out.append(" " * (end - i))
+            i = end
+        elif text[i] in "\"'":
+            quote, j = text[i], i + 1
+            while j < n and text[j] != quote and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            out.append(quote + " " * (j - i - 1) + (quote if j < n and text[j] == quote else ""))
+            i = j + 1 if j < n and text[j] == quote else j
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def header_decls(text: str) -> list[tuple[int, int, str]]:
+    """Top-level declarations of a C header as (first line, last line, name).
+
+    A function (prototype or inline definition) is named by the identifier
+    before its parameter list, a macro by its #define, a top-level macro
+    invocation (`PAGEFLAG(...)`) by the macro, anything else by its last
+    identifier before `{`, `=`, `[` or `;` (a typedef by its new name).
+    Directives other than #define declare nothing.
+    """
+    lines = blank_comments(text).split("\n")
+    decls: list[tuple[int, int, str]] = []
+    start, chunk = 0, ""
+    braces = parens = 0
+    directive = define_open = False
+    for n, line in enumerate(lines, 1):
+        if directive:
+            if decls and decls[-1][1] == n - 1 and chunk == "" and define_open:
+                decls[-1] = (decls[-1][0], n, decls[-1][2])
+            directive = line.rstrip().endswith("\\")
+            define_open = define_open and directive
+            continue
+        if line.lstrip().startswith("#"):
+            directive = line.rstrip().endswith("\\")
+            m = DEFINE.match(line)
+            define_open = bool(m) and directive and not chunk
+            if m and not chunk:
+                decls.append((n, n, m.group(1)))
+            continue
+        for ch in line:
+            if not chunk and ch.isspace():
+                continue
+            if not chunk:
+                start = n
+            chunk += ch
+            if ch == "(":
+                parens += 1
+            elif ch == ")":
+                parens -= 1
+            elif ch == "{":
+                braces += 1
+            elif ch == "}":
+                braces -= 1
+                if braces == 0 and parens == 0 and is_function(chunk):
+                    decls.append((start, n, decl_name(chunk)))
+                    chunk = ""
+            elif ch == ";" and braces == 0 and parens == 0:
+                decls.append((start, n, decl_name(chunk)))
+                chunk = ""
+        if chunk:
+            chunk += "\n"
+            m = MACRO_CALL.match(chunk)
+            if m and braces == 0 and parens == 0 and not next_opens_body(lines, n):
+                decls.append((start, n, m.group(1)))
+                chunk = ""
+    return decls
+
+
+def is_function(chunk: str) -> bool:
+    head = chunk.split("{", 1)[0]
+    return "(" in head and not re.match(r"\s*(typedef|struct|union|enum)\b", head)
+
+
+def next_opens_body(lines: list[str], n: int) -> bool:
+    for line in lines[n:]:
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line.lstrip().startswith("{")
+    return False
+
+
+def decl_name(chunk: str) -> str:
+    if re.match(r"\s*typedef\b", chunk) and "(" not in chunk.rsplit("}", 1)[-1]:
+        names = IDENT.findall(chunk.rsplit("}", 1)[-1])
+        return names[-1] if names else ""
+    head = re.split(r"[{=\[;]", chunk, maxsplit=1)[0]
+    paren = head.find("(")
+    if paren >= 0:
+        after = head[paren + 1:].lstrip()
+        if after.startswith("*"):                     # void (*hook)(...)
+            m = IDENT.search(after)
+            return m.group(0) if m else ""
+        names = IDENT.findall(head[:paren])
+        return names[-1] if names else ""
+    names = IDENT.findall(head)
+    return names[-1] if names else ""
+
+
+def enclosing(decls: list[tuple[int, int, str]], line: int) -> str | None:
+    for first, last, name in decls:
+        if first <= line <= last:
+            return name
+    return None

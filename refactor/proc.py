@@ -12,7 +12,7 @@ import shlex
 import shutil
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .errors import KrefactorError
 
@@ -65,6 +65,38 @@ def run(
             f"{tail(res.stderr)}"
         )
     return res
+
+
+def stream(
+    cmd: Sequence[str],
+    on_line: Callable[[str], None],
+    *,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `cmd` with stderr merged into stdout, passing each line to `on_line` as it comes.
+
+    Merging keeps a compiler's messages next to the make line that ran it.
+    """
+    log.debug("$ %s", shlex.join(str(c) for c in cmd))
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    try:
+        child = subprocess.Popen([str(c) for c in cmd], env=full_env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+    except FileNotFoundError as e:
+        raise ToolMissing(f"{cmd[0]} not found: {e.strerror}") from e
+    LIVE.add(child)
+    chunks = []
+    try:
+        assert child.stdout is not None
+        for raw in child.stdout:
+            chunks.append(raw)
+            on_line(raw.decode("utf-8", "replace").rstrip("\n"))
+        child.wait()
+    finally:
+        LIVE.discard(child)
+    return subprocess.CompletedProcess(child.args, child.returncode, b"".join(chunks), b"")
 
 
 # Children run in their own session, so that a signal krefactor handles is

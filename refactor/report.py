@@ -117,3 +117,11 @@ def coverage_text(r: CoverageResult) -> str:
     lines.append(f"also mentioned: {r.comments} times in comments, "
                  f"{r.documentation} in Documentation/")
     return "\n".join(lines)
+
+
+def bar(label: str, done: int, total: int, columns: int = 80) -> str:
+    """`[#####.....] 5/10 label`, cut to fit `columns`."""
+    width = 20
+    filled = width * done // total if total else width
+    text = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}"
+    return text[:max(columns - 1, 10)]

@@ -74,11 +74,16 @@ class Tree:
                          f"{commit}:{path}"], check=False).returncode == 0
 
     def grep(self, commit: Sha, patterns: tuple[str, ...], paths: tuple[str, ...],
-             *, fixed: bool = False, globs: tuple[str, ...] = ("*.c", "*.h")) -> list[str]:
-        """Files at `commit` under `paths` (matching `globs`) that mention a pattern."""
+             *, fixed: bool = False, raw: bool = False,
+             globs: tuple[str, ...] = ("*.c", "*.h")) -> list[str]:
+        """Files at `commit` under `paths` (matching `globs`) that mention a pattern.
+
+        Patterns are identifiers matched as words, fixed strings with `fixed`,
+        or extended regexps used as they are with `raw`.
+        """
         args = ["grep", "-l", "-F" if fixed else "-E"]
         for pat in patterns:
-            args += ["-e", pat if fixed else rf"\b{pat}\b"]
+            args += ["-e", pat if fixed or raw else rf"\b{pat}\b"]
         specs = []
         for p in paths:
             if p.endswith((".c", ".h")):

@@ -136,3 +136,64 @@ def test_error_inside_a_macro_is_put_at_its_use():
     assert str(d) == ("fs/afs/write.c:530: error: void value not ignored as it ought to be "
                       "(in macro at include/linux/page-flags.h:772)")
     assert kbuild.failed_objects(out) == ["fs/afs/write.o"]
+
+
+HEADER = """/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _LINUX_WB_H
+#define _LINUX_WB_H
+#include <linux/types.h>
+
+bool __folio_start_writeback(struct folio *folio,
+		bool keep_write);	/* an unbalanced ( in a comment */
+bool set_page_writeback(struct page *page);
+
+#define folio_start_writeback(folio)			\\
+	__folio_start_writeback(folio, false)
+PAGEFLAG(Writeback, writeback, PF_NO_TAIL)
+	TESTSCFLAG(Writeback, writeback, PF_NO_TAIL)
+
+static inline bool test_set_page_writeback(struct page *page)
+{
+#ifdef CONFIG_WB_DEBUG
+	pr_info("{");
+#endif
+	return set_page_writeback(page);
+}
+struct wb_ops {
+	int (*writepage)(struct page *page);
+};
+typedef int (*writepage_t)(struct folio *folio, void *data);
+typedef struct { int flags; } wb_flags_t;
+extern int wb_table[3];
+#endif
+"""
+
+
+def test_header_declarations_span_and_name():
+    assert kbuild.header_decls(HEADER) == [
+        (3, 3, "_LINUX_WB_H"),
+        (6, 7, "__folio_start_writeback"),
+        (8, 8, "set_page_writeback"),
+        (10, 11, "folio_start_writeback"),
+        (12, 12, "PAGEFLAG"),
+        (13, 13, "TESTSCFLAG"),
+        (15, 21, "test_set_page_writeback"),
+        (22, 24, "wb_ops"),
+        (25, 25, "writepage_t"),
+        (26, 26, "wb_flags_t"),
+        (27, 27, "wb_table"),
+    ]
+    assert kbuild.enclosing(kbuild.header_decls(HEADER), 20) == "test_set_page_writeback"
+    assert kbuild.enclosing(kbuild.header_decls(HEADER), 5) is None
+
+
+def test_objects_that_warned_follow_their_make_line():
+    out = ("  CC [M]  fs/afs/write.o\n"
+           "fs/afs/write.c:10:5: warning: unused variable 'ret' [-Wunused-variable]\n"
+           "  CC      mm/page-writeback.o\n"
+           "  CPP     fs/afs/write.i\n")
+    assert kbuild.warned_objects(out) == {"fs/afs/write.o"}
+    assert kbuild.echoed_target("  CC      mm/page-writeback.o") == "mm/page-writeback.o"
+    assert kbuild.echoed_target("  LD [M]  fs/afs/kafs.o") is None
+    # A warning make printed before any object cannot be placed.
+    assert kbuild.warned_objects("x.c:1:1: warning: w\n  CC      a.o\n") is None

@@ -1,0 +1,53 @@
+"""The compile-test plan: which objects a header change needs built."""
+from refactor import build
+
+OLD = """#ifndef _WB_H
+#define _WB_H
+bool __folio_start_writeback(struct folio *folio, bool keep_write);
+bool set_page_writeback(struct page *page);
+#define folio_start_writeback(folio) __folio_start_writeback(folio, false)
+#define folio_start_writeback_keepwrite(folio) \\
+	__folio_start_writeback(folio, true)
+#define wb_start_checked(f) folio_start_writeback(f)
+
+static inline bool test_set_page_writeback(struct page *page)
+{
+	return set_page_writeback(page);
+}
+#endif
+"""
+
+
+def lines_of(text: str, *needles: str) -> list[int]:
+    return [n for n, line in enumerate(text.splitlines(), 1) if any(s in line for s in needles)]
+
+
+def test_removing_an_inline_names_it_not_what_its_body_calls():
+    new = OLD.replace("""static inline bool test_set_page_writeback(struct page *page)
+{
+	return set_page_writeback(page);
+}
+""", "")
+    removed = list(range(10, 14))
+    assert build.changed_symbols(OLD, new, removed, []) == {"test_set_page_writeback"}
+
+
+def test_a_changed_prototype_brings_the_macros_built_on_it():
+    new = OLD.replace("bool __folio", "void __folio").replace("bool set_page", "void set_page")
+    changed = lines_of(OLD, "bool __folio", "bool set_page")
+    assert build.changed_symbols(OLD, new, changed, changed) == {
+        "__folio_start_writeback", "set_page_writeback", "folio_start_writeback",
+        "folio_start_writeback_keepwrite", "wb_start_checked"}
+
+
+def test_a_new_declaration_is_its_own_symbol():
+    new = OLD.replace("#endif", "void folio_wait_start_writeback(struct folio *folio);\n#endif")
+    assert build.changed_symbols(OLD, new, [], lines_of(new, "wait_start")) == {
+        "folio_wait_start_writeback"}
+
+
+def test_only_this_architecture_builds():
+    assert build.buildable("fs/afs/write.c")
+    assert build.buildable("arch/x86/mm/init.c")
+    assert not build.buildable("arch/arm64/mm/init.c")
+    assert not build.buildable("tools/testing/selftests/mm/gup.c")

@@ -27,6 +27,10 @@ def test_writeback_series_builds_at_every_commit(real_series, tmp_path):
     assert "return void" in void["subject"]
     # The header change builds the users of the changed functions, AFS among them.
     assert "fs/afs/write.o" in void["objects"] and len(void["objects"]) > 20
+    # Removing an inline nothing calls any more builds direct includers only.
+    remove = data["commits"][2]
+    assert "remove test_set_page_writeback" in remove["subject"]
+    assert 1 <= len(remove["objects"]) <= 2, remove["objects"]
     assert "CONFIG_AFS_FS" in data["enabled"]
     assert not any("UBIFS" in u for u in data["unmet"])     # needs MTD, from an if block
     # The compiler went through ccache (installed by scripts/setup.sh).
@@ -77,3 +81,24 @@ def test_change_under_disabled_ifdef_is_not_compiled(real_series):
     strict = krefactor("compile-test", "--tree", str(repo), "--range", "master..probe",
                        "--strict")
     assert strict.returncode == 1
+
+
+def test_new_warnings_are_told_from_old_ones(real_series, tmp_path):
+    """An object that warns is built at the parent too: only the new warning counts."""
+    repo, _, _ = real_series
+    t = tree_mod.open_tree(repo)
+    base = t.rev("master")
+    path = "mm/folio-compat.c"
+    text = t.read(base, [path])[path].decode() + "\nstatic int krefactor_old_unused;\n"
+    old = t.commit(base, {path: text.encode()}, "mm: old warning\n", t.identity())
+    text += "static int krefactor_new_unused;\n"
+    new = t.commit(old, {path: text.encode()}, "mm: new warning\n", t.identity())
+    t.update_branch("warnings", new, None)
+    res = krefactor("compile-test", "--tree", str(repo), "--range", f"{old}..warnings",
+                    "--json", str(tmp_path / "w.json"))
+    assert res.returncode == 0, res.stdout + res.stderr
+    (commit,) = json.loads((tmp_path / "w.json").read_text())["commits"]
+    (warning,) = [w for w in commit["new_warnings"] if "krefactor_" in w]
+    assert warning.startswith(f"{path}:{len(text.splitlines())}: warning: ")
+    assert "krefactor_new_unused" in warning and "defined but not used" in warning
+    assert "parent built 1" in res.stderr

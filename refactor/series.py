@@ -94,6 +94,9 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
             f"branch {branch} exists and holds something other than the {recipe.name} "
             f"series on HEAD; pass --branch NAME for another branch, or --force to replace it")
 
+    if tree.git("rev-parse", "--is-shallow-repository").strip() == b"true":
+        progress("note: shallow clone: subject prefixes are the MAINTAINERS defaults where "
+                 "the history is cut (git fetch --unshallow for the subsystems' own)")
     author = tree.identity()
     parent = base
     for step in recipe.steps:

@@ -106,6 +106,9 @@ def test_shallow_clone_and_linked_worktree_work(fixture_tree, tmp_path):
     res = krefactor("series", "--tree", str(shallow))
     assert res.returncode == 0, res.stderr
     assert "10 commits" in res.stdout
+    assert "note: shallow clone: subject prefixes are the MAINTAINERS defaults" in res.stderr
+    full = krefactor("series", "--tree", str(fixture_tree), "--branch", "not-shallow")
+    assert full.returncode == 0 and "shallow" not in full.stderr
 
     other = tmp_path / "wt"
     git(fixture_tree, "worktree", "add", "-q", "--detach", str(other))

@@ -20,13 +20,14 @@ from .errors import KrefactorError
 
 @click.group()
 @click.option("--debug", is_flag=True, help="Show tracebacks and every command run.")
-@click.option("-v", "--verbose", is_flag=True, help="Log every external command as `$ cmd`.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Log every external command as `$ cmd`, with the milliseconds since start.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     """Coccinelle-driven refactoring of the Linux kernel into patch series."""
     ctx.obj = {"debug": debug}
     logging.basicConfig(level=logging.DEBUG if (debug or verbose) else logging.WARNING,
-                        format="%(message)s", stream=sys.stderr)
+                        format="%(relativeCreated)8.0fms %(message)s", stream=sys.stderr)
 
 
 @cli.command("import")

@@ -144,6 +144,47 @@ def enclosing_ifs(kconfig: str, line_matches) -> set[str]:
     return set()
 
 
+SOURCE = re.compile(r'^\s*o?source\s+"([^"]+)"')
+
+
+class KconfigIndex:
+    """Where each symbol is defined, and which file sources which: enough to
+    find what a symbol plainly depends on, including the `if` blocks around
+    the `source` line of its file (UBIFS_FS needs MTD that way)."""
+
+    def __init__(self, files: dict[str, str]):
+        self.files = files
+        self.defined: dict[str, list[str]] = {}
+        self.sourced_by: dict[str, list[str]] = {}
+        for path, text in files.items():
+            for line in text.splitlines():
+                m = KCONFIG_START.match(line)
+                if m:
+                    self.defined.setdefault(m.group(1), []).append(path)
+                m = SOURCE.match(line)
+                if m:
+                    self.sourced_by.setdefault(m.group(1), []).append(path)
+
+    def depends(self, symbol: str) -> set[str]:
+        deps: set[str] = set()
+        for path in self.defined.get(symbol, []):
+            deps |= kconfig_depends(self.files[path], symbol)
+            for parent in self.sourced_by.get(path, []):
+                deps |= enclosing_ifs(self.files[parent], lambda l, p=path: bool(
+                    (m := SOURCE.match(l)) and m.group(1) == p))
+        return deps
+
+    def closure(self, symbols: set[str], have: set[str]) -> set[str]:
+        """`symbols` and, recursively, what they need that `have` lacks."""
+        todo, seen = list(symbols), set(symbols)
+        while todo:
+            for dep in self.depends(todo.pop()):
+                if dep not in have and dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        return seen
+
+
 def read_config(text: str) -> dict[str, str]:
     """`.config` text -> {"CONFIG_X": "y"|"m"|value}; unset symbols are absent."""
     values = {}
@@ -219,23 +260,18 @@ def echoed_target(line: str) -> str | None:
     return m.group(1) if m else None
 
 
-def warned_objects(output: str) -> set[str] | None:
-    """Objects whose compilation warned, from `make -O` output (each object's
-    messages follow its quiet-command line); None when a warning cannot be
-    placed under an object."""
-    warned: set[str] = set()
-    current = None
+def by_target(output: str) -> dict[str, str]:
+    """`make -O` output split per object: each quiet-command line and what
+    follows it, up to the next one. What comes before any is under ""."""
+    blocks: dict[str, list[str]] = {"": []}
+    current = ""
     for line in output.splitlines():
         target = echoed_target(line)
         if target:
             current = target
-            continue
-        m = DIAG.match(line.strip())
-        if m and m.group("kind") == "warning":
-            if current is None:
-                return None
-            warned.add(current)
-    return warned
+            blocks.setdefault(current, [])
+        blocks[current].append(line)
+    return {t: "\n".join(lines) for t, lines in blocks.items()}
 
 
 MARKER = re.compile(r'^#\s*(\d+)\s+"([^"]*)"')

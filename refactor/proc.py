@@ -126,24 +126,3 @@ def tail(data: bytes, lines: int = 3) -> str:
 
 class ToolMissing(KrefactorError):
     """A tool krefactor needs is not installed."""
-
-
-def pipe(first: Sequence[str], second: Sequence[str]) -> None:
-    """Run `first | second` without a shell; fail if either fails."""
-    log.debug("$ %s | %s", shlex.join(first), shlex.join(second))
-    a = subprocess.Popen(list(first), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         start_new_session=True)
-    b = subprocess.Popen(list(second), stdin=a.stdout, stderr=subprocess.PIPE,
-                         start_new_session=True)
-    LIVE.update((a, b))
-    try:
-        assert a.stdout is not None
-        a.stdout.close()
-        _, err_b = b.communicate()
-        err_a = a.stderr.read() if a.stderr else b""
-        a.wait()
-    finally:
-        LIVE.difference_update((a, b))
-    if a.returncode or b.returncode:
-        raise KrefactorError(f"`{shlex.join(first)} | {shlex.join(second)}` failed: "
-                             f"{tail(err_a + err_b)}")

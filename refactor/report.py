@@ -57,7 +57,9 @@ def build_text(r: BuildResult) -> str:
         lines.append(f"could not enable {u}")
     for i, c in enumerate(r.commits, 1):
         lines.append(f"{i:2}/{len(r.commits)} {c.status.upper():4} {c.sha[:12]} {c.subject}")
-        lines.append(f"       {len(c.objects)} objects, {c.seconds}s")
+        shared = (f", built in the tree of commit {', '.join(map(str, c.built_at))} "
+                  "(same input)") if c.built_at else ""
+        lines.append(f"       {len(c.objects)} objects, {c.seconds}s{shared}")
         if c.failed_objects:
             lines.append(f"       failed: {' '.join(c.failed_objects)}")
         lines += [f"       {e}" for e in c.errors]

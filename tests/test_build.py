@@ -51,3 +51,22 @@ def test_only_this_architecture_builds():
     assert build.buildable("arch/x86/mm/init.c")
     assert not build.buildable("arch/arm64/mm/init.c")
     assert not build.buildable("tools/testing/selftests/mm/gup.c")
+
+
+def test_an_object_is_built_once_per_distinct_input():
+    # base, then: afs fix, nfs fix, header change, mm change, two fs changes
+    touched = [frozenset(), frozenset({"fs/afs/write.c"}), frozenset({"fs/nfs/write.c"}),
+               frozenset({"include/linux/page-flags.h", "mm/page-writeback.c"}),
+               frozenset({"mm/page-writeback.c"}), frozenset({"fs/fuse/file.c"}),
+               frozenset({"fs/mpage.c"})]
+    # afs/write.c at commit 1 builds as at commit 2; the header change ends that.
+    assert build.last_same(1, "fs/afs/write.c", touched) == 2
+    assert build.last_same(0, "fs/afs/write.c", touched) == 0      # commit 1 changed it
+    # Commits after the last header change share one tree for what they did not touch.
+    assert build.last_same(5, "fs/fuse/file.c", touched) == 6
+    assert build.last_same(4, "mm/page-writeback.c", touched) == 6
+    assert build.last_same(3, "mm/page-writeback.c", touched) == 3
+    # A .c file changed in the same directory could be #included: not the same input.
+    assert not build.same_input(frozenset({"fs/afs/dir.c"}), "fs/afs/write.c")
+    assert build.same_input(frozenset({"fs/mpage.c"}), "fs/afs/write.c")
+    assert not build.same_input(frozenset({"fs/afs/Makefile"}), "fs/nfs/write.c")

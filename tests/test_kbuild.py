@@ -187,13 +187,30 @@ def test_header_declarations_span_and_name():
     assert kbuild.enclosing(kbuild.header_decls(HEADER), 5) is None
 
 
-def test_objects_that_warned_follow_their_make_line():
-    out = ("  CC [M]  fs/afs/write.o\n"
+def test_make_output_is_split_per_object():
+    out = ("make[1]: Entering directory '/out'\n"
+           "  CC [M]  fs/afs/write.o\n"
            "fs/afs/write.c:10:5: warning: unused variable 'ret' [-Wunused-variable]\n"
            "  CC      mm/page-writeback.o\n"
            "  CPP     fs/afs/write.i\n")
-    assert kbuild.warned_objects(out) == {"fs/afs/write.o"}
-    assert kbuild.echoed_target("  CC      mm/page-writeback.o") == "mm/page-writeback.o"
+    blocks = kbuild.by_target(out)
+    assert blocks[""] == "make[1]: Entering directory '/out'"
+    assert [str(d) for d in kbuild.diagnostics(blocks["fs/afs/write.o"])] == [
+        "fs/afs/write.c:10: warning: unused variable 'ret' [-Wunused-variable]"]
+    assert blocks["mm/page-writeback.o"] == "  CC      mm/page-writeback.o"
+    assert set(blocks) == {"", "fs/afs/write.o", "mm/page-writeback.o", "fs/afs/write.i"}
     assert kbuild.echoed_target("  LD [M]  fs/afs/kafs.o") is None
-    # A warning make printed before any object cannot be placed.
-    assert kbuild.warned_objects("x.c:1:1: warning: w\n  CC      a.o\n") is None
+
+
+def test_kconfig_index_follows_depends_and_the_if_around_a_source_line():
+    index = kbuild.KconfigIndex({
+        "drivers/mtd/Kconfig": 'menuconfig MTD\n\ttristate "MTD"\nif MTD\n'
+                               'source "drivers/mtd/ubi/Kconfig"\nendif # MTD\n',
+        "drivers/mtd/ubi/Kconfig": 'menuconfig MTD_UBI\n\ttristate "UBI"\n',
+        "fs/ubifs/Kconfig": 'config UBIFS_FS\n\ttristate "UBIFS"\n\tdepends on MTD_UBI\n',
+        "fs/Kconfig": 'if BLOCK\nsource "fs/ubifs/Kconfig"\nendif\n',
+    })
+    assert index.depends("UBIFS_FS") == {"MTD_UBI", "BLOCK"}
+    assert index.depends("MTD_UBI") == {"MTD"}
+    assert index.closure({"UBIFS_FS"}, have={"BLOCK"}) == {"UBIFS_FS", "MTD_UBI", "MTD"}
+    assert index.depends("NOWHERE") == set()

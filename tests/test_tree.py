@@ -61,3 +61,14 @@ def test_import_keeps_files_a_gitignore_hides(tmp_path):
     assert version == "6.1.3"
     assert "mm/a.c" in git(t.path, "ls-files")
     assert git(t.path, "log", "--format=%s") == "Linux 6.1.3\n"
+
+
+def test_read_can_leave_out_missing_files_and_grep_words(tmp_path):
+    repo = make_repo(tmp_path / "r", {"a.c": "int set_page_writeback_x; set_page_writeback();\n",
+                                      "b.c": "folio_start_writeback(f);\n", "c.h": "x\n"})
+    t = tree_mod.open_tree(repo)
+    head = t.rev("HEAD")
+    assert set(t.read(head, ["a.c", "gone.c", "b.c"], missing_ok=True)) == {"a.c", "b.c"}
+    assert t.grep_words(head, ("set_page_writeback", "folio_start_writeback", "nothing"),
+                        (".",), globs=("*.c",)) == {
+        "set_page_writeback": {"a.c"}, "folio_start_writeback": {"b.c"}, "nothing": set()}

@@ -2,16 +2,18 @@
 
 One exported source tree and one out-of-tree build directory per kernel
 tree, kept in the git directory (krefactor/build/) and moved from commit to
-commit by rewriting only the files that differ, so make rebuilds only what
-changed and the user's checkout is never used. Per commit it builds the
-objects of the touched .c files and of the in-tree users of the declarations
-a touched header changes; an object that warns is built at the parent too
-(warnings are compared like for like; the previous commit's build is that
-parent build when it has one), and the preprocessor's line markers prove that
-every added .c line was compiled.
+commit by rewriting only the files that differ; the user's checkout is never
+used. A commit needs the objects of the .c files it touched and of the
+in-tree users of the declarations a touched header changed. Each object is
+built once per distinct input: when the commits after k change only other
+.c files (outside its directory), it is built once, at the last of them, in
+one make with the other objects built there. An object that warns is built
+at its parent's input too, to report only new warnings; the preprocessor's
+line markers prove that every added .c line was compiled.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -19,6 +21,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -143,7 +146,30 @@ def default_cc() -> str | None:
 
 def configure(ws: Workspace, base_config: str, needed: set[str],
               progress: Callable[[str], None]) -> tuple[list[str], list[str]]:
-    """Make a .config from `base_config` with every needed symbol; return enabled, unmet."""
+    """Make a .config from `base_config` with every needed symbol; return enabled, unmet.
+
+    The .config of an earlier run is kept when the base config, the needed
+    symbols and every Kconfig file are the same."""
+    config = ws.out / ".config"
+    index = kconfig_index(ws)
+    key = hashlib.sha256(json.dumps([
+        base_config, Path(base_config).read_text(errors="replace")
+        if base_config != "defconfig" else "", sorted(needed),
+        sorted(index.files.items())]).encode()).hexdigest()
+    saved = ws.root / "config-key.json"
+    if config.exists() and saved.exists():
+        old = json.loads(saved.read_text())
+        if old["key"] == key:
+            progress("config: unchanged since the last run")
+            return old["enabled"], old["unmet"]
+    saved.unlink(missing_ok=True)
+    enabled, unmet = make_config(ws, base_config, needed, index, progress)
+    saved.write_text(json.dumps({"key": key, "enabled": enabled, "unmet": unmet}))
+    return enabled, unmet
+
+
+def make_config(ws: Workspace, base_config: str, needed: set[str], index: kbuild.KconfigIndex,
+                progress: Callable[[str], None]) -> tuple[list[str], list[str]]:
     config = ws.out / ".config"
     if base_config == "defconfig":
         res = ws.make("defconfig", keep_going=False)
@@ -154,7 +180,6 @@ def configure(ws: Workspace, base_config: str, needed: set[str],
     if res.returncode != 0:
         raise KrefactorError(f"make {base_config} failed: {proc.tail(res.stderr)}")
     have = kbuild.read_config(config.read_text())
-    index = kconfig_index(ws.src)
     names = {s.removeprefix("CONFIG_") for s in needed}
     wanted = index.closure(names, {s.removeprefix("CONFIG_") for s in have})
     enabled: set[str] = set()
@@ -180,11 +205,13 @@ def configure(ws: Workspace, base_config: str, needed: set[str],
     return sorted(f"CONFIG_{s}" for s in enabled if f"CONFIG_{s}" in have), unmet
 
 
-def kconfig_index(src: Path) -> kbuild.KconfigIndex:
+def kconfig_index(ws: Workspace) -> kbuild.KconfigIndex:
+    """Every Kconfig file of the exported tree, listed by git rather than by a walk."""
+    names = ws.tree.git("ls-tree", "-r", "--name-only", "-z", ws.at() or "HEAD").decode()
     files = {}
-    for path in src.rglob("Kconfig*"):
-        if path.is_file():
-            files[str(path.relative_to(src))] = path.read_text(errors="replace")
+    for name in names.split("\0"):
+        if name.rsplit("/", 1)[-1].startswith("Kconfig") and (ws.src / name).is_file():
+            files[name] = (ws.src / name).read_text(errors="replace")
     return kbuild.KconfigIndex(files)
 
 
@@ -342,8 +369,11 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
     if not commits:
         raise KrefactorError(f"{base[:12]}..{tip[:12]} holds no commits")
     ws = Workspace(tree, jobs, cc if cc is not None else default_cc())
-    plans = plan_range(tree, commits)
-    ws.sync(tip)
+    # The export (disk-bound) and the plan (git reads) overlap.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        export = pool.submit(ws.sync, tip)
+        plans = plan_range(tree, commits)
+        export.result()
     gates: dict[str, frozenset[str]] = {}
     for src in sorted({o for p in plans for o in p.objects}):
         gates[src] = kbuild.gating_symbols(src, lambda d: read_makefile(ws.src, d))[0]

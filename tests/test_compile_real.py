@@ -81,6 +81,8 @@ def test_change_under_disabled_ifdef_is_not_compiled(real_series):
     strict = krefactor("compile-test", "--tree", str(repo), "--range", "master..probe",
                        "--strict")
     assert strict.returncode == 1
+    # The second run over the same range keeps the config it made.
+    assert "config: unchanged since the last run" in strict.stderr
 
 
 def test_new_warnings_are_told_from_old_ones(real_series, tmp_path):

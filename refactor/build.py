@@ -59,6 +59,7 @@ class BuildResult:
     config: str
     enabled: list[str] = field(default_factory=list)
     unmet: list[str] = field(default_factory=list)
+    disabled: list[str] = field(default_factory=list)     # CONFIG_WERROR
     commits: list[CommitBuild] = field(default_factory=list)
 
     @property
@@ -145,15 +146,16 @@ def default_cc() -> str | None:
 
 
 def configure(ws: Workspace, base_config: str, needed: set[str],
-              progress: Callable[[str], None]) -> tuple[list[str], list[str]]:
-    """Make a .config from `base_config` with every needed symbol; return enabled, unmet.
+              progress: Callable[[str], None]) -> tuple[list[str], list[str], list[str]]:
+    """Make a .config from `base_config` with every needed symbol; return the
+    symbols enabled, those that could not be (with why) and those disabled.
 
     The .config of an earlier run is kept when the base config, the needed
     symbols and every Kconfig file are the same."""
     config = ws.out / ".config"
     index = kconfig_index(ws)
     key = hashlib.sha256(json.dumps([
-        base_config, Path(base_config).read_text(errors="replace")
+        "krefactor-config-2", base_config, Path(base_config).read_text(errors="replace")
         if base_config != "defconfig" else "", sorted(needed),
         sorted(index.files.items())]).encode()).hexdigest()
     saved = ws.root / "config-key.json"
@@ -161,15 +163,16 @@ def configure(ws: Workspace, base_config: str, needed: set[str],
         old = json.loads(saved.read_text())
         if old["key"] == key:
             progress("config: unchanged since the last run")
-            return old["enabled"], old["unmet"]
+            return old["enabled"], old["unmet"], old["disabled"]
     saved.unlink(missing_ok=True)
-    enabled, unmet = make_config(ws, base_config, needed, index, progress)
-    saved.write_text(json.dumps({"key": key, "enabled": enabled, "unmet": unmet}))
-    return enabled, unmet
+    enabled, unmet, disabled = make_config(ws, base_config, needed, index, progress)
+    saved.write_text(json.dumps({"key": key, "enabled": enabled, "unmet": unmet,
+                                 "disabled": disabled}))
+    return enabled, unmet, disabled
 
 
 def make_config(ws: Workspace, base_config: str, needed: set[str], index: kbuild.KconfigIndex,
-                progress: Callable[[str], None]) -> tuple[list[str], list[str]]:
+                progress: Callable[[str], None]) -> tuple[list[str], list[str], list[str]]:
     config = ws.out / ".config"
     if base_config == "defconfig":
         res = ws.make("defconfig", keep_going=False)
@@ -179,22 +182,27 @@ def make_config(ws: Workspace, base_config: str, needed: set[str], index: kbuild
         res = ws.make("olddefconfig", keep_going=False)
     if res.returncode != 0:
         raise KrefactorError(f"make {base_config} failed: {proc.tail(res.stderr)}")
-    have = kbuild.read_config(config.read_text())
+    have = base_have = kbuild.read_config(config.read_text())
     names = {s.removeprefix("CONFIG_") for s in needed}
     wanted = index.closure(names, {s.removeprefix("CONFIG_") for s in have})
     enabled: set[str] = set()
+    # With WERROR a warning the parent already had fails the commit; without
+    # it, warnings are compared with the parent's and only new ones reported.
+    args = ["--disable", "WERROR"] if have.get("CONFIG_WERROR") == "y" else []
+    if args:
+        progress("config: disabling WERROR: warnings are compared with the parent's instead")
     for _ in range(3):
         missing = sorted(s for s in wanted if f"CONFIG_{s}" not in have)
-        if not missing:
+        if not missing and not args:
             break
-        progress(f"config: enabling {', '.join(missing)}")
-        args = []
+        if missing:
+            progress(f"config: enabling {', '.join(missing)}")
         for sym in missing:
             args += ["--enable", sym]
         proc.run([str(ws.src / "scripts" / "config"), "--file", str(config), *args])
         enabled |= set(missing)
         ws.make("olddefconfig", keep_going=False)
-        before, have = have, kbuild.read_config(config.read_text())
+        before, have, args = have, kbuild.read_config(config.read_text()), []
         if before.keys() == have.keys():
             break
     unmet = []
@@ -202,7 +210,9 @@ def make_config(ws: Workspace, base_config: str, needed: set[str], index: kbuild
         if f"CONFIG_{name}" not in have:
             deps = sorted(d for d in index.depends(name) if f"CONFIG_{d}" not in have)
             unmet.append(f"CONFIG_{name} (unmet: {', '.join(deps) or 'not user-selectable'})")
-    return sorted(f"CONFIG_{s}" for s in enabled if f"CONFIG_{s}" in have), unmet
+    disabled = ["CONFIG_WERROR"] if "CONFIG_WERROR" in base_have and \
+        "CONFIG_WERROR" not in have else []
+    return sorted(f"CONFIG_{s}" for s in enabled if f"CONFIG_{s}" in have), unmet, disabled
 
 
 def kconfig_index(ws: Workspace) -> kbuild.KconfigIndex:
@@ -379,7 +389,8 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
         gates[src] = kbuild.gating_symbols(src, lambda d: read_makefile(ws.src, d))[0]
     result = BuildResult(base, tip, config)
     progress(f"config: {config} plus the options of {len(gates)} source files")
-    result.enabled, result.unmet = configure(ws, config, set().union(*gates.values()), progress)
+    result.enabled, result.unmet, result.disabled = configure(
+        ws, config, set().union(*gates.values()), progress)
     have = kbuild.read_config((ws.out / ".config").read_text())
     plans = [with_includers(p, ws, have, gates) for p in plans]
     shas = [base] + [p.sha for p in plans]

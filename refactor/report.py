@@ -53,6 +53,9 @@ def build_text(r: BuildResult) -> str:
     lines = [f"compile-test {r.base[:12]}..{r.tip[:12]} on {r.config}"]
     if r.enabled:
         lines.append("enabled: " + " ".join(s.removeprefix("CONFIG_") for s in r.enabled))
+    if r.disabled:
+        lines.append("disabled: " + " ".join(s.removeprefix("CONFIG_") for s in r.disabled)
+                     + " (new warnings are reported, not turned into errors)")
     for u in r.unmet:
         lines.append(f"could not enable {u}")
     for i, c in enumerate(r.commits, 1):

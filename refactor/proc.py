@@ -37,18 +37,8 @@ def run(
     check: bool = True,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run `cmd` and return its completed process (stdout and stderr as bytes)."""
-    log.debug("$ %s", shlex.join(str(c) for c in cmd))
-    full_env = None
-    if env is not None:
-        full_env = dict(os.environ)
-        full_env.update(env)
-    try:
-        child = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=full_env,
-                                 stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 start_new_session=True)
-    except FileNotFoundError as e:
-        raise ToolMissing(f"{cmd[0]} not found: {e.strerror}") from e
+    child = spawn(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE if input is not None
+                  else subprocess.DEVNULL, stderr=subprocess.PIPE)
     LIVE.add(child)
     try:
         out, err = child.communicate(input, timeout=timeout)
@@ -77,15 +67,7 @@ def stream(
 
     Merging keeps a compiler's messages next to the make line that ran it.
     """
-    log.debug("$ %s", shlex.join(str(c) for c in cmd))
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    try:
-        child = subprocess.Popen([str(c) for c in cmd], env=full_env, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
-    except FileNotFoundError as e:
-        raise ToolMissing(f"{cmd[0]} not found: {e.strerror}") from e
+    child = spawn(cmd, env=env, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     LIVE.add(child)
     chunks = []
     try:
@@ -97,6 +79,21 @@ def stream(
     finally:
         LIVE.discard(child)
     return subprocess.CompletedProcess(child.args, child.returncode, b"".join(chunks), b"")
+
+
+def spawn(cmd: Sequence[str], *, env: Mapping[str, str] | None, stdin: int, stderr: int,
+          cwd: str | os.PathLike[str] | None = None) -> subprocess.Popen[bytes]:
+    """Start `cmd` (logged, stdout piped, `env` on top of ours) in a session of its own."""
+    log.debug("$ %s", shlex.join(str(c) for c in cmd))
+    full_env = None
+    if env is not None:
+        full_env = dict(os.environ)
+        full_env.update(env)
+    try:
+        return subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=full_env, stdin=stdin,
+                                stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
+    except FileNotFoundError as e:
+        raise ToolMissing(f"{cmd[0]} not found: {e.strerror}") from e
 
 
 # Children run in their own session, so that a signal krefactor handles is

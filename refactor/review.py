@@ -127,10 +127,10 @@ def parse_checkpatch(output: str) -> tuple[list[str], str]:
 def checkpatch(tree: Tree, commit: Sha, patch: bytes) -> tuple[list[str], str]:
     """Run the tree's own scripts/checkpatch.pl, as of `commit`, on one patch."""
     with tempfile.TemporaryDirectory(prefix="krefactor-checkpatch-") as tmp:
-        present = [p for p in CHECKPATCH_FILES if tree.exists(commit, p)]
+        present = tree.read(commit, list(CHECKPATCH_FILES), missing_ok=True)
         if "scripts/checkpatch.pl" not in present:
             return [], "checkpatch.pl not in tree"
-        for path, data in tree.read(commit, present).items():
+        for path, data in present.items():
             dest = Path(tmp, path)
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
@@ -154,8 +154,8 @@ def run(*, tree: Tree, base: Sha, tip: Sha, progress=lambda m: None) -> ReviewRe
     proc.require("perl", "install perl to run checkpatch.pl")
     result = ReviewResult(base, tip)
     sections = maintainers.parse_maintainers(
-        tree.read(tip, ["MAINTAINERS"])["MAINTAINERS"].decode(errors="replace")
-        if tree.exists(tip, "MAINTAINERS") else "")
+        tree.read(tip, ["MAINTAINERS"], missing_ok=True).get("MAINTAINERS", b"")
+        .decode(errors="replace"))
     for i, (sha, msg) in enumerate(tree.log(base, tip), 1):
         subject = msg.splitlines()[0]
         progress(f"[{i}] {sha[:12]} {subject}")

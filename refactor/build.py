@@ -123,7 +123,8 @@ class Workspace:
     def make(self, *targets: str, keep_going: bool = True, timeout: float | None = None,
              on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[bytes]:
         """Run make on `targets`; with `on_line`, stream Kbuild's per-object
-        lines (output grouped per target) instead of running silently."""
+        lines (output grouped per target) instead of running silently.
+        `timeout` applies to silent runs (the bench's baseline)."""
         self.out.mkdir(parents=True, exist_ok=True)
         cmd = ["make", "-C", str(self.src), f"O={self.out}", f"-j{self.jobs}"]
         cmd.append("--output-sync=target" if on_line else "-s")
@@ -312,13 +313,15 @@ def plan_range(tree: Tree, commits: list[tuple[Sha, str]]) -> list[Plan]:
     touched_c = sorted(t for t in touched if t.endswith(".c"))
     plans = []
     for d in drafts:
+        here = {c: data.decode(errors="replace")
+                for c, data in tree.read(d.sha, touched_c, missing_ok=True).items()}
         objects = {f for s in d.symbols for f in at_tip[s] if f not in touched}
         if d.symbols and touched_c:
             mentions = re.compile(r"\b(" + "|".join(map(re.escape, sorted(d.symbols))) + r")\b")
-            for rev in (d.parent, d.sha):
-                texts = tree.read(rev, touched_c, missing_ok=True)
-                objects |= {c for c, data in texts.items()
-                            if mentions.search(data.decode(errors="replace"))}
+            before = {c: data.decode(errors="replace")
+                      for c, data in tree.read(d.parent, touched_c, missing_ok=True).items()}
+            objects |= {c for texts in (before, here) for c, text in texts.items()
+                        if mentions.search(text)}
         objects |= set(d.touched_c)
         objects = {o for o in objects if buildable(o)}
         # When nothing uses what changed (a new declaration, or one whose last
@@ -326,18 +329,17 @@ def plan_range(tree: Tree, commits: list[tuple[Sha, str]]) -> list[Plan]:
         # directly still prove that it compiles: run() picks two the config builds.
         fallback = [f for h in d.headers for f in includers(tree, d.sha, h)] \
             if not objects else []
-        texts = {p: data.decode(errors="replace")
-                 for p, data in tree.read(d.sha, d.touched_c).items()}
         plans.append(Plan(d.sha, d.parent, d.subject, tuple(sorted(objects)),
-                          tuple(d.touched_c), d.added, tuple(fallback), tuple(d.touched), texts))
+                          tuple(d.touched_c), d.added, tuple(fallback), tuple(d.touched),
+                          {c: here[c] for c in d.touched_c}))
     return plans
 
 
 def header_symbols(tree: Tree, parent: Sha, sha: Sha, f) -> set[str]:
     """The declarations a header change touched (see changed_symbols)."""
     path = f.path
-    texts = [tree.read(rev, [path])[path].decode(errors="replace")
-             if tree.exists(rev, path) else "" for rev in (parent, sha)]
+    texts = [tree.read(rev, [path], missing_ok=True).get(path, b"").decode(errors="replace")
+             for rev in (parent, sha)]
     removed = [l.source_line_no for h in f for l in h if l.is_removed]
     added = [l.target_line_no for h in f for l in h if l.is_added]
     return changed_symbols(texts[0], texts[1], removed, added)
@@ -409,47 +411,48 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
         result.commits.append(cb)
         needs.append(srcs)
     # Each object is built once per distinct input: at the last commit up to
-    # which nothing it depends on changes (see same_input).
+    # which nothing it depends on changes (see same_input). Its parent's
+    # build is elsewhere only when the commit changed that input.
+    at = [{src: last_same(k, src, touched) for src in needs[k]} for k in range(len(shas))]
+    parent_at = [{src: None if same_input(touched[k], src) else last_same(k - 1, src, touched)
+                  for src in needs[k]} for k in range(len(shas))]
     groups: dict[int, dict[str, list[int]]] = {}
     for k in range(1, len(shas)):
         for src in needs[k]:
-            group = groups.setdefault(last_same(k, src, touched), {})
+            group = groups.setdefault(at[k][src], {})
             group.setdefault(obj(src), []).append(k)
             if src in plans[k - 1].touched_c:
                 group.setdefault(src[:-2] + ".i", []).append(k)
     built: dict[tuple[int, str], Built] = {}
     seconds = [0.0] * len(shas)
     run_groups(ws, shas, groups, built, seconds, progress, status, "")
-    # Warnings are compared with the parent's, object for object: the parent
-    # builds an object the same way unless the commit changed its input, and
-    # an object is built there only when it warned here.
+    # Warnings are compared with the parent's, object for object; an object
+    # is built at its parent's input only when it warned here.
     parents: dict[int, dict[str, list[int]]] = {}
     for k in range(1, len(shas)):
         for src in needs[k]:
-            here = built[(last_same(k, src, touched), obj(src))]
-            if here.warnings and not same_input(touched[k], src):
-                at = last_same(k - 1, src, touched)
-                if (at, obj(src)) not in built:
-                    parents.setdefault(at, {}).setdefault(obj(src), []).append(k)
+            before = parent_at[k][src]
+            if before is not None and built[(at[k][src], obj(src))].warnings \
+                    and (before, obj(src)) not in built:
+                parents.setdefault(before, {}).setdefault(obj(src), []).append(k)
     run_groups(ws, shas, parents, built, seconds, progress, status, "parent ")
     for k in range(1, len(shas)):
         cb, plan = result.commits[k - 1], plans[k - 1]
         for src in needs[k]:
-            at = last_same(k, src, touched)
-            if at != k and at not in cb.built_at:
-                cb.built_at.append(at)
-            here = built[(at, obj(src))]
+            if at[k][src] != k and at[k][src] not in cb.built_at:
+                cb.built_at.append(at[k][src])
+            here = built[(at[k][src], obj(src))]
             cb.errors += [str(d) for d in here.errors]
             if here.failed:
                 cb.failed_objects.append(obj(src))
-            if here.warnings and not same_input(touched[k], src):
-                old = {(d.file, d.message)
-                       for d in built[(last_same(k - 1, src, touched), obj(src))].warnings}
+            before = parent_at[k][src]
+            if here.warnings and before is not None:
+                old = {(d.file, d.message) for d in built[(before, obj(src))].warnings}
                 cb.new_warnings += [str(d) for d in here.warnings
                                     if (d.file, d.message) not in old]
         for src, lines in plan.added_lines.items():
-            pre = built.get((last_same(k, src, touched), src[:-2] + ".i"))
-            kept = pre.kept if pre is not None and src in needs[k] else set()
+            pre = built.get((at[k][src], src[:-2] + ".i")) if src in at[k] else None
+            kept = pre.kept if pre is not None else set()
             code = kbuild.code_lines(plan.texts.get(src, ""))
             cb.not_compiled += [f"{src}:{n}" for n in lines if n in code and n not in kept]
         cb.errors = sorted(set(cb.errors))

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import kbuild, proc
+from . import kbuild, proc, safety
 from .errors import KrefactorError
 from .tree import Sha, Tree
 
@@ -80,7 +80,7 @@ class Workspace:
 
     def __init__(self, tree: Tree, jobs: int, cc: str | None):
         self.tree = tree
-        self.root = tree.git_dir / "krefactor" / "build"
+        self.root = safety.state_dir(tree.git_dir) / "build"
         self.src = self.root / "src"
         self.out = self.root / "out"
         self.state = self.root / "src-commit"
@@ -95,7 +95,7 @@ class Workspace:
         if current == commit:
             return
         if current is None or not self.src.is_dir():
-            shutil.rmtree(self.src, ignore_errors=True)
+            safety.remove(self.src, self.tree.git_dir)
             self.src.mkdir(parents=True)
             # A temporary index and parallel checkout: three times faster
             # than `git archive | tar -x` on the kernel.
@@ -105,7 +105,7 @@ class Workspace:
             proc.run([*git, "-c", f"checkout.workers={self.jobs}",
                       "-c", "checkout.thresholdForParallelism=1",
                       f"--work-tree={self.src}", "checkout-index", "-a", "-f"], env=env)
-            (self.root / "export-index").unlink()
+            safety.remove(self.root / "export-index", self.tree.git_dir)
         else:
             out = self.tree.git("diff", "--name-status", "--no-renames", "-z", current, commit)
             fields = out.decode().split("\0")
@@ -113,7 +113,7 @@ class Workspace:
             for status, path in zip(fields[0::2], fields[1::2]):
                 (deleted if status == "D" else changed).append(path)
             for path in deleted:
-                (self.src / path).unlink(missing_ok=True)
+                safety.remove(self.src / path, self.tree.git_dir)
             for path, data in self.tree.read(commit, changed).items():
                 dest = self.src / path
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -165,7 +165,7 @@ def configure(ws: Workspace, base_config: str, needed: set[str],
         if old["key"] == key:
             progress("config: unchanged since the last run")
             return old["enabled"], old["unmet"], old["disabled"]
-    saved.unlink(missing_ok=True)
+    safety.remove(saved, ws.tree.git_dir)
     enabled, unmet, disabled = make_config(ws, base_config, needed, index, progress)
     saved.write_text(json.dumps({"key": key, "enabled": enabled, "unmet": unmet,
                                  "disabled": disabled}))
@@ -563,7 +563,7 @@ def build(ws: Workspace, targets: list[str],
     if not targets:
         return MakeRun(0, {}, "", [])
     for t in targets:
-        (ws.out / t).unlink(missing_ok=True)
+        safety.remove(ws.out / t, ws.tree.git_dir)
     wanted, seen = set(targets), set()
 
     def on_line(line: str) -> None:

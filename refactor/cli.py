@@ -180,10 +180,15 @@ def coverage_cmd(tree_path: Path, recipe_name: str, rng: str | None, jobs: int, 
 @cli.command("clean")
 @click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path))
 def clean_cmd(tree_path: Path) -> None:
-    """Remove what krefactor keeps or a crashed run left: build state, temporary dirs."""
-    removed = safety.clean(tree_mod.open_tree(tree_path))
+    """Remove this tree's build state and what its crashed runs left.
+
+    Only krefactor's own, in the tree's git directory: never a branch, the
+    series records, or anything in $TMPDIR."""
+    removed, kept = safety.clean(tree_mod.open_tree(tree_path))
     for path in removed:
         click.echo(f"removed {path}")
+    for path in kept:
+        click.echo(f"kept {path}")
     click.echo(f"{len(removed)} removed" if removed else "nothing to clean")
 
 

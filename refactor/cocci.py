@@ -12,15 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 import subprocess
 
-from . import proc
+from . import proc, safety
 from .errors import KrefactorError
+from .tree import check_inside
 
 SITE_TAG = "krefactor-site:"
 
@@ -74,22 +74,25 @@ def check_syntax(cocci: Path, mode: str = "patch") -> None:
 
 
 @contextlib.contextmanager
-def scratch(files: dict[str, bytes]) -> Iterator[str]:
-    """A temporary directory holding `files` at their paths; removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="krefactor-spatch-") as tmp:
+def scratch(files: dict[str, bytes], git_dir: Path) -> Iterator[str]:
+    """A scratch directory of the tree at `git_dir` holding `files` at their
+    paths; removed afterwards (see safety.scratch)."""
+    with safety.scratch(git_dir, "spatch") as tmp:
         for path, data in files.items():
+            check_inside(path)
             dest = Path(tmp, path)
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
-        yield tmp
+        yield str(tmp)
 
 
 PARSE_ERROR = re.compile(r'parse error\s*\n\s*= File "([^"]+)", line (\d+)')
 
 
-def unparsed(files: dict[str, bytes], jobs: int = os.cpu_count() or 1) -> list[str]:
+def unparsed(files: dict[str, bytes], *, git_dir: Path,
+             jobs: int = os.cpu_count() or 1) -> list[str]:
     """Code spatch cannot parse in `files`, as `file:line: first line of it`."""
-    with scratch(files) as tmp:
+    with scratch(files, git_dir) as tmp:
 
         def one(path: str) -> list[str]:
             res = proc.run(["spatch", "--parse-c", "--no-includes", path], cwd=tmp, check=False)
@@ -102,11 +105,13 @@ def unparsed(files: dict[str, bytes], jobs: int = os.cpu_count() or 1) -> list[s
             return sorted({line for found in pool.map(one, list(files)) for line in found})
 
 
-def run(cocci: Path, files: dict[str, bytes], *, jobs: int = os.cpu_count() or 1,
-        timeout: float = 120, mode: str = "patch") -> list[FileResult]:
-    """Apply `cocci` to each of `files` (path -> content); return the results in order."""
+def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
+        jobs: int = os.cpu_count() or 1, timeout: float = 120,
+        mode: str = "patch") -> list[FileResult]:
+    """Apply `cocci` to each of `files` (path -> content), in a scratch directory
+    of the tree at `git_dir`; return the results in order."""
     check_syntax(cocci, mode)
-    with scratch(files) as tmp:
+    with scratch(files, git_dir) as tmp:
 
         def one(path: str) -> FileResult:
             cmd = ["spatch", "--very-quiet", "--no-includes", "--no-show-diff",

@@ -173,12 +173,12 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
     files = [f for f in files if not f.startswith(("Documentation/", "tools/"))]
     progress(f"inventory: {len(files)} files")
     texts = tree.read(base, files)
-    results = cocci.run(inventory, texts, jobs=jobs, timeout=timeout, mode="report")
+    results = cocci.run(inventory, texts, git_dir=tree.git_dir, jobs=jobs, timeout=timeout, mode="report")
     refs = [r for fr in results for r in parse_refs(fr.stdout)]
     for fr in results:
         if fr.error:
             result.parse_failures.append(fr.error)
-    result.parse_failures += cocci.unparsed(texts, jobs)
+    result.parse_failures += cocci.unparsed(texts, git_dir=tree.git_dir, jobs=jobs)
 
     lines_of = {f: t.decode(errors="replace").splitlines() for f, t in texts.items()}
     macros_of = {f: macro_lines("\n".join(ls)) for f, ls in lines_of.items()}

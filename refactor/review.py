@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import maintainers, proc
+from . import maintainers, proc, safety
 from .tree import Sha, Tree
 
 ASSERT = re.compile(r"\b(BUG|BUG_ON|WARN_ON|WARN_ON_ONCE|WARN|VM_BUG_ON\w*)\s*\(")
@@ -126,7 +125,7 @@ def parse_checkpatch(output: str) -> tuple[list[str], str]:
 
 def checkpatch(tree: Tree, commit: Sha, patch: bytes) -> tuple[list[str], str]:
     """Run the tree's own scripts/checkpatch.pl, as of `commit`, on one patch."""
-    with tempfile.TemporaryDirectory(prefix="krefactor-checkpatch-") as tmp:
+    with safety.scratch(tree.git_dir, "checkpatch") as tmp:
         present = tree.read(commit, list(CHECKPATCH_FILES), missing_ok=True)
         if "scripts/checkpatch.pl" not in present:
             return [], "checkpatch.pl not in tree"
@@ -143,7 +142,7 @@ def checkpatch(tree: Tree, commit: Sha, patch: bytes) -> tuple[list[str], str]:
 def function_context_diff(tree: Tree, sha: Sha) -> str:
     """`git show -W` with git's C function-name rules, so that a label such as
     `alloc_new:` is not taken for the start of a function."""
-    with tempfile.TemporaryDirectory(prefix="krefactor-attr-") as tmp:
+    with safety.scratch(tree.git_dir, "attr") as tmp:
         attrs = Path(tmp, "attributes")
         attrs.write_text("*.c diff=cpp\n*.h diff=cpp\n")
         return tree.git("-c", f"core.attributesFile={attrs}", "show", "-W", "--format=",

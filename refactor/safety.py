@@ -1,36 +1,65 @@
-"""Runs that cannot corrupt each other and leave nothing behind.
+"""Runs that cannot corrupt each other, leave nothing behind, and delete only their own.
 
 - One krefactor run per tree at a time: an flock on `<git dir>/krefactor/lock`.
   The second run refuses at once and names the holder.
 - SIGTERM is handled like SIGINT: spatch and make children are killed, the
   `finally` blocks remove temporary directories, and no ref is written (refs
   are only updated once a whole series exists).
-- `krefactor clean` removes what a crashed run left: krefactor's state in
-  the git directory and stray `krefactor-*` temporary directories.
+
+The deletion rule, written once here; every deletion in krefactor goes
+through `remove()` or `clean()`:
+
+1. krefactor deletes only inside `<git dir>/krefactor/` of the tree it works
+   on. Nothing in `$TMPDIR`, the checkout, the output directory or a branch.
+   (The one exception is `import_tree` undoing its own half-made import,
+   see `undo_import`.)
+2. Scratch directories live in `<git dir>/krefactor/tmp/`, and each holds an
+   owner record: the git directory it was made for, the pid that made it and
+   that process's start time (so that a recycled pid does not pass for the
+   owner). A run removes its own; `clean` removes one only when the record
+   names this tree and its process is gone. A directory without a valid
+   record is never removed, whatever its name.
+3. Build state (`<git dir>/krefactor/build/`) is removed by `clean` under
+   the tree's lock, so no compile-test or boot-test is using it.
+4. Never removed: the series records (`<git dir>/krefactor/series/`, from
+   which `coverage` reads why a site was left), the lock file, branches.
 """
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import proc
 from .errors import KrefactorError
-from .tree import Tree
+
+if TYPE_CHECKING:
+    from .tree import Tree
+
+OWNER_FILE = "krefactor-owner.json"
+KEEP = ("lock", "series")      # entries of <git dir>/krefactor/ that clean never removes
+STATE = ("build",)             # entries clean removes whole: build state, under the lock
 
 
 class Interrupted(KrefactorError):
     """The run was stopped by a signal."""
 
 
+def state_dir(git_dir: Path) -> Path:
+    """krefactor's own directory inside a tree's git directory."""
+    return git_dir / "krefactor"
+
+
 @contextlib.contextmanager
 def exclusive(tree: Tree) -> Iterator[None]:
-    state = tree.git_dir / "krefactor"
+    state = state_dir(tree.git_dir)
     state.mkdir(exist_ok=True)
     path = state / "lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -57,17 +86,114 @@ def install_signal_handlers() -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def clean(tree: Tree) -> list[str]:
-    """Remove krefactor's state in the tree's git directory and stray temporary dirs."""
-    removed = []
+def process_start(pid: int) -> str | None:
+    """The start time of `pid` in clock ticks since boot, or None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after it.
+    return stat.rpartition(")")[2].split()[19]
+
+
+@contextlib.contextmanager
+def scratch(git_dir: Path, purpose: str) -> Iterator[Path]:
+    """A temporary directory of this run, for this tree, with its owner record."""
+    root = state_dir(git_dir) / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=f"{purpose}-", dir=root))
+    pid = os.getpid()
+    (path / OWNER_FILE).write_text(json.dumps(
+        {"git_dir": str(git_dir.resolve()), "pid": pid, "start": process_start(pid)}))
+    try:
+        yield path
+    finally:
+        remove(path, git_dir)
+
+
+def owner(path: Path) -> dict | None:
+    """The owner record of a scratch directory, or None when it has no valid one."""
+    try:
+        rec = json.loads((path / OWNER_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(rec, dict) or not isinstance(rec.get("pid"), int) \
+            or not isinstance(rec.get("git_dir"), str):
+        return None
+    return rec
+
+
+def owner_alive(rec: dict) -> bool:
+    start = process_start(rec["pid"])
+    return start is not None and start == rec.get("start")
+
+
+def not_ours(path: Path, git_dir: Path) -> str | None:
+    """Why `path` is not provably krefactor's own for the tree at `git_dir` (None if it is)."""
+    state = state_dir(git_dir).resolve()
+    try:
+        rel = path.resolve().relative_to(state)
+    except ValueError:
+        return f"outside {state}"
+    if not rel.parts:
+        return "it is krefactor's state directory itself"
+    if rel.parts[0] in KEEP:
+        return f"{rel.parts[0]} is kept"
+    if rel.parts[0] == "tmp" and len(rel.parts) >= 2:
+        rec = owner(state / "tmp" / rel.parts[1])
+        if rec is None:
+            return "no owner record"
+        if Path(rec["git_dir"]) != git_dir.resolve():
+            return f"made for another tree ({rec['git_dir']})"
+    return None
+
+
+def remove(path: Path, git_dir: Path) -> None:
+    """Delete a file or directory, only if it is provably krefactor's own (see the module doc)."""
+    why = not_ours(path, git_dir)
+    if why is not None:
+        raise KrefactorError(f"refusing to delete {path}: {why}")
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def undo_import(dest: Path, created: bool) -> None:
+    """Undo a failed `krefactor import` into `dest`, which it found missing or empty:
+    remove `dest` if the import created it, else only what the import put in it."""
+    if created:
+        shutil.rmtree(dest, ignore_errors=True)
+        return
+    for child in dest.iterdir():
+        shutil.rmtree(child, ignore_errors=True) if child.is_dir() and not child.is_symlink() \
+            else child.unlink(missing_ok=True)
+
+
+def clean(tree: Tree) -> tuple[list[str], list[str]]:
+    """Remove krefactor's build state and the scratch directories of dead runs of this
+    tree. Returns what was removed and what was kept, with why."""
+    removed, kept = [], []
+    state = state_dir(tree.git_dir)
     with exclusive(tree):
-        for child in sorted((tree.git_dir / "krefactor").iterdir()):
-            if child.name == "lock":
+        for child in sorted(state.iterdir()):
+            if child.name in KEEP:
                 continue
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
-            removed.append(str(child))
-    for tmp in sorted(Path(tempfile.gettempdir()).glob("krefactor-*")):
-        if tmp.is_dir() and tmp.stat().st_uid == os.getuid():
-            shutil.rmtree(tmp, ignore_errors=True)
-            removed.append(str(tmp))
-    return removed
+            if child.name in STATE:
+                remove(child, tree.git_dir)
+                removed.append(str(child))
+                continue
+            if child.name != "tmp" or not child.is_dir():
+                kept.append(f"{child} (not krefactor's: unknown name)")
+                continue
+            for scratch_dir in sorted(child.iterdir()):
+                rec = owner(scratch_dir)
+                why = not_ours(scratch_dir, tree.git_dir)
+                if why is None and rec is not None and owner_alive(rec):
+                    why = f"in use by pid {rec['pid']}"
+                if why is not None:
+                    kept.append(f"{scratch_dir} ({why})")
+                    continue
+                remove(scratch_dir, tree.git_dir)
+                removed.append(str(scratch_dir))
+    return removed, kept

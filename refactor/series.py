@@ -102,7 +102,7 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
     for step in recipe.steps:
         started = time.monotonic()
         files = tree.grep(parent, step.grep, step.paths, fixed=step.grep_fixed)
-        results = cocci.run(step.cocci, tree.read(parent, files), jobs=jobs, timeout=timeout)
+        results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir, jobs=jobs, timeout=timeout)
         for r in results:
             result.sites.extend(r.sites)
             result.site_commits.extend(parent for _ in r.sites)

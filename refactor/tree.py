@@ -13,14 +13,13 @@ import os
 import re
 import shutil
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NewType
 
 import git
 
-from . import proc
+from . import proc, safety
 from .errors import KrefactorError
 
 Sha = NewType("Sha", str)
@@ -144,7 +143,7 @@ class Tree:
         """Write a commit on top of `parent` with `changes` applied; touch nothing else."""
         for path in changes:
             check_inside(path)
-        with tempfile.TemporaryDirectory(prefix="krefactor-index-") as tmp:
+        with safety.scratch(self.git_dir, "index") as tmp:
             env = {"GIT_INDEX_FILE": os.path.join(tmp, "index"),
                    "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
                    "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
@@ -239,6 +238,7 @@ def import_tree(src: Path, dest: Path) -> tuple[Tree, Sha, str]:
         raise KrefactorError(f"{dest} exists and is not empty; choose another --to")
     if not src.exists():
         raise KrefactorError(f"{src}: no such file or directory")
+    created = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
     try:
         if src.is_dir():
@@ -261,7 +261,7 @@ def import_tree(src: Path, dest: Path) -> tuple[Tree, Sha, str]:
         proc.run(["git", "-C", str(dest), "commit", "-q", "--no-verify", "-m", f"Linux {version}"],
                  env=env)
     except BaseException:
-        shutil.rmtree(dest, ignore_errors=True)
+        safety.undo_import(dest, created)
         raise
     tree = open_tree(dest)
     head = tree.rev("HEAD")

@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
 # Install what krefactor needs on a fresh Debian machine: spatch, the kernel
-# build tool chain, the reference 6.1 kernel source, and krefactor itself.
-# Idempotent: packages already present are not fetched again.
+# build tool chain, the reference 6.1 kernel source, QEMU and the mkfs tools
+# for boot-test, and krefactor itself. Idempotent: packages already present
+# are not fetched again. apt's and pip's output goes to a log file; the
+# terminal gets one line per step.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+log=${KREFACTOR_SETUP_LOG:-${TMPDIR:-/tmp}/krefactor-setup.log}
 
 debs=(coccinelle linux-source-6.1 gcc make flex bison bc libelf-dev libssl-dev
-      ccache perl git xz-utils)
+      ccache perl git xz-utils cpio
+      qemu-system-x86 e2fsprogs xfsprogs btrfs-progs dosfstools)
 missing=()
 for p in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
+step() {   # step "what" cmd...: one line on the terminal, the output in the log
+    echo "krefactor setup: $1" >&2
+    if ! "${@:2}" >>"$log" 2>&1; then
+        echo "krefactor setup: failed: $1; the last lines of $log:" >&2
+        tail -n 15 "$log" >&2
+        exit 1
+    fi
+}
+: >"$log"
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo
-    echo "krefactor setup: installing ${missing[*]}" >&2
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    step "apt-get update" $sudo apt-get update -qq
+    step "installing ${missing[*]}" $sudo env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-
-python3 -m pip install -q -e "$here[test]" >&2
+step "installing krefactor (pip, editable)" python3 -m pip install -q -e "$here[test]"

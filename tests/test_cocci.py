@@ -34,16 +34,17 @@ AFS = """static void f(struct folio *folio)
 """
 
 
-def test_real_spatch_rewrites_the_afs_shape():
-    [r] = cocci.run(STEPS / "01-afs-bug-on-start.cocci", {"fs/afs/write.c": AFS.encode()}, jobs=1)
+def test_real_spatch_rewrites_the_afs_shape(tmp_path):
+    [r] = cocci.run(STEPS / "01-afs-bug-on-start.cocci", {"fs/afs/write.c": AFS.encode()},
+                    git_dir=tmp_path, jobs=1)
     assert r.error is None and r.changed
     assert b"\tfolio_start_writeback(folio);\n\tfolio_unlock" in r.after
     assert b"BUG()" not in r.after
 
 
-def test_step_that_matches_nothing_changes_nothing():
+def test_step_that_matches_nothing_changes_nothing(tmp_path):
     src = b"int f(void)\n{\n\treturn 0;\n}\n"
-    [r] = cocci.run(STEPS / "01-afs-bug-on-start.cocci", {"x.c": src}, jobs=1)
+    [r] = cocci.run(STEPS / "01-afs-bug-on-start.cocci", {"x.c": src}, git_dir=tmp_path, jobs=1)
     assert not r.changed and r.sites == ()
 
 
@@ -51,7 +52,7 @@ def test_syntax_error_shows_spatch_message(tmp_path):
     bad = tmp_path / "bad.cocci"
     bad.write_text("@@\nexpression E;\n@@\n- foo(E\n")
     with pytest.raises(KrefactorError, match=r"bad.cocci does not parse: .*"):
-        cocci.run(bad, {"x.c": b"int x;\n"})
+        cocci.run(bad, {"x.c": b"int x;\n"}, git_dir=tmp_path)
 
 
 LOOP = """static int w(struct page **pages, int nr)
@@ -86,8 +87,9 @@ const struct address_space_operations b = { .writepage = wp2, };
 """
 
 
-def test_remove_step_leaves_loops_and_turns_the_assertion():
-    [r] = cocci.run(STEPS / "07-remove-fs-start.cocci", {"fs/x/a.c": LOOP.encode()}, jobs=1)
+def test_remove_step_leaves_loops_and_turns_the_assertion(tmp_path):
+    [r] = cocci.run(STEPS / "07-remove-fs-start.cocci", {"fs/x/a.c": LOOP.encode()},
+                    git_dir=tmp_path, jobs=1)
     verdicts = {(s.function, s.verdict) for s in r.sites}
     assert verdicts == {("w", "left"), ("helper", "removed")}
     assert b"set_page_writeback(pages[i]);" in r.after
@@ -113,7 +115,7 @@ def test_a_file_that_times_out_is_reported_not_raised(tmp_path):
     slow.write_text(SLOW)
     files = {"a.c": b"void g(void)\n{\n\ta();\n\tb();\n\tc();\n}\n",
              "b.c": b"int x;\n"}
-    results = cocci.run(slow, files, jobs=2, timeout=1)
+    results = cocci.run(slow, files, git_dir=tmp_path, jobs=2, timeout=1)
     by = {r.path: r for r in results}
     assert by["a.c"].error == "spatch timed out after 1s on a.c"
     assert not by["a.c"].changed

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE, git, krefactor, snapshot
+from conftest import FIXTURE, ROOT, git, krefactor, snapshot
+from refactor import safety
+from refactor.errors import KrefactorError
 
 
 @pytest.fixture
@@ -40,6 +43,7 @@ def test_second_run_refuses_while_the_lock_is_held(fixture_tree):
 def test_interrupted_run_leaves_nothing_behind(fixture_tree, tmp_path, sig):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
+    scratch = fixture_tree / ".git" / "krefactor" / "tmp"
     before = snapshot(fixture_tree)
     env = dict(os.environ, TMPDIR=str(tmp))
     child = subprocess.Popen([sys.executable, "-c", "from refactor.cli import main; main()",
@@ -47,31 +51,182 @@ def test_interrupted_run_leaves_nothing_behind(fixture_tree, tmp_path, sig):
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # Interrupt once spatch is at work on a step (its scratch directory exists).
     deadline = time.monotonic() + 30
-    while not list(tmp.glob("krefactor-spatch-*")) and time.monotonic() < deadline:
+    while not list(scratch.glob("spatch-*")) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert list(tmp.glob("krefactor-spatch-*")), "spatch never started"
+    assert list(scratch.glob("spatch-*")), "spatch never started"
     child.send_signal(sig)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
-    assert list(tmp.iterdir()) == []
+    assert list(scratch.iterdir()) == [] and list(tmp.iterdir()) == []
     assert snapshot(fixture_tree) == before
     assert git(fixture_tree, "worktree", "list").count("\n") == 1
-    assert subprocess.run(["pgrep", "-f", f"spatch.*{tmp}"], capture_output=True).stdout == b""
+    assert subprocess.run(["pgrep", "-f", f"spatch.*{scratch}"], capture_output=True).stdout == b""
 
 
-def test_clean_removes_state_and_stray_temporaries(fixture_tree, tmp_path):
+SLOW = """virtual patch
+@r@
+identifier f;
+position p;
+@@
+f@p(...)
+@script:python@
+p << r.p;
+@@
+import time
+time.sleep(0.3)
+
+@depends on patch@
+expression E;
+@@
+- set_page_writeback(E)
++ folio_start_writeback(page_folio(E))
+"""
+
+
+def slow_recipe(tmp_path: Path) -> Path:
+    """A recipe whose one step keeps spatch busy for a few seconds per file."""
+    recipe = tmp_path / "slow-recipe"
+    recipe.mkdir()
+    (recipe / "slow.cocci").write_text(SLOW)
+    (recipe / "recipe.toml").write_text(
+        'name = "slow"\nsummary = "s"\ndescription = "d"\n[[steps]]\ncocci = "slow.cocci"\n'
+        'grep = ["set_page_writeback"]\nsubject = "x: y"\nbody = "b"\n')
+    return recipe
+
+
+def start_slow_series(tree: Path, recipe: Path, env: dict[str, str]) -> subprocess.Popen:
+    child = subprocess.Popen([sys.executable, "-c", "from refactor.cli import main; main()",
+                              "series", "--tree", str(tree), "--recipe", str(recipe),
+                              "--timeout", "60", "-j", "1"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    scratch = tree / ".git" / "krefactor" / "tmp"
+    deadline = time.monotonic() + 30
+    while not list(scratch.glob("spatch-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(scratch.glob("spatch-*")), "spatch never started"
+    return child
+
+
+def clean(tree: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", "from refactor.cli import main; main()",
+                           "clean", "--tree", str(tree)],
+                          env=dict(os.environ, TMPDIR=str(tmp)), capture_output=True, text=True)
+
+
+def test_clean_spares_the_users_krefactor_named_directories(fixture_tree, tmp_path):
     tmp = tmp_path / "tmp"
-    (tmp / "krefactor-spatch-abandoned").mkdir(parents=True)
+    mine = tmp / "krefactor-mywork"
+    mine.mkdir(parents=True)
+    (mine / "notes.txt").write_text("notes\n")
+    (tmp / "krefactor-tree.abc123").mkdir()
     state = fixture_tree / ".git" / "krefactor" / "build" / "out"
     state.mkdir(parents=True)
-    res = subprocess.run([sys.executable, "-c", "from refactor.cli import main; main()",
-                          "clean", "--tree", str(fixture_tree)],
-                         env=dict(os.environ, TMPDIR=str(tmp)), capture_output=True, text=True)
+    res = clean(fixture_tree, tmp)
     assert res.returncode == 0, res.stderr
     assert not (fixture_tree / ".git" / "krefactor" / "build").exists()
-    assert list(tmp.iterdir()) == []
-    assert "2 removed" in res.stdout
+    assert (mine / "notes.txt").read_text() == "notes\n"
+    assert (tmp / "krefactor-tree.abc123").is_dir()
+    assert "1 removed" in res.stdout and "krefactor-mywork" not in res.stdout
+
+
+def test_clean_spares_a_live_run_on_another_tree(fixture_tree, tmp_path):
+    other = tmp_path / "other"
+    assert krefactor("import", str(FIXTURE), "--to", str(other)).returncode == 0
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    child = start_slow_series(other, slow_recipe(tmp_path), env)
+    try:
+        live = sorted((other / ".git" / "krefactor" / "tmp").iterdir())
+        res = clean(fixture_tree, tmp_path)
+        assert res.returncode == 0, res.stderr
+        assert all(d.is_dir() for d in live)
+        # The other run is not corrupted: it finishes and makes its commit.
+        out, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert child.returncode == 0, err
+    assert "krefactor/slow" in git(other, "branch")
+
+
+def test_clean_removes_a_crashed_runs_scratch_and_spares_a_live_one(fixture_tree, tmp_path):
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    child = start_slow_series(fixture_tree, slow_recipe(tmp_path), env)
+    child.kill()                       # SIGKILL: no finally runs, as in a crash
+    child.communicate()
+    scratch = fixture_tree / ".git" / "krefactor" / "tmp"
+    [crashed] = list(scratch.glob("spatch-*"))
+    # A live run's scratch (a real record of a live process: this test's pid) ...
+    live = scratch / "spatch-live"
+    live.mkdir()
+    (live / safety.OWNER_FILE).write_text(json.dumps(
+        {"git_dir": str((fixture_tree / ".git").resolve()), "pid": os.getpid(),
+         "start": safety.process_start(os.getpid())}))
+    # ... one whose pid was recycled by another process since ...
+    recycled = scratch / "spatch-recycled"
+    recycled.mkdir()
+    (recycled / safety.OWNER_FILE).write_text(json.dumps(
+        {"git_dir": str((fixture_tree / ".git").resolve()), "pid": os.getpid(), "start": "1"}))
+    # ... and one with no record at all.
+    unknown = scratch / "unknown"
+    unknown.mkdir()
+    res = clean(fixture_tree, tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert not crashed.exists() and not recycled.exists()
+    assert live.is_dir() and unknown.is_dir()
+    assert f"kept {live} (in use by pid {os.getpid()})" in res.stdout
+    assert f"kept {unknown} (no owner record)" in res.stdout
+    assert "krefactor/slow" not in git(fixture_tree, "branch")
+
+
+def test_clean_keeps_series_records_and_branches(fixture_tree, tmp_path):
+    assert krefactor("series", "--tree", str(fixture_tree)).returncode == 0
+    before = krefactor("coverage", "--tree", str(fixture_tree), "--json", str(tmp_path / "a.json"))
+    assert before.returncode == 0, before.stderr
+    res = clean(fixture_tree, tmp_path)
+    assert res.returncode == 0, res.stderr
+    after = krefactor("coverage", "--tree", str(fixture_tree), "--json", str(tmp_path / "b.json"))
+    assert after.returncode == 0, after.stderr
+    left = [s for s in json.loads((tmp_path / "a.json").read_text())["sites"]
+            if s["disposition"] == "left"]
+    assert left and all(s["reason"] for s in left)
+    assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
+    assert "krefactor/writeback-void" in git(fixture_tree, "branch")
+
+
+def test_deletion_outside_krefactors_state_is_refused(tmp_path):
+    git_dir = tmp_path / "repo" / ".git"
+    (git_dir / "krefactor" / "series").mkdir(parents=True)
+    victim = tmp_path / "krefactor-precious"
+    victim.mkdir()
+    for path, why in ((victim, "outside"), (git_dir / "krefactor" / "series", "series is kept"),
+                      (git_dir / "krefactor" / "build" / ".." / ".." / "config", "outside"),
+                      (git_dir / "krefactor", "state directory itself")):
+        with pytest.raises(KrefactorError, match=why):
+            safety.remove(path, git_dir)
+    assert victim.is_dir() and (git_dir / "krefactor" / "series").is_dir()
+
+
+def test_run_sh_imports_where_no_cleanup_reaches(fixture_tree, tmp_path):
+    work = tmp_path / "user"
+    work.mkdir()
+    res = subprocess.run(["bash", str(ROOT / "scripts" / "run.sh")], cwd=work,
+                         env=dict(os.environ, TMPDIR=str(tmp_path)), capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stderr
+    imported = work / "out" / "linux-writeback-6.1"
+    assert f"imported into {imported}" in res.stderr
+    assert len(list((work / "out" / "writeback-void").glob("*.patch"))) == 11
+    (imported / "my-work.c").write_text("int mine;\n")
+    assert clean(fixture_tree, tmp_path).returncode == 0
+    assert (imported / "my-work.c").read_text() == "int mine;\n"
+    assert "krefactor/writeback-void" in git(imported, "branch")
+    # A second run reuses the tree instead of importing again.
+    again = subprocess.run(["bash", str(ROOT / "scripts" / "run.sh")], cwd=work,
+                           env=dict(os.environ, TMPDIR=str(tmp_path)), capture_output=True,
+                           text=True)
+    assert again.returncode == 0, again.stderr
+    assert f"using the tree imported earlier: {imported}" in again.stderr
+    assert (imported / "my-work.c").exists()
 
 
 def test_missing_spatch_is_one_line(fixture_tree, tmp_path):

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import PurePosixPath
 
-from refactor import build, tree as tree_mod
+from refactor import build, tree as tree_mod, workspace
 
 
 class Clock:
@@ -70,7 +70,7 @@ def baseline(tree: str, rng: str, budget: float | None) -> tuple[float, float, b
     t = tree_mod.open_tree(tree)
     base_ref, tip_ref = rng.split("..")
     log = t.log(t.rev(base_ref), t.rev(tip_ref))
-    ws = build.Workspace(t, jobs=build.os.cpu_count() or 1, cc=None)
+    ws = workspace.Workspace(t, jobs=build.os.cpu_count() or 1, cc=None)
     dirs = touched_dirs(t, log)
     print(f"baseline: make {' '.join(dirs)} at each of {len(log)} commits", flush=True)
     failed, done = False, 0

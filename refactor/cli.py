@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from . import recipe as recipe_mod
+from . import reroll as reroll_mod
 from . import build, coverage, report, review, safety, series, tree as tree_mod
 from .errors import KrefactorError
 
@@ -50,29 +51,48 @@ def import_cmd(src: Path, dest: Path) -> None:
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Write format-patch files and a cover letter here.")
 @click.option("--force", is_flag=True, help="Replace the branch if it holds something else.")
+@click.option("--reroll", is_flag=True,
+              help="Make the next version (BRANCH-v2, -v3, ...) beside the earlier ones, "
+                   "with a changelog and range-diff.")
 @click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True)
 @click.option("--timeout", type=float, default=120, show_default=True,
               help="Seconds spatch may spend on one file.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
               help="Also write the result as JSON.")
 def series_cmd(tree_path: Path, recipe_name: str, branch: str | None, output: Path | None,
-               force: bool, jobs: int, timeout: float, json_out: Path | None) -> None:
+               force: bool, reroll: bool, jobs: int, timeout: float,
+               json_out: Path | None) -> None:
     """Generate the recipe's patch series as commits on a new branch."""
+    if reroll and force:
+        raise click.UsageError("--reroll keeps every version; it does not go with --force")
     rec = recipe_mod.load(recipe_name)
     t = tree_mod.open_tree(tree_path)
     if output is not None:
         check_writable(output)
     branch = branch or f"krefactor/{rec.name}"
     progress = lambda msg: click.echo(msg, err=True)  # noqa: E731
+    rr = None
     with safety.exclusive(t):
-        res = series.generate(tree=t, recipe=rec, branch=branch, force=force, jobs=jobs,
-                              timeout=timeout, progress=progress)
+        if reroll:
+            res, rr = reroll_mod.run(tree=t, recipe=rec, branch=branch, jobs=jobs,
+                                     timeout=timeout, progress=progress)
+        else:
+            res = series.generate(tree=t, recipe=rec, branch=branch, force=force, jobs=jobs,
+                                  timeout=timeout, progress=progress)
     click.echo(report.series_text(res))
-    if output is not None and res.tip is not None and res.tip != res.base:
-        paths = series.write_patches(t, res, rec, output)
+    if rr is not None:
+        click.echo(report.reroll_text(rr))
+    if output is not None and res.tip is not None and res.tip != res.base \
+            and not (reroll and res.nothing_to_do):
+        if rr is not None:
+            paths = series.write_patches(
+                t, res, rec, output, number=rr.number, changes=rr.changes,
+                previous=f"{rr.previous.base}..{rr.previous.tip}")
+        else:
+            paths = series.write_patches(t, res, rec, output)
         click.echo(f"wrote {len(paths)} patches to {output}")
     if json_out is not None:
-        json_out.write_text(report.series_json(res))
+        json_out.write_text(report.series_json(res, rr))
 
 
 @cli.command("compile-test")

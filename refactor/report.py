@@ -9,6 +9,7 @@ import textwrap
 
 from .build import BuildResult
 from .coverage import CoverageResult
+from .reroll import Reroll
 from .review import ReviewResult
 from .series import SeriesResult
 
@@ -44,9 +45,24 @@ def series_text(r: SeriesResult) -> str:
     return "\n".join(lines)
 
 
-def series_json(r: SeriesResult) -> str:
+def series_json(r: SeriesResult, rr: Reroll | None = None) -> str:
     data = asdict(r)
+    if rr is not None:
+        data["reroll"] = {"version": rr.number, "previous": asdict(rr.previous),
+                          "base_moved": rr.base_moved, "changes": rr.changes,
+                          "commits": rr.counterparts}
     return json.dumps(data, indent=2, default=str)
+
+
+def reroll_text(rr: Reroll) -> str:
+    lines = [f"v{rr.number} against v{rr.previous.number} ({rr.previous.branch}, "
+             f"{rr.previous.base[:12]}..{rr.previous.tip[:12]}):"]
+    if rr.base_moved:
+        lines.append(f"note: the base moved: v{rr.previous.number} was made on "
+                     f"{rr.previous.base[:12]}; tell reviewers the tree moved")
+    lines.append(f"Changes in v{rr.number}:")
+    lines += [f"- {c}" for c in rr.changes] or ["- (none)"]
+    return "\n".join(lines)
 
 
 def build_text(r: BuildResult) -> str:
@@ -130,3 +146,4 @@ def bar(label: str, done: int, total: int, columns: int = 80) -> str:
     filled = width * done // total if total else width
     text = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}"
     return text[:max(columns - 1, 10)]
+

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 import time
 from collections.abc import Callable
@@ -70,8 +71,9 @@ Progress = Callable[[str], None]
 
 def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
              jobs: int = os.cpu_count() or 1, timeout: float = 120,
-             progress: Progress = lambda msg: None) -> SeriesResult:
-    """Make the recipe's series on `branch`, from the tree's HEAD."""
+             progress: Progress = lambda msg: None, update: bool = True) -> SeriesResult:
+    """Make the recipe's series on `branch`, from the tree's HEAD. With
+    `update` false the commits are made but no ref is written (see publish)."""
     base = tree.rev("HEAD")
     if base is None:
         raise KrefactorError(f"{tree.path} has no commits: nothing to build a series on")
@@ -90,9 +92,12 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
                                     f"series on {base[:12]}")
             result.tip = existing
             return result
+        other = "an earlier version of" if holds_series(tree, None, existing, recipe) \
+            else "something other than"
         raise KrefactorError(
-            f"branch {branch} exists and holds something other than the {recipe.name} "
-            f"series on HEAD; pass --branch NAME for another branch, or --force to replace it")
+            f"branch {branch} exists and holds {other} the {recipe.name} series on HEAD; "
+            f"pass --reroll to make the next version (v2, v3, ...) beside it, --branch NAME "
+            f"for another branch, or --force to replace it")
 
     if tree.git("rev-parse", "--is-shallow-repository").strip() == b"true":
         progress("note: shallow clone: subject prefixes are the MAINTAINERS defaults where "
@@ -129,12 +134,19 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
     if not result.commits:
         result.nothing_to_do = f"every step of {recipe.name} is already applied in {base[:12]}"
         return result
-    tree.update_branch(branch, parent, existing)
     result.tip = parent
     diff = tree.git("diff", "-U0", "--no-renames", base, parent).decode(errors="replace")
     result.hunks = sum(len(f) for f in PatchSet(diff))
-    save_record(tree, result)
+    if update:
+        publish(tree, result)
     return result
+
+
+def publish(tree: Tree, result: SeriesResult) -> None:
+    """Point the result's branch at its tip, and keep its record for coverage."""
+    assert result.tip is not None
+    tree.update_branch(result.branch, result.tip, result.old_tip)
+    save_record(tree, result)
 
 
 def record_path(tree: Tree, tip: str) -> Path:
@@ -189,8 +201,12 @@ def wrap(paragraph: str) -> str:
     return textwrap.fill(" ".join(paragraph.split()), width=72)
 
 
-def holds_series(tree: Tree, base: Sha, tip: Sha, recipe: Recipe) -> bool:
-    """Does base..tip consist of this recipe's commits, built directly on base?"""
+def holds_series(tree: Tree, base: Sha | None, tip: Sha, recipe: Recipe) -> bool:
+    """Does base..tip consist of this recipe's commits, built directly on base?
+    With no base: does `tip` hold the recipe's series on any base?"""
+    if base is None:
+        msg = tree.git("log", "-1", "--format=%B", tip).decode(errors="replace")
+        return MARKER.format(recipe=recipe.name, cocci="") in msg
     if tip == base or not tree.is_ancestor(base, tip):
         return False
     commits = tree.log(base, tip)
@@ -221,15 +237,27 @@ def cover_letter(result: SeriesResult, recipe: Recipe) -> tuple[str, str]:
     return recipe.summary, "\n\n".join(paras)
 
 
-def write_patches(tree: Tree, result: SeriesResult, recipe: Recipe, output: Path) -> list[Path]:
-    """`git format-patch` the series into `output`, with a filled-in cover letter."""
+def write_patches(tree: Tree, result: SeriesResult, recipe: Recipe, output: Path,
+                  *, number: int = 1, previous: str | None = None,
+                  changes: list[str] | None = None) -> list[Path]:
+    """`git format-patch` the series into `output`, with a filled-in cover letter.
+    For version `number` > 1: `[PATCH vN k/n]`, "Changes in vN" from `changes`
+    and git's range-diff against the `previous` range."""
     assert result.tip is not None
-    out = tree.git("format-patch", "--cover-letter", f"--base={result.base}",
-                   "-o", str(output.resolve()), f"{result.base}..{result.tip}").decode()
+    args = ["format-patch", "--cover-letter", f"--base={result.base}"]
+    if number > 1:
+        args += [f"-v{number}"]
+        if previous:
+            args += [f"--range-diff={previous}"]
+    out = tree.git(*args, "-o", str(output.resolve()),
+                   f"{result.base}..{result.tip}").decode()
     paths = [Path(line) for line in out.splitlines() if line.strip()]
     subject, blurb = cover_letter(result, recipe)
+    if number > 1 and changes:
+        blurb = f"Changes in v{number}:\n" + "\n".join(f"- {c}" for c in changes) + \
+            "\n\n" + blurb
     for p in paths:
-        if p.name.startswith("0000-"):
+        if re.match(r"^(v\d+-)?0000-", p.name):
             text = p.read_text()
             text = text.replace("*** SUBJECT HERE ***", subject)
             text = text.replace("*** BLURB HERE ***", blurb)

@@ -75,7 +75,8 @@ class BuildResult:
 
 
 def configure(ws: Workspace, base_config: str, needed: set[str],
-              progress: Callable[[str], None]) -> tuple[list[str], list[str], list[str]]:
+              progress: Callable[[str], None], *, closure: bool = True
+              ) -> tuple[list[str], list[str], list[str]]:
     """Make a .config from `base_config` with every needed symbol; return the
     symbols enabled, those that could not be (with why) and those disabled.
 
@@ -84,27 +85,31 @@ def configure(ws: Workspace, base_config: str, needed: set[str],
     config = ws.out / ".config"
     index = kconfig_index(ws)
     key = hashlib.sha256(json.dumps([
-        "krefactor-config-2", base_config, Path(base_config).read_text(errors="replace")
-        if base_config != "defconfig" else "", sorted(needed),
+        "krefactor-config-2", base_config, closure, Path(base_config).read_text(errors="replace")
+        if base_config not in ("defconfig", "tinyconfig") else "", sorted(needed),
         sorted(index.files.items())]).encode()).hexdigest()
-    saved = ws.root / "config-key.json"
+    saved = ws.out / "krefactor-config-key.json"
     if config.exists() and saved.exists():
         old = json.loads(saved.read_text())
         if old["key"] == key:
             progress("config: unchanged since the last run")
             return old["enabled"], old["unmet"], old["disabled"]
     safety.remove(saved, ws.tree.git_dir)
-    enabled, unmet, disabled = make_config(ws, base_config, needed, index, progress)
+    enabled, unmet, disabled = make_config(ws, base_config, needed, index, progress, closure)
     saved.write_text(json.dumps({"key": key, "enabled": enabled, "unmet": unmet,
                                  "disabled": disabled}))
     return enabled, unmet, disabled
 
 
 def make_config(ws: Workspace, base_config: str, needed: set[str], index: kbuild.KconfigIndex,
-                progress: Callable[[str], None]) -> tuple[list[str], list[str], list[str]]:
+                progress: Callable[[str], None], closure: bool = True
+                ) -> tuple[list[str], list[str], list[str]]:
+    """`closure` also enables what the needed symbols depend on, as the Kconfig
+    index reads it (across architectures: right for compile-test's gating
+    options, too wide for a small boot kernel whose list is complete)."""
     config = ws.out / ".config"
-    if base_config == "defconfig":
-        res = ws.make("defconfig", keep_going=False)
+    if base_config in ("defconfig", "tinyconfig"):
+        res = ws.make(base_config, keep_going=False)
     else:
         ws.out.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(base_config, config)
@@ -113,7 +118,8 @@ def make_config(ws: Workspace, base_config: str, needed: set[str], index: kbuild
         raise KrefactorError(f"make {base_config} failed: {proc.tail(res.stderr)}")
     have = base_have = kbuild.read_config(config.read_text())
     names = {s.removeprefix("CONFIG_") for s in needed}
-    wanted = index.closure(names, {s.removeprefix("CONFIG_") for s in have})
+    wanted = index.closure(names, {s.removeprefix("CONFIG_") for s in have}) if closure \
+        else names
     enabled: set[str] = set()
     # With WERROR a warning the parent already had fails the commit; without
     # it, warnings are compared with the parent's and only new ones reported.

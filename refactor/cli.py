@@ -15,7 +15,7 @@ import click
 
 from . import recipe as recipe_mod
 from . import reroll as reroll_mod
-from . import build, coverage, report, review, safety, series, tree as tree_mod
+from . import boot, build, coverage, report, review, safety, series, tree as tree_mod
 from .errors import KrefactorError
 
 
@@ -156,6 +156,37 @@ def resolve_range(t: tree_mod.Tree, rng: str | None) -> tuple[tree_mod.Sha, tree
         raise KrefactorError(f"--range {spec}: unknown revision; make the series first "
                              "or give --range BASE..TIP")
     return base, tip
+
+
+@cli.command("boot-test")
+@click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path))
+@click.option("--recipe", "recipe_name", default="writeback-void", show_default=True,
+              help="The recipe whose boot workloads run.")
+@click.option("--range", "rng", default=None, help="BASE..TIP (default: HEAD..krefactor/RECIPE).")
+@click.option("--each", "mode", flag_value="each", help="Test every commit.")
+@click.option("--bisect", "mode", flag_value="bisect",
+              help="When the tip fails and the base passes, find the first bad commit.")
+@click.option("--workload", "workloads", multiple=True, help="Run only these (repeatable).")
+@click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True)
+@click.option("--cc", default=None, envvar="CC",
+              help="Compiler or wrapper; default 'ccache gcc' when present.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
+def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str | None,
+                  workloads: tuple[str, ...], jobs: int, cc: str | None,
+                  json_out: Path | None) -> None:
+    """Boot commits under QEMU and run the recipe's writeback workloads on them."""
+    rec = recipe_mod.load(recipe_name)
+    t = tree_mod.open_tree(tree_path)
+    base, tip = resolve_range(t, rng or f"HEAD..krefactor/{rec.name}")
+    with safety.exclusive(t):
+        res = boot.run(tree=t, recipe=rec, base=base, tip=tip, mode=mode or "ends",
+                       names=workloads, jobs=jobs, cc=cc,
+                       progress=lambda m: click.echo(m, err=True))
+    click.echo(report.boot_text(res))
+    if json_out is not None:
+        json_out.write_text(res.to_json())
+    if res.failed:
+        sys.exit(1)
 
 
 @cli.command("review")

@@ -35,6 +35,15 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Boot:
+    """What boot-test needs from a recipe: its workload scripts and the guest."""
+    workloads: Path               # directory of *.sh workloads
+    config: tuple[str, ...]       # options on top of boot-test's own (no CONFIG_ prefix)
+    disks: tuple[int, ...]        # MiB each, as /dev/vda, /dev/vdb, ...
+    memory: int                   # MiB of guest memory
+
+
+@dataclass(frozen=True)
 class Recipe:
     """A named, ordered list of steps."""
     name: str
@@ -44,6 +53,7 @@ class Recipe:
     symbols: tuple[str, ...]
     steps: tuple[Step, ...]
     directory: Path
+    boot: Boot | None = None
 
 
 def resolve(name_or_path: str) -> Path:
@@ -117,6 +127,20 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
             body=field(raw, "body", str, ctx).strip(),
             required=field(raw, "required", bool, ctx, False),
         ))
+    boot = None
+    if "boot" in data:
+        raw = field(data, "boot", dict, "")
+        ctx = "boot: "
+        workloads = directory / field(raw, "workloads", str, ctx, "boot")
+        if not workloads.is_dir():
+            raise KrefactorError(f"{where}: {ctx}field 'workloads': no directory {workloads}")
+        disks = field(raw, "disks", list, ctx, [])
+        if not all(isinstance(d, int) and 0 < d <= 65536 for d in disks):
+            raise KrefactorError(f"{where}: {ctx}field 'disks' must list sizes in MiB")
+        memory = field(raw, "memory", int, ctx, 256)
+        if not 64 <= memory <= 8192:
+            raise KrefactorError(f"{where}: {ctx}field 'memory' must be 64 to 8192 MiB")
+        boot = Boot(workloads, strings(raw, "config", ctx, []), tuple(disks), memory)
     return Recipe(
         name=field(data, "name", str, ""),
         summary=field(data, "summary", str, ""),
@@ -125,4 +149,5 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
         symbols=strings(data, "symbols", "", []),
         steps=tuple(steps),
         directory=directory,
+        boot=boot,
     )

@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 import textwrap
 
+from .boot import BootResult
 from .build import BuildResult
 from .coverage import CoverageResult
 from .reroll import Reroll
@@ -147,3 +148,41 @@ def bar(label: str, done: int, total: int, columns: int = 80) -> str:
     text = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}"
     return text[:max(columns - 1, 10)]
 
+
+def boot_text(r: BootResult) -> str:
+    modes = {"ends": "base and tip", "each": "every commit", "bisect": "base, tip and bisect"}
+    lines = [f"boot-test {r.base[:12]}..{r.tip[:12]} ({r.commit_count} commits): "
+             f"{modes.get(r.mode, r.mode)}, QEMU {r.accel.upper()} ({r.accel_note})",
+             f"config: tinyconfig + {len(r.config)} options: "
+             + " ".join(s.removeprefix("CONFIG_") for s in r.config)]
+    for u in r.unmet:
+        lines.append(f"could not enable {u}")
+    for c in sorted(r.commits, key=lambda c: c.index):
+        name = "base" if c.index == 0 else f"{c.index}/{r.commit_count}"
+        timing = f"build {c.build_seconds:.0f}s, {c.boots} boot(s) {c.boot_seconds:.0f}s"
+        if c.boot_to_first_workload is not None:
+            timing += f", first workload at {c.boot_to_first_workload:.1f}s"
+        lines.append(f"{name:>6} {c.sha[:12]} {c.subject}  [{c.status}; {timing}]")
+        if c.error:
+            lines.append(f"         {c.error}")
+        if c.status == "fail" and c.logs:
+            lines.append(f"         console logs: {c.logs}")
+        for w in c.workloads:
+            proof = " ".join(f"{k} +{v}" for k, v in w.proof.items())
+            status = w.status + (" (also at base)" if w.also_at_base else "")
+            lines.append(f"         {w.name:<12} {status:<8} {proof}")
+            for why in w.why:
+                lines.append(f"           {why}")
+            if w.status == "FAIL" and w.decoded:
+                lines.append("           decoded:")
+                lines += [f"             {d}" for d in w.decoded[:12]]
+    if r.first_bad:
+        fb = r.first_bad
+        lines.append(f"first bad commit: {fb['index']}/{r.commit_count} {fb['sha'][:12]} "
+                     f"{fb['subject']}")
+        lines += [f"  {f}" for f in fb["failures"]]
+    elif r.bisect_note:
+        lines.append(r.bisect_note)
+    lines.append("FAIL: the range brings a failure" if r.failed else
+                 "PASS: the range brings no failure")
+    return "\n".join(lines)

@@ -1,0 +1,536 @@
+"""boot-test: build a small bootable kernel per commit, boot it under QEMU and
+run the recipe's workloads, so that a series that builds but oopses is caught.
+
+Stages, in the manner of kunit_tool: configure (tinyconfig + what our init
+and the workloads need + debug options that make silent damage loud), build
+(bzImage in the workspace shared with compile-test, incremental from commit
+to commit), boot (QEMU; KVM where a real boot proves it works, else TCG),
+parse (console.py) and judge.
+
+The guest's root is the host's own root, read-only over virtio-9p, as
+virtme-ng does: the workloads use the host's mkfs, dd and md5sum, and the
+host's filesystems are never written. Disks are image files in the
+workspace. When a workload kills the kernel, the remaining ones run on a
+fresh boot, so that one failure does not hide the others.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import build, console, proc, safety
+from .errors import KrefactorError
+from .recipe import Recipe
+from .tree import Sha, Tree
+from .workspace import Workspace, default_cc
+
+# What our init needs: a 64-bit kernel with a serial console, the host root
+# over virtio-9p, virtio disks, tmpfs, and the syscalls of the host's tools.
+ENGINE_OPTIONS = (
+    "64BIT", "PRINTK", "PRINTK_TIME", "BUG", "TTY", "SERIAL_8250", "SERIAL_8250_CONSOLE",
+    "PROC_FS", "SYSFS", "DEVTMPFS", "BINFMT_ELF", "BINFMT_SCRIPT", "BLOCK", "BLK_DEV",
+    "VIRTIO_MENU", "VIRTIO", "VIRTIO_PCI", "VIRTIO_BLK", "PCI", "NET", "NET_9P",
+    "NET_9P_VIRTIO", "9P_FS", "TMPFS", "SHMEM", "MULTIUSER", "FILE_LOCKING", "FUTEX",
+    "EPOLL", "SIGNALFD", "TIMERFD", "EVENTFD", "AIO", "POSIX_TIMERS", "UNIX", "INET",
+    "MAGIC_SYSRQ", "VM_EVENT_COUNTERS", "KALLSYMS", "SMP")
+# Options that turn silent damage into a splat, and debug info to decode it.
+DEBUG_OPTIONS = (
+    "DEBUG_KERNEL", "DEBUG_VM", "DETECT_HUNG_TASK", "SOFTLOCKUP_DETECTOR",
+    "BUG_ON_DATA_CORRUPTION", "DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT", "DEBUG_INFO_REDUCED",
+    "UNWINDER_FRAME_POINTER")
+HUNG_TASK_SECONDS = 10
+BOOT_SECONDS = 60          # from QEMU's start to init's first line, under TCG
+KVM_PROBE_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class WorkloadSpec:
+    """A recipe's boot workload: a shell script run as root in the guest."""
+    name: str
+    path: Path
+    summary: str
+    proves: tuple[str, ...]     # /proc/vmstat counters that must grow, or it did nothing
+    timeout: int
+    needs: tuple[str, ...]      # config options
+
+
+def parse_workload(path: Path, text: str) -> WorkloadSpec:
+    """Read a workload's `# key: value` header lines (workload, proves, timeout, needs)."""
+    head: dict[str, str] = {}
+    for line in text.splitlines()[1:]:
+        m = re.match(r"^#\s*(workload|proves|timeout|needs):\s*(.*)$", line)
+        if m:
+            head[m.group(1)] = m.group(2).strip()
+        elif line.strip() and not line.startswith("#"):
+            break
+    where = f"{path.name}: "
+    if "workload" not in head:
+        raise KrefactorError(f"{where}no '# workload: what it does' header line")
+    if not head.get("proves"):
+        raise KrefactorError(f"{where}no '# proves: COUNTER ...' line: a workload must show "
+                             "from /proc/vmstat that it exercised its hand-off")
+    timeout = head.get("timeout", "120")
+    if not timeout.isdigit():
+        raise KrefactorError(f"{where}'# timeout:' must be seconds, not {timeout!r}")
+    return WorkloadSpec(path.stem, path, head["workload"], tuple(head["proves"].split()),
+                        int(timeout), tuple(head.get("needs", "").split()))
+
+
+def load_workloads(recipe: Recipe, names: tuple[str, ...] = ()) -> list[WorkloadSpec]:
+    if recipe.boot is None:
+        raise KrefactorError(f"recipe {recipe.name} has no [boot] table: nothing to boot-test")
+    found = [parse_workload(p, p.read_text()) for p in sorted(recipe.boot.workloads.glob("*.sh"))
+             if p.read_text().startswith("#!") and "# workload:" in p.read_text()]
+    known = {w.name: w for w in found}
+    for n in names:
+        if n not in known:
+            raise KrefactorError(f"no workload {n!r} in {recipe.boot.workloads} "
+                                 f"(have: {', '.join(known)})")
+    return [known[n] for n in names] if names else found
+
+
+@dataclass
+class WorkloadResult:
+    name: str
+    status: str = "NOT RUN"               # PASS, FAIL, NOT RUN
+    why: list[str] = field(default_factory=list)
+    proof: dict[str, int] = field(default_factory=dict)
+    splat: list[str] = field(default_factory=list)        # the first splat's lines
+    decoded: list[str] = field(default_factory=list)      # its stack decoded to file:line
+    signature: str = ""
+    also_at_base: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class CommitBoot:
+    """The boot-test of one commit (index 0 is the base)."""
+    sha: str
+    subject: str
+    index: int
+    status: str = "pass"                  # pass, fail, build failed
+    build_seconds: float = 0.0
+    boot_seconds: float = 0.0
+    boots: int = 0
+    boot_to_first_workload: float | None = None
+    workloads: list[WorkloadResult] = field(default_factory=list)
+    error: str = ""
+    logs: str = ""                        # the directory of its console logs, one per boot
+
+    @property
+    def new_failures(self) -> list[WorkloadResult]:
+        return [w for w in self.workloads if w.status == "FAIL" and not w.also_at_base]
+
+
+@dataclass
+class BootResult:
+    base: str
+    tip: str
+    mode: str
+    accel: str = ""
+    accel_note: str = ""
+    config: list[str] = field(default_factory=list)
+    unmet: list[str] = field(default_factory=list)
+    commits: list[CommitBoot] = field(default_factory=list)
+    first_bad: dict | None = None
+    bisect_note: str = ""
+    commit_count: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return any(c.index > 0 and (c.status == "build failed" or c.new_failures)
+                   for c in self.commits)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+Progress = Callable[[str], None]
+
+
+class Kernels:
+    """Bootable kernels per commit, built in the boot workspace and kept by sha,
+    so that bisect and a second run reuse them."""
+
+    def __init__(self, ws: Workspace, config_key: str, progress: Progress):
+        self.ws, self.progress = ws, progress
+        self.root = ws.root / "boot" / "kernels"
+        self.key = config_key
+
+    def dir(self, sha: str) -> Path:
+        return self.root / f"{sha[:12]}-{self.key[:12]}"
+
+    def get(self, sha: Sha, label: str) -> tuple[Path | None, float, str]:
+        """(directory holding bzImage and vmlinux, build seconds, error)."""
+        d = self.dir(sha)
+        if (d / "bzImage").is_file() and (d / "vmlinux").is_file():
+            return d, 0.0, ""
+        started = time.monotonic()
+        self.ws.sync(sha)
+        self.progress(f"{label}: make bzImage")
+        res = self.ws.make("bzImage", keep_going=False)
+        took = time.monotonic() - started
+        if res.returncode != 0:
+            return None, took, f"make bzImage failed: {proc.tail(res.stderr, 6)}"
+        tmp = d.with_name(d.name + ".new")
+        safety.remove(tmp, self.ws.tree.git_dir)
+        tmp.mkdir(parents=True)
+        shutil.copyfile(self.ws.out / "arch/x86/boot/bzImage", tmp / "bzImage")
+        shutil.copyfile(self.ws.out / "vmlinux", tmp / "vmlinux")
+        if d.exists():
+            safety.remove(d, self.ws.tree.git_dir)
+        tmp.rename(d)
+        return d, took, ""
+
+
+def config_options(recipe: Recipe, workloads: list[WorkloadSpec]) -> list[str]:
+    assert recipe.boot is not None
+    wanted = list(ENGINE_OPTIONS) + list(DEBUG_OPTIONS) + list(recipe.boot.config)
+    for w in workloads:
+        wanted += w.needs
+    return list(dict.fromkeys(wanted))
+
+
+def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
+                memory: int) -> str:
+    """The guest's init: mount the basics, run each workload between markers,
+    printing the vmstat counters it proves with before and after, then reboot
+    (QEMU runs with -no-reboot, so it exits)."""
+    lines = [
+        "#!/bin/sh",
+        "# krefactor boot-test init (generated for this boot)",
+        "export PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+        "mount -t proc proc /proc; mount -t sysfs sysfs /sys",
+        "mount -t devtmpfs devtmpfs /dev; mount -t tmpfs -o size=64m tmpfs /tmp",
+        f"echo {HUNG_TASK_SECONDS} > /proc/sys/kernel/hung_task_timeout_secs",
+        "echo 1 > /proc/sys/kernel/panic_on_oops",
+        f"export KREFACTOR_DISKS='{' '.join(disks)}' KREFACTOR_BOOT_DIR='{boot_dir}'",
+        f"export KREFACTOR_MEM_MB={memory}",
+        'vm() { for k in $1; do grep "^$k " /proc/vmstat | tr " " "="; done | tr "\\n" " "; }',
+        "w() {",
+        '  echo "krefactor: start $1"',
+        '  echo "krefactor: vmstat-before $1 $(vm "$3")"',
+        '  mkdir -p "/tmp/w/$1"; cd "/tmp/w/$1"',
+        '  timeout -k 5 "$2" /bin/sh "$4" </dev/null 2>&1; rc=$?',
+        "  cd /; sync",
+        '  echo "krefactor: vmstat-after $1 $(vm "$3")"',
+        '  echo "krefactor: end $1 rc=$rc"',
+        "}",
+        'echo "krefactor: boot ok $(uname -r)"',
+    ]
+    for w in workloads:
+        lines.append(f"w {w.name} {w.timeout} '{' '.join(w.proves)}' '{w.path}'")
+    lines += ['echo "krefactor: done"', "sync", "echo b > /proc/sysrq-trigger", "sleep 10"]
+    return "\n".join(lines) + "\n"
+
+
+def qemu_cmd(kernel: Path, init: Path, disks: list[Path], memory: int, accel: str) -> list[str]:
+    cmd = ["qemu-system-x86_64", "-m", str(memory), "-smp", "2", "-nographic", "-no-reboot",
+           "-kernel", str(kernel / "bzImage"),
+           "-fsdev", "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap",
+           "-device", "virtio-9p-pci,fsdev=root,mount_tag=/dev/root"]
+    cmd += ["-enable-kvm", "-cpu", "host"] if accel == "kvm" else ["-cpu", "max"]
+    for d in disks:
+        cmd += ["-drive", f"file={d},format=raw,if=virtio"]
+    cmd += ["-append", "root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L "
+            f"ro init={init} console=ttyS0 panic=-1 oops=panic softlockup_panic=0 "
+            "hung_task_panic=0"]
+    return cmd
+
+
+@dataclass
+class Run:
+    """One QEMU run: its console text and when each marker line arrived."""
+    text: str
+    seconds: float
+    first_workload_at: float | None
+    killed: str = ""            # why krefactor stopped it, if it did
+
+
+def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
+              boot_deadline: float, progress: Progress) -> Run:
+    """Run QEMU until the guest reboots, or stop it when init or a workload
+    overruns its time. The console goes to `log` as it comes."""
+    child = proc.spawn(cmd, env=None, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc.LIVE.add(child)
+    chunks: list[str] = []
+    marks: list[tuple[float, str]] = []
+    stuck: list[tuple[float, str]] = []       # hung task, soft lockup, RCU stall
+    started = time.monotonic()
+
+    def reader() -> None:
+        assert child.stdout is not None
+        with open(log, "a") as f:
+            for raw in child.stdout:
+                line = raw.decode("utf-8", "replace")
+                chunks.append(line)
+                f.write(line)
+                stripped = console.strip(line)
+                if stripped.startswith(console.MARK):
+                    marks.append((time.monotonic(), stripped))
+                else:
+                    kind = console.splat_start(stripped)
+                    if kind and kind[0] in console.STUCK:
+                        stuck.append((time.monotonic(), kind[0]))
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    limits = {w.name: w.timeout + 20 for w in workloads}
+    killed = ""
+    try:
+        while child.poll() is None:
+            time.sleep(0.2)
+            now = time.monotonic()
+            # A stuck kernel does not recover: stop once its report is out.
+            if stuck and now - stuck[0][0] > 5:
+                killed = f"the kernel reported a {stuck[0][1]}"
+                break
+            if not marks:
+                if now - started > boot_deadline:
+                    killed = f"no init output within {boot_deadline:.0f}s of QEMU's start"
+                    break
+                continue
+            at, last = marks[-1]
+            words = last[len(console.MARK):].split()
+            if words[:1] == ["start"] and now - at > limits.get(words[1], 120):
+                killed = f"workload {words[1]} still running after {now - at:.0f}s"
+                break
+            if words[:1] == ["done"] and now - at > 20:
+                killed = "the guest did not reboot after its last workload"
+                break
+    finally:
+        if child.poll() is None:
+            proc.kill(child)
+        child.wait()
+        proc.LIVE.discard(child)
+        t.join(timeout=5)
+    if killed:
+        progress(f"  stopped QEMU: {killed}")
+    first = next((at - started for at, m in marks if m.split()[1:2] == ["start"]), None)
+    return Run("".join(chunks), time.monotonic() - started, first, killed)
+
+
+def probe_accel(ws: Workspace, kernel: Path, progress: Progress) -> tuple[str, str]:
+    """KVM when a real boot under it reaches init within KVM_PROBE_SECONDS, else TCG.
+    The verdict is kept per QEMU and host kernel, since a probe that fails costs its timeout."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "tcg", "no usable /dev/kvm"
+    qemu = proc.run(["qemu-system-x86_64", "--version"]).stdout.decode().splitlines()[0]
+    key = f"{qemu} {os.uname().release}"
+    cache = ws.root / "boot" / "accel.json"
+    if cache.exists():
+        saved = json.loads(cache.read_text())
+        if saved.get("key") == key:
+            return saved["accel"], saved["note"] + " (probed earlier)"
+    with safety.scratch(ws.tree.git_dir, "kvm-probe") as tmp:
+        init = tmp / "init"
+        init.write_text('#!/bin/sh\necho "krefactor: boot ok"\necho b > /proc/sysrq-trigger\n'
+                        "sleep 10\n")
+        init.chmod(0o755)
+        run = boot_once(qemu_cmd(kernel, init, [], 256, "kvm"), [], tmp / "console.log",
+                        KVM_PROBE_SECONDS, lambda m: None)
+    if "krefactor: boot ok" in run.text:
+        accel, note = "kvm", f"KVM: a probe boot reached init in {run.seconds:.1f}s"
+    else:
+        accel, note = "tcg", (f"KVM probe: no console line from init within "
+                              f"{KVM_PROBE_SECONDS}s (nested virtualization?); TCG used")
+    cache.write_text(json.dumps({"key": key, "accel": accel, "note": note}))
+    progress(note)
+    return accel, note
+
+
+def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list[WorkloadSpec],
+                recipe: Recipe, accel: str, progress: Progress) -> None:
+    """Build, boot and judge one commit; fills `cb`."""
+    assert recipe.boot is not None
+    label = f"[{cb.index}] {cb.sha[:12]} {cb.subject}"
+    kdir, cb.build_seconds, error = kernels.get(Sha(cb.sha), label)
+    cb.build_seconds = round(cb.build_seconds, 1)
+    if kdir is None:
+        cb.status, cb.error = "build failed", error
+        cb.workloads = [WorkloadResult(w.name, "NOT RUN", ["the kernel did not build"])
+                        for w in workloads]
+        return
+    results = {w.name: WorkloadResult(w.name) for w in workloads}
+    remaining = list(workloads)
+    logs = ws.root / "boot" / "logs" / cb.sha[:12]
+    if logs.exists():
+        safety.remove(logs, ws.tree.git_dir)
+    logs.mkdir(parents=True)
+    cb.logs = str(logs)
+    with safety.scratch(ws.tree.git_dir, "boot") as tmp:
+        while remaining:
+            log = logs / f"boot-{cb.boots + 1}.log"
+            disks = []
+            for i, size in enumerate(recipe.boot.disks):
+                img = tmp / f"vd{chr(ord('a') + i)}.img"
+                with open(img, "wb") as f:
+                    f.truncate(size * 1024 * 1024)
+                disks.append(img)
+            init = tmp / "init"
+            init.write_text(init_script(remaining, recipe.boot.workloads,
+                                        [f"/dev/vd{chr(ord('a') + i)}" for i in range(len(disks))],
+                                        recipe.boot.memory))
+            init.chmod(0o755)
+            progress(f"{label}: boot ({accel.upper()}): {', '.join(w.name for w in remaining)}")
+            run = boot_once(qemu_cmd(kdir, init, disks, recipe.boot.memory, accel), remaining,
+                            log, BOOT_SECONDS, progress)
+            cb.boots += 1
+            cb.boot_seconds = round(cb.boot_seconds + run.seconds, 1)
+            if cb.boot_to_first_workload is None and run.first_workload_at is not None:
+                cb.boot_to_first_workload = round(run.first_workload_at, 1)
+            con = console.parse(run.text)
+            if not con.booted:
+                why = run.killed or "QEMU exited before init ran"
+                first = con.splats[0].title if con.splats else ""
+                for w in remaining:
+                    results[w.name].why = [f"the kernel did not boot: {first or why}"]
+                    results[w.name].splat = list(con.splats[0].lines) if con.splats else []
+                break
+            ran = [w for w in remaining if w.name in con.workloads
+                   and con.workloads[w.name].started]
+            for w in ran:
+                judge(results[w.name], w, con, run, kdir, ws)
+            progress("  " + ", ".join(f"{w.name} {results[w.name].status}" for w in ran))
+            remaining = [w for w in remaining if w not in ran]
+            if not ran:
+                for w in remaining:
+                    results[w.name].why = [run.killed or "init stopped before it"]
+                break
+    cb.workloads = [results[w.name] for w in workloads]
+    cb.status = "fail" if any(w.status != "PASS" for w in cb.workloads) else "pass"
+
+
+def judge(res: WorkloadResult, spec: WorkloadSpec, con: console.Console, run: Run,
+          kdir: Path, ws: Workspace) -> None:
+    w = con.workloads[spec.name]
+    splats = con.of(spec.name)
+    why = []
+    if splats:
+        s = splats[0]
+        why.append(s.title + (f" ({len(splats) - 1} more)" if len(splats) > 1 else ""))
+        res.splat = list(s.lines)
+        res.signature = s.signature
+        res.decoded = decode(ws, kdir, s.lines)
+    if not w.ended:
+        why.append(run.killed if run.killed and con.current == spec.name
+                   else "the kernel died during it")
+    elif w.rc == 124 or w.rc == 137:
+        why.append(f"timed out after {spec.timeout}s")
+    elif w.rc != 0:
+        why.append(f"exit status {w.rc}")
+    why += w.failures
+    for key in spec.proves:
+        d = w.delta(key)
+        if d is not None:
+            res.proof[key] = d
+        if w.ended and not splats and w.rc == 0:
+            if d is None:
+                why.append(f"cannot prove it ran: /proc/vmstat has no {key}")
+            elif d <= 0:
+                why.append(f"did nothing: {key} +{d}")
+    res.status = "FAIL" if why else "PASS"
+    res.why = why + [f"note: {n}" for n in w.notes]
+    if why and not res.signature:
+        res.signature = f"{spec.name}:{why[0]}"
+
+
+def decode(ws: Workspace, kdir: Path, lines: tuple[str, ...]) -> list[str]:
+    """The splat's stack with file:line, by the tree's own decode_stacktrace.sh."""
+    script = ws.src / "scripts" / "decode_stacktrace.sh"
+    if not script.is_file():
+        return []
+    res = proc.run(["bash", str(script), str(kdir / "vmlinux"), str(ws.src)],
+                   input="\n".join(lines).encode(), check=False, timeout=120)
+    out = res.stdout.decode(errors="replace").splitlines()
+    # Keep the frames that decoded to a source line.
+    return [l.strip() for l in out if re.search(r"\s\S+\.[chS]:\d+", l)][:25]
+
+
+def mark_also_at_base(base: CommitBoot, cb: CommitBoot) -> None:
+    seen = {w.signature for w in base.workloads if w.status == "FAIL"}
+    for w in cb.workloads:
+        if w.status == "FAIL" and w.signature in seen:
+            w.also_at_base = True
+
+
+def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
+        names: tuple[str, ...] = (), jobs: int = 2, cc: str | None = None,
+        progress: Progress = lambda m: None) -> BootResult:
+    """Boot-test base and tip ("ends"), every commit ("each"), or bisect a failure ("bisect")."""
+    for tool in ("make", "gcc", "qemu-system-x86_64"):
+        proc.require(tool, "install the build tools and QEMU (scripts/setup.sh)")
+    workloads = load_workloads(recipe, names)
+    commits = tree.log(base, tip)
+    if not commits:
+        raise KrefactorError(f"{base[:12]}..{tip[:12]} holds no commits")
+    result = BootResult(base, tip, mode, commit_count=len(commits))
+    ws = Workspace(tree, jobs, cc if cc is not None else default_cc(), out="boot/out")
+    ws.sync(base)
+    options = config_options(recipe, workloads)
+    progress(f"config: tinyconfig + {len(options)} options")
+    enabled, result.unmet, _ = build.configure(ws, "tinyconfig", {f"CONFIG_{o}" for o in options},
+                                               progress, closure=False)
+    result.config = sorted(f"CONFIG_{o}" for o in options if f"CONFIG_{o}" not in
+                           {u.split()[0] for u in result.unmet})
+    key = hashlib.sha256((ws.out / ".config").read_bytes()).hexdigest()
+    kernels = Kernels(ws, key, progress)
+    subjects = [(base, "(base)")] + [(sha, msg.splitlines()[0]) for sha, msg in commits]
+
+    def test(i: int, only: list[WorkloadSpec] | None = None) -> CommitBoot:
+        cb = CommitBoot(subjects[i][0], subjects[i][1], i)
+        test_commit(ws, kernels, cb, only or workloads, recipe, result.accel, progress)
+        result.commits.append(cb)
+        if i > 0 and result.commits[0].index == 0:
+            mark_also_at_base(result.commits[0], cb)
+        return cb
+
+    # The accelerator is probed with the base's kernel, once it is built.
+    kdir, _, error = kernels.get(base, "[0] base")
+    if kdir is None:
+        raise KrefactorError(f"the base {base[:12]} does not build as a boot kernel: {error}")
+    result.accel, result.accel_note = probe_accel(ws, kdir, progress)
+    base_cb = test(0)
+    if mode == "each":
+        for i in range(1, len(subjects)):
+            test(i)
+    else:
+        tip_cb = test(len(subjects) - 1)
+        if mode == "bisect":
+            bisect(result, base_cb, tip_cb, workloads, test)
+    return result
+
+
+def bisect(result: BootResult, base_cb: CommitBoot, tip_cb: CommitBoot,
+           workloads: list[WorkloadSpec], test: Callable[..., CommitBoot]) -> None:
+    """Find the first commit that brings the tip's failure, in about log2(n) boots,
+    running only the workloads that failed at the tip."""
+    bad_now = tip_cb.new_failures or ([] if tip_cb.status != "build failed" else [None])
+    if not bad_now:
+        result.bisect_note = "nothing to bisect: the tip brings no failure"
+        return
+    if base_cb.status == "build failed":
+        result.bisect_note = "cannot bisect: the base does not build"
+        return
+    names = {w.name for w in tip_cb.new_failures}
+    only = [w for w in workloads if w.name in names] or workloads
+    good, bad = 0, tip_cb.index
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        cb = test(mid, only)
+        broken = cb.status == "build failed" or bool(cb.new_failures)
+        good, bad = (good, mid) if broken else (mid, bad)
+    first = next(c for c in result.commits if c.index == bad)
+    what = [f"{w.name}: {w.why[0] if w.why else 'FAIL'}" for w in first.new_failures] or \
+        [first.error or "build failed"]
+    result.first_bad = {"index": bad, "sha": first.sha, "subject": first.subject,
+                        "failures": what}

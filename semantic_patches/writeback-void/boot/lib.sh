@@ -1,0 +1,58 @@
+# Helpers for the writeback-void boot workloads; sourced by them, not a workload.
+# The guest runs the host's own tools from its read-only root; scratch space
+# is the tmpfs on /tmp, and the disks are $KREFACTOR_DISKS (image files on
+# the host).
+set -u
+
+fail() { echo "FAIL: $*"; exit 1; }
+note() { echo "NOTE: $*"; }
+
+# disk N: the Nth disk of this boot
+disk() { echo "$KREFACTOR_DISKS" | cut -d' ' -f"$1"; }
+
+vmstat() { grep "^$1 " /proc/vmstat | cut -d' ' -f2; }
+
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
+# make_files DIR SUMS: files of known content, with partial last pages,
+# an overwrite in place, a truncation during writeback, and fsync; their
+# checksums, relative to DIR, go to SUMS.
+make_files() {
+    d=$1 sums=$2
+    for size in 1 4095 4096 4097 65537 1048576 3000001; do
+        head -c "$size" /dev/urandom > "$d/f$size" || fail "writing $d/f$size"
+    done
+    # Overwrite in place, in the middle of a page and across pages.
+    dd if=/dev/urandom of="$d/f1048576" bs=1000 seek=7 count=9 conv=notrunc 2>/dev/null \
+        || fail "overwrite in place"
+    # Truncate to a partial page while the file is under writeback.
+    head -c 2000000 /dev/urandom > /tmp/trunc.src
+    cp /tmp/trunc.src "$d/trunc"
+    sync "$d/trunc" &
+    truncate -s 5000 "$d/trunc"
+    wait
+    head -c 5000 /tmp/trunc.src > /tmp/trunc.want
+    rm -f /tmp/trunc.src
+    sync "$d"/f* || fail "fsync"
+    (cd "$d" && md5sum f* trunc) > "$sums"
+    [ "$(md5sum < "$d/trunc")" = "$(md5sum < /tmp/trunc.want)" ] \
+        || fail "truncated file differs from its first 5000 bytes"
+}
+
+# roundtrip FSTYPE MKFS...: make the filesystem on the first disk, write the
+# files, sync, drop caches, unmount, mount again and verify every checksum.
+roundtrip() {
+    fstype=$1; shift
+    dev=$(disk 1)
+    "$@" "$dev" > /tmp/mkfs.log 2>&1 || { cat /tmp/mkfs.log; fail "mkfs for $fstype failed"; }
+    mkdir -p /tmp/mnt
+    mount -t "$fstype" "$dev" /tmp/mnt || fail "mount $fstype"
+    make_files /tmp/mnt /tmp/sums
+    sync
+    drop_caches
+    umount /tmp/mnt || fail "umount $fstype"
+    mount -t "$fstype" "$dev" /tmp/mnt || fail "mount $fstype again"
+    (cd /tmp/mnt && md5sum -c --quiet /tmp/sums) || fail "checksum mismatch on $fstype after remount"
+    umount /tmp/mnt || fail "umount $fstype"
+    echo "$fstype: $(wc -l < /tmp/sums) files verified after remount"
+}

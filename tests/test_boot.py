@@ -1,0 +1,108 @@
+"""boot-test's pure parts: workload headers, the recipe's [boot] table, the init script,
+the QEMU command line, judging a workload."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from refactor import boot, console, recipe
+from refactor.errors import KrefactorError
+
+BOOT_DIR = Path(__file__).resolve().parent.parent / "semantic_patches" / "writeback-void" / "boot"
+
+
+def test_writeback_void_ships_every_workload_of_the_issue():
+    rec = recipe.load("writeback-void")
+    assert rec.boot is not None and rec.boot.disks == (512, 512) and rec.boot.memory == 256
+    ws = {w.name: w for w in boot.load_workloads(rec)}
+    assert set(ws) == {"bdev", "ext2", "ext4", "xfs", "btrfs", "vfat", "reclaim", "migration",
+                       "fault-storm"}
+    assert ws["bdev"].proves == ("nr_written",) and ws["bdev"].needs == ()
+    assert ws["reclaim"].proves == ("pswpout", "nr_vmscan_write") and "SWAP" in ws["reclaim"].needs
+    assert "XFS_FS" in ws["xfs"].needs and ws["ext2"].timeout == 120
+    assert [w.name for w in boot.load_workloads(rec, ("ext2", "bdev"))] == ["ext2", "bdev"]
+    with pytest.raises(KrefactorError, match="no workload 'nope'"):
+        boot.load_workloads(rec, ("nope",))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("#!/bin/sh\n# proves: nr_written\ntrue\n", "no '# workload: what it does'"),
+    ("#!/bin/sh\n# workload: x\ntrue\n", "no '# proves: COUNTER"),
+    ("#!/bin/sh\n# workload: x\n# proves: a\n# timeout: soon\n", "must be seconds"),
+])
+def test_workload_header_errors(text, message):
+    with pytest.raises(KrefactorError, match=message):
+        boot.parse_workload(Path("w.sh"), text)
+
+
+def test_header_stops_at_the_first_command():
+    w = boot.parse_workload(Path("w.sh"), "#!/bin/sh\n# workload: x\n# proves: a b\n"
+                            "echo hi\n# needs: NOT_A_HEADER\n")
+    assert w.proves == ("a", "b") and w.needs == () and w.timeout == 120
+
+
+def test_boot_table_errors(tmp_path):
+    (tmp_path / "a.cocci").write_text("virtual patch\n")
+    base = ('name = "n"\nsummary = "s"\ndescription = "d"\n[[steps]]\ncocci = "a.cocci"\n'
+            'grep = ["x"]\nsubject = "x: y"\nbody = "z"\n')
+    for extra, message in (('[boot]\nworkloads = "nowhere"\n', "no directory"),
+                           ('[boot]\ndisks = [0]\n', "sizes in MiB"),
+                           ('[boot]\nmemory = 16\n', "64 to 8192")):
+        (tmp_path / "boot").mkdir(exist_ok=True)
+        (tmp_path / "recipe.toml").write_text(base + extra)
+        with pytest.raises(KrefactorError, match=message):
+            recipe.load(str(tmp_path))
+    (tmp_path / "recipe.toml").write_text(base)
+    assert recipe.load(str(tmp_path)).boot is None
+    with pytest.raises(KrefactorError, match="has no \\[boot\\] table"):
+        boot.load_workloads(recipe.load(str(tmp_path)))
+
+
+def test_init_script_runs_each_workload_between_markers():
+    rec = recipe.load("writeback-void")
+    ws = boot.load_workloads(rec, ("bdev", "reclaim"))
+    text = boot.init_script(ws, BOOT_DIR, ["/dev/vda", "/dev/vdb"], 256)
+    assert text.startswith("#!/bin/sh\n")
+    assert f"w bdev 90 'nr_written' '{BOOT_DIR}/bdev.sh'" in text
+    assert f"w reclaim 240 'pswpout nr_vmscan_write' '{BOOT_DIR}/reclaim.sh'" in text
+    assert text.index("w bdev") < text.index("w reclaim") < text.index('"krefactor: done"')
+    assert "KREFACTOR_DISKS='/dev/vda /dev/vdb'" in text
+    assert "panic_on_oops" in text and "hung_task_timeout_secs" in text
+
+
+def test_qemu_command_never_writes_the_host_root(tmp_path):
+    cmd = boot.qemu_cmd(tmp_path, tmp_path / "init", [tmp_path / "vda.img"], 256, "tcg")
+    fsdev = cmd[cmd.index("-fsdev") + 1]
+    assert "path=/," in fsdev and "readonly=on" in fsdev
+    assert "-enable-kvm" not in cmd and cmd[cmd.index("-cpu") + 1] == "max"
+    assert f"file={tmp_path / 'vda.img'},format=raw,if=virtio" in cmd
+    kvm = boot.qemu_cmd(tmp_path, tmp_path / "init", [], 256, "kvm")
+    assert "-enable-kvm" in kvm and "-no-reboot" in kvm
+
+
+def judged(log: str, proves=("nr_written",)) -> boot.WorkloadResult:
+    spec = boot.WorkloadSpec("w", Path("w.sh"), "x", proves, 60, ())
+    res = boot.WorkloadResult("w")
+    con = console.parse(log)
+    boot.judge(res, spec, con, boot.Run(log, 1.0, 0.5), Path("/nonexistent"), None)
+    return res
+
+
+def test_a_workload_that_did_nothing_fails():
+    log = ("krefactor: boot ok\nkrefactor: start w\nkrefactor: vmstat-before w nr_written=5\n"
+           "krefactor: vmstat-after w nr_written=5\nkrefactor: end w rc=0\n")
+    res = judged(log)
+    assert res.status == "FAIL" and res.why == ["did nothing: nr_written +0"]
+    assert judged(log.replace("after w nr_written=5", "after w nr_written=9")).status == "PASS"
+    missing = judged(log, proves=("pswpout",))
+    assert missing.why == ["cannot prove it ran: /proc/vmstat has no pswpout"]
+
+
+def test_a_workload_that_timed_out_or_printed_fail_fails():
+    log = ("krefactor: boot ok\nkrefactor: start w\nkrefactor: vmstat-before w nr_written=5\n"
+           "FAIL: checksum mismatch on ext2 after remount\n"
+           "krefactor: vmstat-after w nr_written=9\nkrefactor: end w rc=1\n")
+    assert judged(log).why == ["exit status 1", "checksum mismatch on ext2 after remount"]
+    assert judged(log.replace("rc=1", "rc=124").replace("FAIL: c", "c")).why == \
+        ["timed out after 60s"]

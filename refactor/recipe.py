@@ -44,6 +44,19 @@ class Boot:
 
 
 @dataclass(frozen=True)
+class HandOff:
+    """Where the code a recipe changes is entered from: its hand-off points.
+
+    `unreached` is the reason its semantic patches print for a site they see
+    no hand-off reach within the file; series checks that claim across the
+    tree (callgraph.py) and prints what is true instead."""
+    description: str                        # "a ->writepage method or ... callback"
+    initializers: tuple[str, ...]           # struct fields: `.writepage = f`
+    callbacks: tuple[tuple[str, int], ...]  # (function, 1-based argument)
+    unreached: str = ""
+
+
+@dataclass(frozen=True)
 class Recipe:
     """A named, ordered list of steps."""
     name: str
@@ -54,6 +67,7 @@ class Recipe:
     steps: tuple[Step, ...]
     directory: Path
     boot: Boot | None = None
+    handoff: HandOff | None = None
 
 
 def resolve(name_or_path: str) -> Path:
@@ -141,6 +155,20 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
         if not 64 <= memory <= 8192:
             raise KrefactorError(f"{where}: {ctx}field 'memory' must be 64 to 8192 MiB")
         boot = Boot(workloads, strings(raw, "config", ctx, []), tuple(disks), memory)
+    handoff = None
+    if "handoff" in data:
+        raw = field(data, "handoff", dict, "")
+        ctx = "handoff: "
+        callbacks = []
+        for cb in field(raw, "callbacks", list, ctx, []):
+            if not (isinstance(cb, dict) and isinstance(cb.get("function"), str)
+                    and isinstance(cb.get("argument"), int) and cb["argument"] > 0):
+                raise KrefactorError(f"{where}: {ctx}each of 'callbacks' needs a 'function' "
+                                     "name and an 'argument' number from 1")
+            callbacks.append((cb["function"], cb["argument"]))
+        handoff = HandOff(field(raw, "description", str, ctx),
+                          strings(raw, "initializers", ctx, []), tuple(callbacks),
+                          field(raw, "unreached", str, ctx, ""))
     return Recipe(
         name=field(data, "name", str, ""),
         summary=field(data, "summary", str, ""),
@@ -150,4 +178,5 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
         steps=tuple(steps),
         directory=directory,
         boot=boot,
+        handoff=handoff,
     )

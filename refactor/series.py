@@ -12,12 +12,12 @@ import re
 import textwrap
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import cocci, maintainers
+from . import callgraph, cocci, maintainers
 from .errors import KrefactorError
 from .recipe import Recipe, Step
 from .tree import Sha, Tree
@@ -107,7 +107,9 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
     for step in recipe.steps:
         started = time.monotonic()
         files = tree.grep(parent, step.grep, step.paths, fixed=step.grep_fixed)
-        results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir, jobs=jobs, timeout=timeout)
+        results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir,
+                            jobs=jobs, timeout=timeout)
+        results = check_claims(tree, parent, recipe, results, progress)
         for r in results:
             result.sites.extend(r.sites)
             result.site_commits.extend(parent for _ in r.sites)
@@ -147,6 +149,35 @@ def publish(tree: Tree, result: SeriesResult) -> None:
     assert result.tip is not None
     tree.update_branch(result.branch, result.tip, result.old_tip)
     save_record(tree, result)
+
+
+def check_claims(tree: Tree, commit: Sha, recipe: Recipe, results: list[cocci.FileResult],
+                 progress: Progress) -> list[cocci.FileResult]:
+    """Replace each "not reached from a hand-off" reason, which a semantic patch
+    can only know of its own file, by what a tree-wide search finds."""
+    handoff = recipe.handoff
+    if handoff is None or not handoff.unreached:
+        return results
+    claims = [s for r in results for s in r.sites
+              if s.verdict == "left" and s.reason == handoff.unreached]
+    if not claims:
+        return results
+    started = time.monotonic()
+    graph = callgraph.CallGraph(tree, commit, handoff)
+    answers = graph.reach_all([(s.file, s.function) for s in claims])
+    progress(f"  checked {len(claims)} 'not reached' claims ({len(answers)} functions) across "
+             f"the tree in "
+             f"{time.monotonic() - started:.1f}s: "
+             f"{sum(a.reached is True for a in answers.values())} reached, "
+             f"{sum(a.reached is False for a in answers.values())} not reached, "
+             f"{sum(a.reached is None for a in answers.values())} unknown")
+    out = []
+    for r in results:
+        sites = tuple(replace(s, reason=answers[(s.file, s.function)].reason(handoff.description))
+                      if (s.file, s.function) in answers and s.reason == handoff.unreached else s
+                      for s in r.sites)
+        out.append(replace(r, sites=sites))
+    return out
 
 
 def record_path(tree: Tree, tip: str) -> Path:

@@ -102,3 +102,25 @@ def test_left_sites_are_listed_with_reasons(generated):
     wrappers = ("mm/folio-compat.c", "mm/page-writeback.c")
     remaining = [l for l in remaining.splitlines() if l.split(":")[1] not in wrappers]
     assert len(remaining) == len(left_lines)
+
+
+def test_not_reached_claims_are_checked_across_the_tree(generated):
+    """Every 'reached' reason printed for a left site agrees with a tree-wide search;
+    the per-file claim of the semantic patch is never printed as it is."""
+    import re
+
+    from refactor import callgraph, recipe, tree as tree_mod
+    repo, _, stdout = generated
+    rec = recipe.load("writeback-void")
+    left = re.findall(r"^  (\S+):\d+ (\w+)\(\): (.*)$", stdout, re.M)
+    claims = [(f, fn, why) for f, fn, why in left if "reached from" in why]
+    assert claims and all(why != rec.handoff.unreached for _, _, why in claims)
+    t = tree_mod.open_tree(repo)
+    graph = callgraph.CallGraph(t, t.rev("master"), rec.handoff)
+    for f, fn, why in claims:
+        answer = graph.reach(f, fn)
+        expected = {True: "reached from", False: "not reached", None: "not reached"}
+        assert why.startswith(expected[answer.reached]), (f, fn, why)
+    assert any(f == "fs/buffer.c" and fn == "__block_write_full_page" and
+               "block_write_full_page() -> __block_write_full_page()" in why
+               for f, fn, why in claims)

@@ -1,0 +1,96 @@
+"""Tree-wide reachability from hand-off points: the parsers on literals, the search on a
+tiny git tree, and every 'not reached' claim of the fixture series checked against it."""
+from __future__ import annotations
+
+import re
+
+from conftest import FIXTURE, krefactor, make_repo
+from refactor import callgraph, recipe, tree as tree_mod
+
+HANDOFF = recipe.HandOff("a ->writepage method or write_cache_pages() callback",
+                         ("writepage",), (("write_cache_pages", 3),),
+                         "not reached from a ->writepage method or write_cache_pages() callback")
+
+C = """static int helper(struct page *page,
+		  int flags)
+{
+	if (flags)
+		return 0;
+	return 1;
+}
+
+int exported(struct page *page)
+{
+	return helper(page, 0);
+}
+EXPORT_SYMBOL(exported);
+
+struct x table = {
+	.writepage = exported,
+};
+"""
+
+
+def test_functions_follow_kernel_style():
+    fs = callgraph.functions(C)
+    assert [(f.name, f.first, f.last, f.static) for f in fs] == [
+        ("helper", 1, 7, True), ("exported", 9, 12, False)]
+    assert callgraph.enclosing(fs, 5).name == "helper"
+    assert callgraph.enclosing(fs, 13) is None
+
+
+def test_roots_are_initializers_and_callback_arguments():
+    text = C + "int w(void)\n{\n\treturn write_cache_pages(m, wbc, __cb, data);\n}\n"
+    assert callgraph.roots_in(text, HANDOFF) == {"exported", "__cb"}
+    assert callgraph.split_args("a, f(b, c), {d, e}") == ["a", "f(b, c)", "{d, e}"]
+
+
+def tiny_tree(tmp_path):
+    return tree_mod.open_tree(make_repo(tmp_path / "t", {
+        "fs/lib.c": "int deep(int x)\n{\n\treturn x;\n}\n\n"
+                    "int middle(int x)\n{\n\treturn deep(x);\n}\n\n"
+                    "static int lonely(int x)\n{\n\treturn x;\n}\n\n"
+                    "int pointed(int x)\n{\n\treturn x;\n}\n",
+        "fs/a/aops.c": "static int a_writepage(struct page *p)\n{\n\treturn middle(1);\n}\n\n"
+                       "const struct address_space_operations a_aops = {\n"
+                       "\t.writepage = a_writepage,\n};\n",
+        "fs/b/ops.c": "struct ops b_ops = {\n\t.run = pointed,\n};\n",
+    }))
+
+
+def test_backward_search_across_files(tmp_path):
+    t = tiny_tree(tmp_path)
+    g = callgraph.CallGraph(t, t.rev("HEAD"), HANDOFF)
+    deep = g.reach("fs/lib.c", "deep")
+    assert deep.reached is True
+    assert deep.path == ["fs/a/aops.c:a_writepage", "fs/lib.c:middle", "fs/lib.c:deep"]
+    assert "a_writepage() -> middle() -> deep(), hand-off in fs/a/aops.c" in \
+        deep.reason(HANDOFF.description)
+    lonely = g.reach("fs/lib.c", "lonely")
+    assert lonely.reached is False and "(it has no callers)" in lonely.reason("x")
+    # Its address is taken in an ops table: who calls it is not known.
+    pointed = g.reach("fs/lib.c", "pointed")
+    assert pointed.reached is None
+    assert pointed.unknown == ["pointed() address taken in fs/b/ops.c:2"]
+    assert "callers elsewhere not all known" in pointed.reason("x")
+
+
+def test_every_not_reached_claim_of_the_fixture_series_holds(tmp_path):
+    dest = tmp_path / "linux"
+    assert krefactor("import", str(FIXTURE), "--to", str(dest)).returncode == 0
+    res = krefactor("series", "--tree", str(dest))
+    assert res.returncode == 0, res.stderr
+    assert "checked 3 'not reached' claims (3 functions) across the tree" in res.stderr
+    t = tree_mod.open_tree(dest)
+    g = callgraph.CallGraph(t, t.rev("master"), HANDOFF)
+    left = re.findall(r"^  (\S+):\d+ (\w+)\(\): (.*)$", res.stdout, re.M)
+    claims = [(f, fn, why) for f, fn, why in left if "reached from" in why]
+    assert claims and not any(why == HANDOFF.unreached for _, _, why in claims)
+    for f, fn, why in claims:
+        answer = g.reach(f, fn)
+        if why.startswith("not reached") and "anywhere in the tree" in why:
+            assert answer.reached is False, (f, fn)
+        elif why.startswith("reached from"):
+            assert answer.reached is True, (f, fn)
+    assert ("fs/buffer.c", "block_write_full") in {(f, fn) for f, fn, why in claims
+                                                    if why.startswith("reached from")}

@@ -88,8 +88,9 @@ def parse_workload(path: Path, text: str) -> WorkloadSpec:
 def load_workloads(recipe: Recipe, names: tuple[str, ...] = ()) -> list[WorkloadSpec]:
     if recipe.boot is None:
         raise KrefactorError(f"recipe {recipe.name} has no [boot] table: nothing to boot-test")
-    found = [parse_workload(p, p.read_text()) for p in sorted(recipe.boot.workloads.glob("*.sh"))
-             if p.read_text().startswith("#!") and "# workload:" in p.read_text()]
+    texts = {p: p.read_text() for p in sorted(recipe.boot.workloads.glob("*.sh"))}
+    # Helpers the workloads source (lib.sh) have no '# workload:' header.
+    found = [parse_workload(p, t) for p, t in texts.items() if "\n# workload:" in t]
     known = {w.name: w for w in found}
     for n in names:
         if n not in known:
@@ -300,11 +301,11 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
                     break
                 continue
             at, last = marks[-1]
-            words = last[len(console.MARK):].split()
-            if words[:1] == ["start"] and now - at > limits.get(words[1], 120):
+            words = last[len(console.MARK):].split() + [""]
+            if words[0] == "start" and now - at > limits.get(words[1], 120):
                 killed = f"workload {words[1]} still running after {now - at:.0f}s"
                 break
-            if words[:1] == ["done"] and now - at > 20:
+            if words[0] == "done" and now - at > 20:
                 killed = "the guest did not reboot after its last workload"
                 break
     finally:
@@ -390,11 +391,14 @@ def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list
                 cb.boot_to_first_workload = round(run.first_workload_at, 1)
             con = console.parse(run.text)
             if not con.booted:
-                why = run.killed or "QEMU exited before init ran"
-                first = con.splats[0].title if con.splats else ""
+                # A kernel that does not boot fails every workload left.
+                why = con.splats[0].title if con.splats else \
+                    (run.killed or "QEMU exited before init ran")
                 for w in remaining:
-                    results[w.name].why = [f"the kernel did not boot: {first or why}"]
-                    results[w.name].splat = list(con.splats[0].lines) if con.splats else []
+                    res = results[w.name]
+                    res.status, res.why = "FAIL", [f"the kernel did not boot: {why}"]
+                    res.signature = f"boot:{why}"
+                    res.splat = list(con.splats[0].lines) if con.splats else []
                 break
             ran = [w for w in remaining if w.name in con.workloads
                    and con.workloads[w.name].started]
@@ -404,7 +408,10 @@ def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list
             remaining = [w for w in remaining if w not in ran]
             if not ran:
                 for w in remaining:
-                    results[w.name].why = [run.killed or "init stopped before it"]
+                    res = results[w.name]
+                    res.status = "FAIL"
+                    res.why = [run.killed or "the kernel died before it started"]
+                    res.signature = f"{w.name}:{res.why[0]}"
                 break
     cb.workloads = [results[w.name] for w in workloads]
     cb.status = "fail" if any(w.status != "PASS" for w in cb.workloads) else "pass"
@@ -417,7 +424,9 @@ def judge(res: WorkloadResult, spec: WorkloadSpec, con: console.Console, run: Ru
     why = []
     if splats:
         s = splats[0]
-        why.append(s.title + (f" ({len(splats) - 1} more)" if len(splats) > 1 else ""))
+        # The panic that follows an oops (panic_on_oops) is not another failure.
+        more = len([x for x in splats[1:] if x.kind != "panic"])
+        why.append(s.title + (f" ({more} more)" if more else ""))
         res.splat = list(s.lines)
         res.signature = s.signature
         res.decoded = decode(ws, kdir, s.lines)
@@ -514,8 +523,7 @@ def bisect(result: BootResult, base_cb: CommitBoot, tip_cb: CommitBoot,
            workloads: list[WorkloadSpec], test: Callable[..., CommitBoot]) -> None:
     """Find the first commit that brings the tip's failure, in about log2(n) boots,
     running only the workloads that failed at the tip."""
-    bad_now = tip_cb.new_failures or ([] if tip_cb.status != "build failed" else [None])
-    if not bad_now:
+    if not tip_cb.new_failures and tip_cb.status != "build failed":
         result.bisect_note = "nothing to bisect: the tip brings no failure"
         return
     if base_cb.status == "build failed":

@@ -167,6 +167,7 @@ def boot_text(r: BootResult) -> str:
             lines.append(f"         {c.error}")
         if c.status == "fail" and c.logs:
             lines.append(f"         console logs: {c.logs}")
+        decoded_in: dict[str, str] = {}
         for w in c.workloads:
             proof = " ".join(f"{k} +{v}" for k, v in w.proof.items())
             status = w.status + (" (also at base)" if w.also_at_base else "")
@@ -174,6 +175,11 @@ def boot_text(r: BootResult) -> str:
             for why in w.why:
                 lines.append(f"           {why}")
             if w.status == "FAIL" and w.decoded:
+                if w.signature.split(":", 1)[-1] in decoded_in:
+                    lines.append(f"           decoded: as for "
+                                 f"{decoded_in[w.signature.split(':', 1)[-1]]}")
+                    continue
+                decoded_in[w.signature.split(":", 1)[-1]] = w.name
                 lines.append("           decoded:")
                 lines += [f"             {d}" for d in w.decoded[:12]]
     if r.first_bad:

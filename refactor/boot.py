@@ -504,11 +504,12 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         return cb
 
     # The accelerator is probed with the base's kernel, once it is built.
-    kdir, _, error = kernels.get(base, "[0] base")
+    kdir, took, error = kernels.get(base, "[0] base")
     if kdir is None:
         raise KrefactorError(f"the base {base[:12]} does not build as a boot kernel: {error}")
     result.accel, result.accel_note = probe_accel(ws, kdir, progress)
     base_cb = test(0)
+    base_cb.build_seconds = round(took, 1)
     if mode == "each":
         for i in range(1, len(subjects)):
             test(i)

@@ -63,6 +63,14 @@ def snapshot(repo: Path) -> dict[str, str]:
     return state
 
 
+def slow_cocci(seconds: float, extra: str = "") -> str:
+    """A semantic patch that sleeps `seconds` in Python at every call it sees,
+    to keep spatch busy; `extra` adds rules."""
+    return ("virtual patch\n@r@\nidentifier f;\nposition p;\n@@\nf@p(...)\n"
+            "@script:python@\np << r.p;\n@@\nimport time\n"
+            f"time.sleep({seconds})\n" + extra)
+
+
 TARBALL = Path("/usr/src/linux-source-6.1.tar.xz")
 CACHE = Path(os.environ.get("KREFACTOR_CACHE", Path.home() / ".cache" / "krefactor"))
 

@@ -1,7 +1,7 @@
-from pathlib import Path
 
 import pytest
 
+from conftest import slow_cocci
 from refactor import cocci
 from refactor.errors import KrefactorError
 from refactor.recipe import BUILTIN
@@ -96,18 +96,7 @@ def test_remove_step_leaves_loops_and_turns_the_assertion(tmp_path):
     assert b"BUG_ON(!PageWriteback(page));\n\treturn 0;" in r.after
 
 
-SLOW = """virtual patch
-@r@
-identifier f;
-position p;
-@@
-f@p(...)
-@script:python@
-p << r.p;
-@@
-import time
-time.sleep(3)
-"""
+SLOW = slow_cocci(3)
 
 
 def test_a_file_that_times_out_is_reported_not_raised(tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE, ROOT, git, krefactor, snapshot
+from conftest import FIXTURE, ROOT, git, krefactor, slow_cocci, snapshot
 from refactor import safety
 from refactor.errors import KrefactorError
 
@@ -64,24 +64,13 @@ def test_interrupted_run_leaves_nothing_behind(fixture_tree, tmp_path, sig):
     assert subprocess.run(["pgrep", "-f", f"spatch.*{scratch}"], capture_output=True).stdout == b""
 
 
-SLOW = """virtual patch
-@r@
-identifier f;
-position p;
-@@
-f@p(...)
-@script:python@
-p << r.p;
-@@
-import time
-time.sleep(0.3)
-
+SLOW = slow_cocci(0.3, """
 @depends on patch@
 expression E;
 @@
 - set_page_writeback(E)
 + folio_start_writeback(page_folio(E))
-"""
+""")
 
 
 def slow_recipe(tmp_path: Path) -> Path:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -74,7 +75,7 @@ def main() -> None:
     t = tree_mod.open_tree(a.tree)
     rec = recipe_mod.load("writeback-void")
     workloads = boot.load_workloads(rec, tuple(a.workload))
-    ws = workspace.Workspace(t, jobs=boot.os.cpu_count() or 1, cc="gcc", out="boot/bench-out")
+    ws = workspace.Workspace(t, jobs=os.cpu_count() or 1, cc="gcc", out="boot/bench-out")
     config = (workspace.Workspace(t, 1, None, out="boot/out").out / ".config").read_bytes()
     shas = [c["sha"] for c in commits][: a.commits or None]
     done, started = 0, time.monotonic()

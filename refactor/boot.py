@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import subprocess
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import build, console, proc, safety
+from . import build, console, proc, qemu, safety
 from .errors import KrefactorError
 from .recipe import Recipe
 from .tree import Sha, Tree
@@ -47,9 +44,7 @@ DEBUG_OPTIONS = (
     "DEBUG_KERNEL", "DEBUG_VM", "DETECT_HUNG_TASK", "SOFTLOCKUP_DETECTOR",
     "BUG_ON_DATA_CORRUPTION", "DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT", "DEBUG_INFO_REDUCED",
     "UNWINDER_FRAME_POINTER")
-HUNG_TASK_SECONDS = 10
 BOOT_SECONDS = 60          # from QEMU's start to init's first line, under TCG
-KVM_PROBE_SECONDS = 20
 
 
 @dataclass(frozen=True)
@@ -201,154 +196,6 @@ def config_options(recipe: Recipe, workloads: list[WorkloadSpec]) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
-                memory: int) -> str:
-    """The guest's init: mount the basics, run each workload between markers,
-    printing the vmstat counters it proves with before and after, then reboot
-    (QEMU runs with -no-reboot, so it exits)."""
-    lines = [
-        "#!/bin/sh",
-        "# krefactor boot-test init (generated for this boot)",
-        "export PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-        "mount -t proc proc /proc; mount -t sysfs sysfs /sys",
-        "mount -t devtmpfs devtmpfs /dev; mount -t tmpfs -o size=64m tmpfs /tmp",
-        f"echo {HUNG_TASK_SECONDS} > /proc/sys/kernel/hung_task_timeout_secs",
-        "echo 1 > /proc/sys/kernel/panic_on_oops",
-        f"export KREFACTOR_DISKS='{' '.join(disks)}' KREFACTOR_BOOT_DIR='{boot_dir}'",
-        f"export KREFACTOR_MEM_MB={memory}",
-        'vm() { for k in $1; do grep "^$k " /proc/vmstat | tr " " "="; done | tr "\\n" " "; }',
-        "w() {",
-        '  echo "krefactor: start $1"',
-        '  echo "krefactor: vmstat-before $1 $(vm "$3")"',
-        '  mkdir -p "/tmp/w/$1"; cd "/tmp/w/$1"',
-        '  timeout -k 5 "$2" /bin/sh "$4" </dev/null 2>&1; rc=$?',
-        "  cd /; sync",
-        '  echo "krefactor: vmstat-after $1 $(vm "$3")"',
-        '  echo "krefactor: end $1 rc=$rc"',
-        "}",
-        'echo "krefactor: boot ok $(uname -r)"',
-    ]
-    for w in workloads:
-        lines.append(f"w {w.name} {w.timeout} '{' '.join(w.proves)}' '{w.path}'")
-    lines += ['echo "krefactor: done"', "sync", "echo b > /proc/sysrq-trigger", "sleep 10"]
-    return "\n".join(lines) + "\n"
-
-
-def qemu_cmd(kernel: Path, init: Path, disks: list[Path], memory: int, accel: str) -> list[str]:
-    cmd = ["qemu-system-x86_64", "-m", str(memory), "-smp", "2", "-nographic", "-no-reboot",
-           "-kernel", str(kernel / "bzImage"),
-           "-fsdev", "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap",
-           "-device", "virtio-9p-pci,fsdev=root,mount_tag=/dev/root"]
-    cmd += ["-enable-kvm", "-cpu", "host"] if accel == "kvm" else ["-cpu", "max"]
-    for d in disks:
-        cmd += ["-drive", f"file={d},format=raw,if=virtio"]
-    cmd += ["-append", "root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L "
-            f"ro init={init} console=ttyS0 panic=-1 oops=panic softlockup_panic=0 "
-            "hung_task_panic=0"]
-    return cmd
-
-
-@dataclass
-class Run:
-    """One QEMU run: its console text and when each marker line arrived."""
-    text: str
-    seconds: float
-    first_workload_at: float | None
-    killed: str = ""            # why krefactor stopped it, if it did
-
-
-def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
-              boot_deadline: float, progress: Progress) -> Run:
-    """Run QEMU until the guest reboots, or stop it when init or a workload
-    overruns its time. The console goes to `log` as it comes."""
-    child = proc.spawn(cmd, env=None, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    proc.LIVE.add(child)
-    chunks: list[str] = []
-    marks: list[tuple[float, str]] = []
-    stuck: list[tuple[float, str]] = []       # hung task, soft lockup, RCU stall
-    started = time.monotonic()
-
-    def reader() -> None:
-        assert child.stdout is not None
-        with open(log, "a") as f:
-            for raw in child.stdout:
-                line = raw.decode("utf-8", "replace")
-                chunks.append(line)
-                f.write(line)
-                stripped = console.strip(line)
-                if stripped.startswith(console.MARK):
-                    marks.append((time.monotonic(), stripped))
-                else:
-                    kind = console.splat_start(stripped)
-                    if kind and kind[0] in console.STUCK:
-                        stuck.append((time.monotonic(), kind[0]))
-
-    t = threading.Thread(target=reader, daemon=True)
-    t.start()
-    limits = {w.name: w.timeout + 20 for w in workloads}
-    killed = ""
-    try:
-        while child.poll() is None:
-            time.sleep(0.2)
-            now = time.monotonic()
-            # A stuck kernel does not recover: stop once its report is out.
-            if stuck and now - stuck[0][0] > 5:
-                killed = f"the kernel reported a {stuck[0][1]}"
-                break
-            if not marks:
-                if now - started > boot_deadline:
-                    killed = f"no init output within {boot_deadline:.0f}s of QEMU's start"
-                    break
-                continue
-            at, last = marks[-1]
-            words = last[len(console.MARK):].split() + [""]
-            if words[0] == "start" and now - at > limits.get(words[1], 120):
-                killed = f"workload {words[1]} still running after {now - at:.0f}s"
-                break
-            if words[0] == "done" and now - at > 20:
-                killed = "the guest did not reboot after its last workload"
-                break
-    finally:
-        if child.poll() is None:
-            proc.kill(child)
-        child.wait()
-        proc.LIVE.discard(child)
-        t.join(timeout=5)
-    if killed:
-        progress(f"  stopped QEMU: {killed}")
-    first = next((at - started for at, m in marks if m.split()[1:2] == ["start"]), None)
-    return Run("".join(chunks), time.monotonic() - started, first, killed)
-
-
-def probe_accel(ws: Workspace, kernel: Path, progress: Progress) -> tuple[str, str]:
-    """KVM when a real boot under it reaches init within KVM_PROBE_SECONDS, else TCG.
-    The verdict is kept per QEMU and host kernel, since a probe that fails costs its timeout."""
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        return "tcg", "no usable /dev/kvm"
-    qemu = proc.run(["qemu-system-x86_64", "--version"]).stdout.decode().splitlines()[0]
-    key = f"{qemu} {os.uname().release}"
-    cache = ws.root / "boot" / "accel.json"
-    if cache.exists():
-        saved = json.loads(cache.read_text())
-        if saved.get("key") == key:
-            return saved["accel"], saved["note"] + " (probed earlier)"
-    with safety.scratch(ws.tree.git_dir, "kvm-probe") as tmp:
-        init = tmp / "init"
-        init.write_text('#!/bin/sh\necho "krefactor: boot ok"\necho b > /proc/sysrq-trigger\n'
-                        "sleep 10\n")
-        init.chmod(0o755)
-        run = boot_once(qemu_cmd(kernel, init, [], 256, "kvm"), [], tmp / "console.log",
-                        KVM_PROBE_SECONDS, lambda m: None)
-    if "krefactor: boot ok" in run.text:
-        accel, note = "kvm", f"KVM: a probe boot reached init in {run.seconds:.1f}s"
-    else:
-        accel, note = "tcg", (f"KVM probe: no console line from init within "
-                              f"{KVM_PROBE_SECONDS}s (nested virtualization?); TCG used")
-    cache.write_text(json.dumps({"key": key, "accel": accel, "note": note}))
-    progress(note)
-    return accel, note
-
-
 def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list[WorkloadSpec],
                 recipe: Recipe, accel: str, progress: Progress) -> None:
     """Build, boot and judge one commit; fills `cb`."""
@@ -378,12 +225,12 @@ def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list
                     f.truncate(size * 1024 * 1024)
                 disks.append(img)
             init = tmp / "init"
-            init.write_text(init_script(remaining, recipe.boot.workloads,
+            init.write_text(qemu.init_script(remaining, recipe.boot.workloads,
                                         [f"/dev/vd{chr(ord('a') + i)}" for i in range(len(disks))],
                                         recipe.boot.memory))
             init.chmod(0o755)
             progress(f"{label}: boot ({accel.upper()}): {', '.join(w.name for w in remaining)}")
-            run = boot_once(qemu_cmd(kdir, init, disks, recipe.boot.memory, accel), remaining,
+            run = qemu.boot_once(qemu.qemu_cmd(kdir, init, disks, recipe.boot.memory, accel), remaining,
                             log, BOOT_SECONDS, progress)
             cb.boots += 1
             cb.boot_seconds = round(cb.boot_seconds + run.seconds, 1)
@@ -417,7 +264,7 @@ def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list
     cb.status = "fail" if any(w.status != "PASS" for w in cb.workloads) else "pass"
 
 
-def judge(res: WorkloadResult, spec: WorkloadSpec, con: console.Console, run: Run,
+def judge(res: WorkloadResult, spec: WorkloadSpec, con: console.Console, run: qemu.Run,
           kdir: Path, ws: Workspace) -> None:
     w = con.workloads[spec.name]
     splats = con.of(spec.name)
@@ -507,7 +354,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
     kdir, took, error = kernels.get(base, "[0] base")
     if kdir is None:
         raise KrefactorError(f"the base {base[:12]} does not build as a boot kernel: {error}")
-    result.accel, result.accel_note = probe_accel(ws, kdir, progress)
+    result.accel, result.accel_note = qemu.probe_accel(ws, kdir, progress)
     base_cb = test(0)
     base_cb.build_seconds = round(took, 1)
     if mode == "each":

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from refactor import boot, console, recipe
+from refactor import boot, console, qemu, recipe
 from refactor.errors import KrefactorError
 
 BOOT_DIR = Path(__file__).resolve().parent.parent / "semantic_patches" / "writeback-void" / "boot"
@@ -62,7 +62,7 @@ def test_boot_table_errors(tmp_path):
 def test_init_script_runs_each_workload_between_markers():
     rec = recipe.load("writeback-void")
     ws = boot.load_workloads(rec, ("bdev", "reclaim"))
-    text = boot.init_script(ws, BOOT_DIR, ["/dev/vda", "/dev/vdb"], 256)
+    text = qemu.init_script(ws, BOOT_DIR, ["/dev/vda", "/dev/vdb"], 256)
     assert text.startswith("#!/bin/sh\n")
     assert f"w bdev 90 'nr_written' '{BOOT_DIR}/bdev.sh'" in text
     assert f"w reclaim 240 'pswpout nr_vmscan_write' '{BOOT_DIR}/reclaim.sh'" in text
@@ -72,12 +72,12 @@ def test_init_script_runs_each_workload_between_markers():
 
 
 def test_qemu_command_never_writes_the_host_root(tmp_path):
-    cmd = boot.qemu_cmd(tmp_path, tmp_path / "init", [tmp_path / "vda.img"], 256, "tcg")
+    cmd = qemu.qemu_cmd(tmp_path, tmp_path / "init", [tmp_path / "vda.img"], 256, "tcg")
     fsdev = cmd[cmd.index("-fsdev") + 1]
     assert "path=/," in fsdev and "readonly=on" in fsdev
     assert "-enable-kvm" not in cmd and cmd[cmd.index("-cpu") + 1] == "max"
     assert f"file={tmp_path / 'vda.img'},format=raw,if=virtio" in cmd
-    kvm = boot.qemu_cmd(tmp_path, tmp_path / "init", [], 256, "kvm")
+    kvm = qemu.qemu_cmd(tmp_path, tmp_path / "init", [], 256, "kvm")
     assert "-enable-kvm" in kvm and "-no-reboot" in kvm
 
 
@@ -85,7 +85,7 @@ def judged(log: str, proves=("nr_written",)) -> boot.WorkloadResult:
     spec = boot.WorkloadSpec("w", Path("w.sh"), "x", proves, 60, ())
     res = boot.WorkloadResult("w")
     con = console.parse(log)
-    boot.judge(res, spec, con, boot.Run(log, 1.0, 0.5), Path("/nonexistent"), None)
+    boot.judge(res, spec, con, qemu.Run(log, 1.0, 0.5), Path("/nonexistent"), None)
     return res
 
 

@@ -60,7 +60,9 @@ def parse_sites(text: str) -> list[Site]:
         if len(parts) != 6:
             continue
         file, ln, col, verdict, fn, why = parts
-        sites.append(Site(file, int(ln), int(col), verdict, fn, why))
+        # spatch's current_element outside any function is "something_else".
+        sites.append(Site(file, int(ln), int(col), verdict,
+                          "" if fn == "something_else" else fn, why))
     return sites
 
 

@@ -21,6 +21,7 @@ from .recipe import Recipe
 from .tree import Sha, Tree
 
 REF_TAG = "krefactor-ref:"
+OUTSIDE = "something_else"     # spatch's current_element outside any function
 HANDOFF_GREP = ("->writepage(", "write_cache_pages(", "(*writepage)(")
 TRAP_KINDS = {"address-taken": "the function's address is taken or passed on",
               "macro-argument": "passed to a macro",
@@ -188,7 +189,10 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
     seen = set()
     for r in refs:
         seen.add((r.file, r.line))
-        sites.append(Site(r.file, r.line, r.function, r.symbol, refine(r, lines_of, macros_of, syms)))
+        # spatch names no function outside one ("something_else"): name the
+        # macro the line belongs to, or nothing.
+        function = macros_of[r.file].get(r.line, "") if r.function == OUTSIDE else r.function
+        sites.append(Site(r.file, r.line, function, r.symbol, refine(r, lines_of, macros_of, syms)))
     for f, n, text in hits:
         if f.startswith("Documentation/") or (f, n) in seen or f not in lines_of:
             continue
@@ -229,7 +233,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
 def refine(r: Ref, lines_of: dict[str, list[str]], macros_of: dict[str, dict[int, str]],
            syms: tuple[str, ...]) -> str:
     text = lines_of[r.file][r.line - 1] if r.line - 1 < len(lines_of[r.file]) else ""
-    if r.function == "something_else":
+    if r.function == OUTSIDE:
         macros = macros_of[r.file]
         if r.line in macros:
             return "api-macro" if macros[r.line] in syms else "macro-body"

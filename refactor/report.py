@@ -123,7 +123,7 @@ def coverage_text(r: CoverageResult) -> str:
     lines = []
     for s in r.sites:
         where = f"{s.file}:{s.line}"
-        fn = f" {s.function}()" if s.function and s.function != "something_else" else ""
+        fn = f" {s.function}()" if s.function else ""
         lines.append(f"{s.disposition:<12} {where}{fn} [{s.kind} {s.symbol}]")
         detail = "; ".join(x for x in (s.commit, s.reason) if x)
         if detail:

@@ -55,6 +55,12 @@ def test_fixture_traps_need_review(tmp_path):
     assert {(f, s["kind"]) for (f, _), s in review.items()} == {
         ("fs/trapfs/inode.c", "macro-body"), ("fs/trapfs/inode.c", "address-taken"),
         ("fs/trapfs/inode.c", "call"), ("fs/trapfs/inode.c", "call-value-used")}
+    # Outside a function a site names its macro, or nothing: never spatch's placeholder.
+    assert "something_else" not in (tmp_path / "c.json").read_text()
+    macro = next(s for s in review.values() if s["kind"] == "macro-body")
+    assert macro["function"] == "TRAPFS_START"
+    table = next(s for s in review.values() if s["kind"] == "address-taken")
+    assert table["function"] == "trapfs_default_ops"     # the initializer it sits in
     ifdefd = review[("fs/trapfs/inode.c", 30)]
     assert "#ifdef" in ifdefd["reason"]
     by = {(s["file"], s["line"]): s for s in data["sites"]}

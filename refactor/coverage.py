@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from unidiff import PatchSet
 
-from . import cocci, proc, series
+from . import callgraph, cocci, proc, series
 from .errors import KrefactorError
 from .recipe import Recipe
 from .tree import Sha, Tree
@@ -26,6 +26,7 @@ HANDOFF_GREP = ("->writepage(", "write_cache_pages(", "(*writepage)(")
 TRAP_KINDS = {"address-taken": "the function's address is taken or passed on",
               "macro-argument": "passed to a macro",
               "macro-body": "inside a macro definition",
+              "macro-use": "a use of a macro whose body mentions it",
               "text-only": "spatch did not see it (macro, #ifdef'd or unparsed code)",
               "call-value-used": "its return value is used"}
 DEFINING = {"definition", "declaration", "export", "api-macro"}
@@ -203,8 +204,9 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
         macros = macros_of[f]
         kind = "api-macro" if macros.get(n) in syms else \
             "macro-body" if n in macros else "text-only"
-        sites.append(Site(f, n, "", sym, kind))
+        sites.append(Site(f, n, macros[n] if kind == "macro-body" else "", sym, kind))
         seen.add((f, n))
+    sites += macro_uses(tree, base, sites, seen)
 
     commits = tree.log(base, tip)
     tracker = LineTracker(tree, commits, base)
@@ -228,6 +230,30 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
             site.commit = f"{site.commit[:12]} {subjects.get(site.commit, '')}"
     result.sites = sorted(sites, key=lambda s: (s.file, s.line))
     return result
+
+
+def macro_uses(tree: Tree, base: Sha, sites: list[Site], seen: set) -> list[Site]:
+    """Each use of a macro whose body mentions a symbol is a site of its own:
+    `#define X(p) set_page_writeback(p)` then `X(page);` calls it there."""
+    bodies = {s.function: s for s in sites if s.kind == "macro-body" and s.function}
+    if not bodies:
+        return []
+    found = tree.grep_words(base, tuple(sorted(bodies)), (".",))
+    files = sorted({f for fs in found.values() for f in fs
+                    if not f.startswith(("Documentation/", "tools/"))})
+    uses = []
+    for f, data in tree.read(base, files).items():
+        text = data.decode(errors="replace")
+        funcs = callgraph.functions(text)
+        for n, line in enumerate(text.splitlines(), 1):
+            if (f, n) in seen or re.match(r"\s*#\s*define\b", line):
+                continue
+            for name in bodies:
+                if re.search(rf"\b{re.escape(name)}\s*\(", line):
+                    fn = callgraph.enclosing(funcs, n)
+                    uses.append(Site(f, n, fn.name if fn else "", bodies[name].symbol,
+                                     "macro-use"))
+    return uses
 
 
 def refine(r: Ref, lines_of: dict[str, list[str]], macros_of: dict[str, dict[int, str]],

@@ -53,12 +53,16 @@ def test_fixture_traps_need_review(tmp_path):
     review = {(s["file"], s["line"]): s for s in data["sites"]
               if s["disposition"] == "NEEDS REVIEW"}
     assert {(f, s["kind"]) for (f, _), s in review.items()} == {
-        ("fs/trapfs/inode.c", "macro-body"), ("fs/trapfs/inode.c", "address-taken"),
+        ("fs/trapfs/inode.c", "macro-body"), ("fs/trapfs/inode.c", "macro-use"),
+        ("fs/trapfs/inode.c", "address-taken"),
         ("fs/trapfs/inode.c", "call"), ("fs/trapfs/inode.c", "call-value-used")}
     # Outside a function a site names its macro, or nothing: never spatch's placeholder.
     assert "something_else" not in (tmp_path / "c.json").read_text()
     macro = next(s for s in review.values() if s["kind"] == "macro-body")
     assert macro["function"] == "TRAPFS_START"
+    # The macro's use is a site of its own, in the function that uses it.
+    use = next(s for s in review.values() if s["kind"] == "macro-use")
+    assert (use["line"], use["function"]) == (22, "trapfs_write_one")
     table = next(s for s in review.values() if s["kind"] == "address-taken")
     assert table["function"] == "trapfs_default_ops"     # the initializer it sits in
     ifdefd = review[("fs/trapfs/inode.c", 30)]
@@ -69,7 +73,7 @@ def test_fixture_traps_need_review(tmp_path):
     assert by[("fs/mpage.c", 12)]["commit"].endswith("mpage: do not start writeback in "
                                                      "->writepage()")
     assert by[("mm/vmscan.c", 13)]["disposition"] == "changed"
-    assert data["accounted"] == 1 - 4 / len(data["sites"])
+    assert data["accounted"] == 1 - 5 / len(data["sites"])
     # Without a series, nothing is accounted for by a recorded reason.
     git(tree, "branch", "-D", "krefactor/writeback-void")
     git(tree, "branch", "empty")

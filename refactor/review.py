@@ -26,6 +26,9 @@ SIGNATURE = re.compile(r"^(?!\s)(?!#)(?:[\w\s\*]+?)\b(\w+)\s*\([^;{]*\)?\s*;?\s*
 # A function head at column 0, with its type on the same line or the line before
 # (`static int\niomap_writepage_map(...)`); all-caps names are macro calls.
 FUNC_HEAD = re.compile(r"^(?!\s)(?:[\w\s\*]*?)\b(?![A-Z0-9_]+\s*\()(\w+)\s*\([^;]*$")
+# A prototype at file scope, on one line; all-caps names are macro calls.
+PROTO = re.compile(r"^(?!\s)(?!#)(?!typedef\b)(?!return\b)[\w\s\*]+?\b(?![A-Z0-9_]+\s*\()(\w+)"
+                   r"\s*\([^;{]*\)\s*;\s*$")
 CHECKPATCH_FILES = ("scripts/checkpatch.pl", "scripts/spelling.txt",
                     "scripts/const_structs.checkpatch")
 
@@ -106,11 +109,23 @@ def functions(hunk) -> list[tuple[str, list]]:
     """Split a hunk's lines at function heads: [(name, lines)]."""
     m = FUNC_HEAD.match(hunk.section_header or "")
     parts: list[tuple[str, list]] = [(m.group(1) if m else "", [])]
+    removed_at: dict[str, int] = {}        # name -> its part, for heads removed
+    current = 0
     for line in hunk:
-        head = FUNC_HEAD.match(line.value)
-        if head and not line.is_removed:
-            parts.append((head.group(1), []))
-        parts[-1][1].append(line)
+        # Heads of removed functions and prototypes start parts too, so that a
+        # change is named by the declaration it is in, not by the function the
+        # hunk header names; the new form of a removed head joins its part.
+        head = FUNC_HEAD.match(line.value) or PROTO.match(line.value)
+        if head:
+            name = head.group(1)
+            if line.is_added and name in removed_at:
+                current = removed_at[name]
+            else:
+                parts.append((name, []))
+                current = len(parts) - 1
+                if line.is_removed:
+                    removed_at[name] = current
+        parts[current][1].append(line)
     return [(n, ls) for n, ls in parts if ls]
 
 

@@ -38,7 +38,42 @@ def test_risk_flags():
         "redirties the page or ends writeback",
         "fs/x/a.c: x_write_super(): writeback start removed in a non-static function: "
         "callers outside the VFS hand-off points may rely on it",
-        "include/linux/x.h: file scope: signature of x_start() changed",
+        "include/linux/x.h: x_start(): signature of x_start() changed",
+    ]
+
+
+# The shapes of 6.1's page-flags.h that got flags attributed to the wrong place.
+HEADER = """diff --git a/include/linux/page-flags.h b/include/linux/page-flags.h
+--- a/include/linux/page-flags.h
++++ b/include/linux/page-flags.h
+@@ -10,9 +10,4 @@ static inline void set_page_writeback_keepwrite(struct page *page)
+ 	folio_start_writeback_keepwrite(page_folio(page));
+ }
+ 
+-static inline bool test_set_page_writeback(struct page *page)
+-{
+-	return set_page_writeback(page);
+-}
+-
+ static __always_inline bool folio_test_head(struct folio *folio)
+@@ -30,6 +25,6 @@ static inline void SetPageUptodate(struct page *page)
+ 	folio_mark_uptodate((struct folio *)page);
+ }
+ 
+-bool __folio_start_writeback(struct folio *folio, bool keep_write);
+-bool set_page_writeback(struct page *page);
++void __folio_start_writeback(struct folio *folio, bool keep_write);
++void set_page_writeback(struct page *page);
+ 
+"""
+
+
+def test_flags_name_the_declaration_they_are_in():
+    assert review.risk_flags(HEADER) == [
+        "include/linux/page-flags.h: __folio_start_writeback(): signature of "
+        "__folio_start_writeback() changed",
+        "include/linux/page-flags.h: set_page_writeback(): signature of "
+        "set_page_writeback() changed",
     ]
 
 

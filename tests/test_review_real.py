@@ -52,5 +52,13 @@ def test_checkpatch_ran_and_risks_were_flagged(reviewed):
     assert any("assertion removed: BUG();" in f for f in afs["flags"])
     void = data["commits"][3]
     assert any("signature of __folio_start_writeback() changed" in f for f in void["flags"])
+    # Flags name the declaration they are in: not SetPageUptodate() above the
+    # prototypes, nor the keepwrite helper next to the removed definition.
+    assert "include/linux/page-flags.h: set_page_writeback(): signature of " \
+        "set_page_writeback() changed" in void["flags"]
+    assert not any("SetPageUptodate" in f for f in void["flags"])
+    remove = data["commits"][2]
+    assert remove["subject"] == "mm: remove test_set_page_writeback()"
+    assert remove["flags"] == []
     assert "linux-mm@kvack.org" in data["cc"]
     assert max(len(line) for line in stdout.splitlines()) <= 80

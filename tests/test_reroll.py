@@ -110,3 +110,38 @@ def test_reroll_without_v1_is_one_line(tmp_path):
     assert res.returncode == 1
     assert res.stderr.strip() == ("krefactor: error: nothing to re-roll: no branch "
                                   "krefactor/writeback-void; make v1 with `krefactor series` first")
+
+
+def test_range_diff_pairs_added_dropped_and_changed(tmp_path):
+    """parse_range_diff and describe on git's own output for a tiny re-roll."""
+    from conftest import make_repo
+    from refactor import tree as tree_mod
+    lines = "".join(f"line {i}\n" for i in range(20))
+    repo = make_repo(tmp_path / "r", {"a.c": "a\n", "b.c": lines, "c.c": "c\n"})
+    base = git(repo, "rev-parse", "HEAD").strip()
+
+    def commit(path: str, text: str, subject: str) -> None:
+        (repo / path).write_text(text)
+        git(repo, "commit", "-q", "-am", subject)
+
+    commit("a.c", "a1\n", "a: one")
+    commit("b.c", lines.replace("line 3\n", "line three\n").replace("line 9\n", "nine\n"),
+           "b: one")
+    commit("c.c", "c1\n", "c: one")
+    v1 = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "checkout", "-q", "-b", "v2", base)
+    commit("a.c", "a1\n", "a: one")                 # the same
+    commit("b.c", lines.replace("line 3\n", "line three\n").replace("line 9\n", "9\n"),
+           "b: one, better")                        # reworded and changed
+    commit("a.c", "a2\n", "a: two")                 # added; "c: one" dropped
+    v2 = git(repo, "rev-parse", "HEAD").strip()
+    t = tree_mod.open_tree(repo)
+    prev = reroll.Version(1, "v1", base, v1)
+    rr = reroll.compare(t, prev, base, v2, 2)
+    assert rr.changes == [
+        "reworded: 'b: one' -> 'b: one, better'; changed in content: b: one, better (b.c)",
+        "dropped: c: one",
+        "added: a: two",
+    ]
+    assert [(c["index"], c["relation"], c["previous"] and c["previous"]["index"])
+            for c in rr.counterparts] == [(1, "same", 1), (2, "changed", 2), (3, "added", None)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -98,8 +99,10 @@ def series_cmd(tree_path: Path, recipe_name: str, branch: str | None, output: Pa
 @cli.command("compile-test")
 @click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path),
               help="Kernel git tree (default: the current directory).")
+@click.option("--recipe", "recipe_name", default=None,
+              help="Whose series to test by default (default: the one the tree has).")
 @click.option("--range", "rng", default=None,
-              help="BASE..TIP (default: HEAD..krefactor/writeback-void).")
+              help="BASE..TIP (default: HEAD..krefactor/RECIPE, its latest version).")
 @click.option("--config", default="defconfig", show_default=True,
               help="Base config: defconfig, or a .config file.")
 @click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True)
@@ -107,11 +110,11 @@ def series_cmd(tree_path: Path, recipe_name: str, branch: str | None, output: Pa
               help="Compiler or wrapper (e.g. 'distcc gcc'); default 'ccache gcc' when present.")
 @click.option("--strict", is_flag=True, help="Fail when any changed line was not compiled.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
-def compile_test_cmd(tree_path: Path, rng: str | None, config: str, jobs: int, cc: str | None,
-                     strict: bool, json_out: Path | None) -> None:
+def compile_test_cmd(tree_path: Path, recipe_name: str | None, rng: str | None, config: str,
+                     jobs: int, cc: str | None, strict: bool, json_out: Path | None) -> None:
     """Compile-test every commit of a range with targeted Kbuild builds."""
     t = tree_mod.open_tree(tree_path)
-    base, tip = resolve_range(t, rng)
+    base, tip = resolve_range(t, rng, recipe_name)
     with safety.exclusive(t):
         bar = Progress()
         res = build.run(tree=t, base=base, tip=tip, config=config, jobs=jobs, cc=cc,
@@ -148,14 +151,39 @@ class Progress:
             self.shown = False
 
 
-def resolve_range(t: tree_mod.Tree, rng: str | None) -> tuple[tree_mod.Sha, tree_mod.Sha]:
-    spec = rng or "HEAD..krefactor/writeback-void"
+def resolve_range(t: tree_mod.Tree, rng: str | None,
+                  recipe: str | None = None) -> tuple[tree_mod.Sha, tree_mod.Sha]:
+    """BASE..TIP from --range, or HEAD..the latest version of the series of the
+    recipe named, or of the one recipe whose series branches the tree has."""
+    spec = rng or f"HEAD..{default_branch(t, recipe)}"
     base_ref, _, tip_ref = spec.partition("..")
     base, tip = t.rev(base_ref or "HEAD"), t.rev(tip_ref or "HEAD")
     if base is None or tip is None:
         raise KrefactorError(f"--range {spec}: unknown revision; make the series first "
                              "or give --range BASE..TIP")
     return base, tip
+
+
+def default_branch(t: tree_mod.Tree, recipe: str | None) -> str:
+    """krefactor/RECIPE, or krefactor/RECIPE-vN for the latest re-roll."""
+    names = t.git("for-each-ref", "--format=%(refname:short)",
+                  "refs/heads/krefactor/").decode().split()
+    series_of: dict[str, list[tuple[int, str]]] = {}
+    for name in names:
+        m = re.fullmatch(r"krefactor/(.+?)(?:-v(\d+))?", name)
+        if m:
+            series_of.setdefault(m.group(1), []).append((int(m.group(2) or 1), name))
+    if recipe is not None:
+        name = recipe_mod.load(recipe).name
+        versions = series_of.get(name)
+        return max(versions)[1] if versions else f"krefactor/{name}"
+    if len(series_of) == 1:
+        return max(next(iter(series_of.values())))[1]
+    if not series_of:
+        raise KrefactorError("no krefactor series on this tree: make one with `krefactor "
+                             "series`, or give --range BASE..TIP")
+    raise KrefactorError(f"several series on this tree ({', '.join(sorted(series_of))}): "
+                         "give --recipe NAME or --range BASE..TIP")
 
 
 @cli.command("boot-test")
@@ -177,7 +205,7 @@ def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str 
     """Boot commits under QEMU and run the recipe's writeback workloads on them."""
     rec = recipe_mod.load(recipe_name)
     t = tree_mod.open_tree(tree_path)
-    base, tip = resolve_range(t, rng or f"HEAD..krefactor/{rec.name}")
+    base, tip = resolve_range(t, rng, str(rec.directory))
     with safety.exclusive(t):
         res = boot.run(tree=t, recipe=rec, base=base, tip=tip, mode=mode or "ends",
                        names=workloads, jobs=jobs, cc=cc,
@@ -191,13 +219,16 @@ def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str 
 
 @cli.command("review")
 @click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path))
+@click.option("--recipe", "recipe_name", default=None,
+              help="Whose series to review by default (default: the one the tree has).")
 @click.option("--range", "rng", default=None,
-              help="BASE..TIP (default: HEAD..krefactor/writeback-void).")
+              help="BASE..TIP (default: HEAD..krefactor/RECIPE, its latest version).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
-def review_cmd(tree_path: Path, rng: str | None, json_out: Path | None) -> None:
+def review_cmd(tree_path: Path, recipe_name: str | None, rng: str | None,
+               json_out: Path | None) -> None:
     """Per-commit recipients, checkpatch results and risk flags."""
     t = tree_mod.open_tree(tree_path)
-    base, tip = resolve_range(t, rng)
+    base, tip = resolve_range(t, rng, recipe_name)
     res = review.run(tree=t, base=base, tip=tip, progress=lambda m: click.echo(m, err=True))
     click.echo(report.review_text(res))
     if json_out is not None:
@@ -208,7 +239,7 @@ def review_cmd(tree_path: Path, rng: str | None, json_out: Path | None) -> None:
 @click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path))
 @click.option("--recipe", "recipe_name", default="writeback-void", show_default=True)
 @click.option("--range", "rng", default=None,
-              help="BASE..TIP (default: HEAD..krefactor/writeback-void).")
+              help="BASE..TIP (default: HEAD..krefactor/RECIPE, its latest version).")
 @click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True)
 @click.option("--timeout", type=float, default=120, show_default=True)
 @click.option("--strict", is_flag=True, help="Exit non-zero when any site needs review.")
@@ -218,7 +249,7 @@ def coverage_cmd(tree_path: Path, recipe_name: str, rng: str | None, jobs: int, 
     """Account for every in-tree reference to the recipe's symbols and hand-offs."""
     rec = recipe_mod.load(recipe_name)
     t = tree_mod.open_tree(tree_path)
-    base, tip = resolve_range(t, rng or f"HEAD..krefactor/{rec.name}")
+    base, tip = resolve_range(t, rng, str(rec.directory))
     res = coverage.run(tree=t, recipe=rec, base=base, tip=tip, jobs=jobs, timeout=timeout,
                        progress=lambda m: click.echo(m, err=True))
     click.echo(report.coverage_text(res))

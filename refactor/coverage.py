@@ -22,7 +22,6 @@ from .tree import Sha, Tree
 
 REF_TAG = "krefactor-ref:"
 OUTSIDE = "something_else"     # spatch's current_element outside any function
-HANDOFF_GREP = ("->writepage(", "write_cache_pages(", "(*writepage)(")
 TRAP_KINDS = {"address-taken": "the function's address is taken or passed on",
               "macro-argument": "passed to a macro",
               "macro-body": "inside a macro definition",
@@ -170,8 +169,9 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
         raise KrefactorError(f"recipe {recipe.name} has no inventory.cocci for coverage")
     result = CoverageResult(base, tip)
     syms = recipe.symbols
+    handoffs = handoff_grep(recipe)
     files = sorted(set(tree.grep(base, syms, (".",))) |
-                   set(tree.grep(base, HANDOFF_GREP, (".",), fixed=True)))
+                   (set(tree.grep(base, handoffs, (".",), fixed=True)) if handoffs else set()))
     files = [f for f in files if not f.startswith(("Documentation/", "tools/"))]
     progress(f"inventory: {len(files)} files")
     texts = tree.read(base, files)
@@ -230,6 +230,17 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
             site.commit = f"{site.commit[:12]} {subjects.get(site.commit, '')}"
     result.sites = sorted(sites, key=lambda s: (s.file, s.line))
     return result
+
+
+def handoff_grep(recipe: Recipe) -> tuple[str, ...]:
+    """Fixed strings that find the files with the recipe's hand-off points: the
+    calls through each method (`->writepage(`, `(*writepage)(`) and the
+    functions taking callbacks (`write_cache_pages(`)."""
+    h = recipe.handoff
+    if h is None:
+        return ()
+    return tuple(p for f in h.initializers for p in (f"->{f}(", f"(*{f})(")) + \
+        tuple(f"{fn}(" for fn, _ in h.callbacks)
 
 
 def macro_uses(tree: Tree, base: Sha, sites: list[Site], seen: set) -> list[Site]:

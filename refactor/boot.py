@@ -38,7 +38,9 @@ ENGINE_OPTIONS = (
     "VIRTIO_MENU", "VIRTIO", "VIRTIO_PCI", "VIRTIO_BLK", "PCI", "NET", "NET_9P",
     "NET_9P_VIRTIO", "9P_FS", "TMPFS", "SHMEM", "MULTIUSER", "FILE_LOCKING", "FUTEX",
     "EPOLL", "SIGNALFD", "TIMERFD", "EVENTFD", "AIO", "POSIX_TIMERS", "UNIX", "INET",
-    "MAGIC_SYSRQ", "VM_EVENT_COUNTERS", "KALLSYMS", "SMP")
+    "MAGIC_SYSRQ", "VM_EVENT_COUNTERS", "KALLSYMS", "SMP", "X86_MPPARSE")
+# Choice members tinyconfig picks that would shadow ours (frame pointers).
+UNWANTED = ("UNWINDER_GUESS",)
 # Options that turn silent damage into a splat, and debug info to decode it.
 DEBUG_OPTIONS = (
     "DEBUG_KERNEL", "DEBUG_VM", "DETECT_HUNG_TASK", "SOFTLOCKUP_DETECTOR",
@@ -335,7 +337,8 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
     options = config_options(recipe, workloads)
     progress(f"config: tinyconfig + {len(options)} options")
     enabled, result.unmet, _ = build.configure(ws, "tinyconfig", {f"CONFIG_{o}" for o in options},
-                                               progress, closure=False)
+                                               progress, closure=False,
+                                               unwanted=UNWANTED)
     result.config = sorted(f"CONFIG_{o}" for o in options if f"CONFIG_{o}" not in
                            {u.split()[0] for u in result.unmet})
     key = hashlib.sha256((ws.out / ".config").read_bytes()).hexdigest()

@@ -75,8 +75,8 @@ class BuildResult:
 
 
 def configure(ws: Workspace, base_config: str, needed: set[str],
-              progress: Callable[[str], None], *, closure: bool = True
-              ) -> tuple[list[str], list[str], list[str]]:
+              progress: Callable[[str], None], *, closure: bool = True,
+              unwanted: tuple[str, ...] = ()) -> tuple[list[str], list[str], list[str]]:
     """Make a .config from `base_config` with every needed symbol; return the
     symbols enabled, those that could not be (with why) and those disabled.
 
@@ -85,7 +85,8 @@ def configure(ws: Workspace, base_config: str, needed: set[str],
     config = ws.out / ".config"
     index = kconfig_index(ws)
     key = hashlib.sha256(json.dumps([
-        "krefactor-config-2", base_config, closure, Path(base_config).read_text(errors="replace")
+        "krefactor-config-2", base_config, closure, unwanted,
+        Path(base_config).read_text(errors="replace")
         if base_config not in ("defconfig", "tinyconfig") else "", sorted(needed),
         sorted(index.files.items())]).encode()).hexdigest()
     saved = ws.out / "krefactor-config-key.json"
@@ -95,18 +96,21 @@ def configure(ws: Workspace, base_config: str, needed: set[str],
             progress("config: unchanged since the last run")
             return old["enabled"], old["unmet"], old["disabled"]
     safety.remove(saved, ws.tree.git_dir)
-    enabled, unmet, disabled = make_config(ws, base_config, needed, index, progress, closure)
+    enabled, unmet, disabled = make_config(ws, base_config, needed, index, progress, closure,
+                                           unwanted)
     saved.write_text(json.dumps({"key": key, "enabled": enabled, "unmet": unmet,
                                  "disabled": disabled}))
     return enabled, unmet, disabled
 
 
 def make_config(ws: Workspace, base_config: str, needed: set[str], index: kbuild.KconfigIndex,
-                progress: Callable[[str], None], closure: bool = True
-                ) -> tuple[list[str], list[str], list[str]]:
+                progress: Callable[[str], None], closure: bool = True,
+                unwanted: tuple[str, ...] = ()) -> tuple[list[str], list[str], list[str]]:
     """`closure` also enables what the needed symbols depend on, as the Kconfig
     index reads it (across architectures: right for compile-test's gating
-    options, too wide for a small boot kernel whose list is complete)."""
+    options, too wide for a small boot kernel whose list is complete).
+    `unwanted` symbols are disabled: the other members of a choice, which
+    would otherwise keep the base config's pick (UNWINDER_GUESS)."""
     config = ws.out / ".config"
     if base_config in ("defconfig", "tinyconfig"):
         res = ws.make(base_config, keep_going=False)
@@ -124,6 +128,8 @@ def make_config(ws: Workspace, base_config: str, needed: set[str], index: kbuild
     # With WERROR a warning the parent already had fails the commit; without
     # it, warnings are compared with the parent's and only new ones reported.
     args = ["--disable", "WERROR"] if have.get("CONFIG_WERROR") == "y" else []
+    for sym in unwanted:
+        args += ["--disable", sym]
     if args:
         progress("config: disabling WERROR: warnings are compared with the parent's instead")
     for _ in range(3):

@@ -24,6 +24,9 @@ def test_bisect_names_the_vfs_commit_and_decodes_the_bug(real_series, tmp_path):
     data = json.loads(out.read_text())
     assert data["accel"] in ("kvm", "tcg") and data["accel_note"]
     assert "CONFIG_DEBUG_VM" in data["config"] and "CONFIG_EXT2_FS" in data["config"]
+    # Every option asked for survived olddefconfig (frame pointers over tinyconfig's
+    # guess unwinder, MP tables so that the guest sees its 2 CPUs).
+    assert data["unmet"] == []
     by_index = {c["index"]: c for c in data["commits"]}
     base = by_index[0]
     assert [(w["name"], w["status"]) for w in base["workloads"]] == [("bdev", "PASS"),

@@ -39,6 +39,8 @@ ENGINE_OPTIONS = (
     "NET_9P_VIRTIO", "9P_FS", "TMPFS", "SHMEM", "MULTIUSER", "FILE_LOCKING", "FUTEX",
     "EPOLL", "SIGNALFD", "TIMERFD", "EVENTFD", "AIO", "POSIX_TIMERS", "UNIX", "INET",
     "MAGIC_SYSRQ", "VM_EVENT_COUNTERS", "KALLSYMS", "SMP", "X86_MPPARSE")
+# Measured: with SMP and MP tables the kernel finds SeaBIOS's MP table yet
+# reports "Allowing 1 CPUs" under -smp 2 and TCG; ACPI is untried (build cost).
 # Choice members tinyconfig picks that would shadow ours (frame pointers).
 UNWANTED = ("UNWINDER_GUESS",)
 # Options that turn silent damage into a splat, and debug info to decode it.

@@ -222,20 +222,18 @@ def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list
     with safety.scratch(ws.tree.git_dir, "boot") as tmp:
         while remaining:
             log = logs / f"boot-{cb.boots + 1}.log"
-            disks = []
-            for i, size in enumerate(recipe.boot.disks):
-                img = tmp / f"vd{chr(ord('a') + i)}.img"
-                with open(img, "wb") as f:
+            names = [f"vd{chr(ord('a') + i)}" for i in range(len(recipe.boot.disks))]
+            disks = [tmp / f"{n}.img" for n in names]
+            for img, size in zip(disks, recipe.boot.disks):
+                with open(img, "wb") as f:         # fresh, sparse, every boot
                     f.truncate(size * 1024 * 1024)
-                disks.append(img)
             init = tmp / "init"
             init.write_text(qemu.init_script(remaining, recipe.boot.workloads,
-                                        [f"/dev/vd{chr(ord('a') + i)}" for i in range(len(disks))],
-                                        recipe.boot.memory))
+                                             [f"/dev/{n}" for n in names], recipe.boot.memory))
             init.chmod(0o755)
             progress(f"{label}: boot ({accel.upper()}): {', '.join(w.name for w in remaining)}")
-            run = qemu.boot_once(qemu.qemu_cmd(kdir, init, disks, recipe.boot.memory, accel), remaining,
-                            log, BOOT_SECONDS, progress)
+            run = qemu.boot_once(qemu.qemu_cmd(kdir, init, disks, recipe.boot.memory, accel),
+                                 remaining, log, BOOT_SECONDS, progress)
             cb.boots += 1
             cb.boot_seconds = round(cb.boot_seconds + run.seconds, 1)
             if cb.boot_to_first_workload is None and run.first_workload_at is not None:

@@ -111,15 +111,13 @@ def series_base(tree: Tree, tip: Sha, recipe: Recipe) -> Sha:
 
 
 def patch_ids(tree: Tree, base: Sha, tip: Sha) -> list[str]:
-    """`git patch-id --stable` of each commit of base..tip, oldest first."""
-    order = [sha for sha, _ in tree.log(base, tip)]
-    if not order:
-        return []
-    ids = {}
-    for sha in order:
-        out = tree.git("patch-id", "--stable", input=tree.git("show", "--format=", sha))
-        ids[sha] = out.decode().split()[0] if out.strip() else ""
-    return [ids[s] for s in order]
+    """`git patch-id --stable` of each commit of base..tip, oldest first, from one
+    `git log -p` (patch-id prints "<patch id> <commit>" per commit it reads)."""
+    log = tree.git("log", "--reverse", "-p", "--no-renames", "--format=commit %H",
+                   f"{base}..{tip}")
+    ids = dict(reversed(line.split()) for line in
+               tree.git("patch-id", "--stable", input=log).decode().splitlines())
+    return [ids.get(sha, "") for sha, _ in tree.log(base, tip)]
 
 
 RANGE_LINE = re.compile(

@@ -46,8 +46,11 @@ def test_interrupted_run_leaves_nothing_behind(fixture_tree, tmp_path, sig):
     scratch = fixture_tree / ".git" / "krefactor" / "tmp"
     before = snapshot(fixture_tree)
     env = dict(os.environ, TMPDIR=str(tmp))
+    # The slow recipe keeps spatch at work for seconds: the whole fixture series
+    # can finish before the signal lands.
     child = subprocess.Popen([sys.executable, "-c", "from refactor.cli import main; main()",
-                              "series", "--tree", str(fixture_tree), "--timeout", "60"],
+                              "series", "--tree", str(fixture_tree), "--timeout", "60",
+                              "--recipe", str(slow_recipe(tmp_path))],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # Interrupt once spatch is at work on a step (its scratch directory exists).
     deadline = time.monotonic() + 30

@@ -110,6 +110,7 @@ class Answer:
     path: list[str] = field(default_factory=list)   # "file:function", hand-off first
     searched: int = 0             # functions looked at
     unknown: list[str] = field(default_factory=list)  # why not sure
+    carried: bool = False         # only calls that hand on the folio counted
 
     def reason(self, description: str) -> str:
         """A reason that is true of the tree, as far as this search went."""
@@ -121,16 +122,70 @@ class Answer:
         if self.reached is False:
             callers = (f"searched back through {self.searched - 1} callers"
                        if self.searched > 1 else "it has no callers")
+            if self.carried:
+                callers = (f"searched back through {self.searched - 1} callers that pass it "
+                           f"their page or folio" if self.searched > 1 else
+                           "no caller passes it the page or folio it was handed")
+                return (f"not handed the folio of {description} anywhere in the tree "
+                        f"({callers})")
             return f"not reached from {description} anywhere in the tree ({callers})"
         return (f"not reached from {description} in this file; callers elsewhere not all "
                 f"known ({'; '.join(self.unknown[:2])})")
 
 
-class CallGraph:
-    """Backward reachability on one commit of a tree, with per-name caches."""
+PARAM = re.compile(rf"\bstruct\s+(?:page|folio)\s*\*\s*({IDENT})\s*[,)]")
+ALIAS = re.compile(rf"\b({IDENT})\s*=\s*page_folio\(\s*({IDENT})\s*\)")
 
-    def __init__(self, tree: Tree, commit: Sha, handoff: HandOff):
-        self.tree, self.commit, self.handoff = tree, commit, handoff
+
+def handed(text: str, func: Function) -> set[str]:
+    """The names under which `func` holds the page or folio it was given: its
+    `struct page *` / `struct folio *` parameters and folios made from them."""
+    lines = text.splitlines()[func.first - 1:func.last]
+    head = []
+    for line in lines:
+        head.append(line)
+        if line.startswith("{"):
+            break
+    names = set(PARAM.findall(" ".join(head)))
+    for alias, src in ALIAS.findall("\n".join(lines)):
+        if src in names:
+            names.add(alias)
+    return names
+
+
+def passes(args: list[str], names: set[str]) -> bool:
+    """Does one of a call's arguments hand on one of `names`?"""
+    for a in args:
+        a = re.sub(r"\s+", "", a)
+        for n in names:
+            if a in (n, f"&{n}->page", f"page_folio({n})", f"folio_page({n},0)", f"{n}->page"):
+                return True
+    return False
+
+
+def call_args(text: str, line: int, column: int) -> list[str] | None:
+    """The arguments of the call whose "(" follows (line, column), or None."""
+    lines = text.splitlines()
+    rest = "\n".join([lines[line - 1][column:]] + lines[line:line + 20])
+    k = rest.find("(")
+    if k < 0:
+        return None
+    depth, i = 1, k + 1
+    while i < len(rest) and depth:
+        depth += {"(": 1, ")": -1}.get(rest[i], 0)
+        i += 1
+    return split_args(rest[k + 1:i - 1]) if depth == 0 else None
+
+
+class CallGraph:
+    """Backward reachability on one commit of a tree, with per-name caches.
+
+    With `carry`, a call counts only when it hands on the page or folio its
+    caller was given (see handed()): the question is then whether the folio
+    of a hand-off reaches the function, not only the control flow."""
+
+    def __init__(self, tree: Tree, commit: Sha, handoff: HandOff, carry: bool = False):
+        self.tree, self.commit, self.handoff, self.carry = tree, commit, handoff, carry
         self.texts: dict[str, str] = {}
         self.funcs: dict[str, list[Function]] = {}
         self.hits: dict[str, list[str]] = {}
@@ -189,6 +244,9 @@ class CallGraph:
                             continue                # the hand-off itself
                         unknown.append(f"{name}() address taken in {f}:{n}")
                     elif rest.startswith("("):
+                        if self.carry and not passes(call_args(text, n, m.end()) or [],
+                                                     handed(text, fn)):
+                            continue
                         callers.add((f, fn.name))
                     elif (f, fn.name) not in callers:
                         if not any(name == a for h, a in self.handoff.callbacks
@@ -220,6 +278,8 @@ class CallGraph:
                 if answer is not None:
                     answers[q] = answer
                     del states[q]
+        for a in answers.values():
+            a.carried = self.carry
         return answers
 
     def files_of(self, path: str, name: str) -> list[str]:

@@ -109,15 +109,17 @@ def unparsed(files: dict[str, bytes], *, git_dir: Path,
 
 def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
         jobs: int = os.cpu_count() or 1, timeout: float = 120,
-        mode: str = "patch") -> list[FileResult]:
+        mode: str = "patch", defines: dict[str, str] | None = None) -> list[FileResult]:
     """Apply `cocci` to each of `files` (path -> content), in a scratch directory
-    of the tree at `git_dir`; return the results in order."""
+    of the tree at `git_dir`; return the results in order. `defines` become
+    `-D name=value`, read by the semantic patch as `virtual.name`."""
     check_syntax(cocci, mode)
+    extra = [a for k, v in sorted((defines or {}).items()) for a in ("-D", f"{k}={v}")]
     with scratch(files, git_dir) as tmp:
 
         def one(path: str) -> FileResult:
             cmd = ["spatch", "--very-quiet", "--no-includes", "--no-show-diff",
-                   "-D", mode, "--timeout", str(max(1, int(timeout))), "--sp-file", str(cocci),
+                   "-D", mode, *extra, "--timeout", str(max(1, int(timeout))), "--sp-file", str(cocci),
                    "--in-place", path]
             error = None
             try:

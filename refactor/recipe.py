@@ -28,6 +28,10 @@ class Step:
     subject: str
     body: str
     required: bool
+    # "any": the semantic patch changes only functions that a hand-off reaches
+    # on some path through the tree; series runs it once in report mode for
+    # its candidates, searches the tree, and passes -D reached=file:fn,...
+    reach: str = ""
 
     @property
     def name(self) -> str:
@@ -132,8 +136,14 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
         if split == "subsystem" and "{prefix}" not in subject:
             raise KrefactorError(
                 f"{where}: {ctx}field 'subject' needs {{prefix}} when split = \"subsystem\"")
+        reach = field(raw, "reach", str, ctx, "none")
+        if reach not in ("none", "any"):
+            raise KrefactorError(f"{where}: {ctx}field 'reach' must be 'none' or 'any', "
+                                 f"not '{reach}'")
+        if reach == "any" and "handoff" not in data:
+            raise KrefactorError(f"{where}: {ctx}reach = \"any\" needs a [handoff] table")
         steps.append(Step(
-            index=i, cocci=cocci,
+            index=i, cocci=cocci, reach="" if reach == "none" else reach,
             grep=strings(raw, "grep", ctx),
             grep_fixed=field(raw, "grep_fixed", bool, ctx, False),
             paths=strings(raw, "paths", ctx, ["."]),

@@ -56,6 +56,7 @@ class SeriesResult:
     hunks: int = 0                 # places changed across the series
     # For each site, the commit its step read the file at (its line numbers are of it).
     site_commits: list[str] = field(default_factory=list)
+    site_steps: list[str] = field(default_factory=list)
 
     @property
     def left(self) -> list[cocci.Site]:
@@ -107,12 +108,17 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
     for step in recipe.steps:
         started = time.monotonic()
         files = tree.grep(parent, step.grep, step.paths, fixed=step.grep_fixed)
-        results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir,
-                            jobs=jobs, timeout=timeout)
-        results = check_claims(tree, parent, recipe, results, progress)
+        if step.reach:
+            results = run_reaching(tree, parent, recipe, step, files, jobs=jobs,
+                                   timeout=timeout, progress=progress)
+        else:
+            results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir,
+                                jobs=jobs, timeout=timeout)
+            results = check_claims(tree, parent, recipe, results, progress)
         for r in results:
             result.sites.extend(r.sites)
             result.site_commits.extend(parent for _ in r.sites)
+            result.site_steps.extend(step.name for _ in r.sites)
             if r.error:
                 result.problems.append(f"{step.name}: {r.error}")
         changed = [r for r in results if r.changed]
@@ -149,6 +155,44 @@ def publish(tree: Tree, result: SeriesResult) -> None:
     assert result.tip is not None
     tree.update_branch(result.branch, result.tip, result.old_tip)
     save_record(tree, result)
+
+
+def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: list[str], *,
+                 jobs: int, timeout: float, progress: Progress) -> list[cocci.FileResult]:
+    """A step that changes only what a hand-off reaches on some path: list the
+    candidate functions (report mode), search the tree for each, and apply the
+    semantic patch to the reached ones. A candidate left for want of a path
+    gets the search's own reason."""
+    assert recipe.handoff is not None
+    contents = tree.read(commit, files)
+    found = cocci.run(step.cocci, contents, git_dir=tree.git_dir, jobs=jobs,
+                      timeout=timeout, mode="report", defines={"reached": "?"})
+    candidates = sorted({(s.file, s.function) for r in found for s in r.sites
+                         if s.verdict == "candidate" and s.function})
+    started = time.monotonic()
+    graph = callgraph.CallGraph(tree, commit, recipe.handoff, carry=True)
+    answers = graph.reach_all(candidates)
+    reached = sorted(f"{f}:{fn}" for (f, fn), a in answers.items() if a.reached)
+    progress(f"  searched the tree for {len(candidates)} candidate functions in "
+             f"{time.monotonic() - started:.1f}s: {len(reached)} reached from "
+             f"{recipe.handoff.description}")
+    todo = {path: contents[path] for path in sorted({f for f, _ in candidates})}
+    results = cocci.run(step.cocci, todo, git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
+                        defines={"reached": ",".join(reached) or "-"})
+    description = recipe.handoff.description
+
+    def judged(s: cocci.Site) -> cocci.Site:
+        # A candidate no hand-off reaches is not a site of this change: it is
+        # unaffected. One whose callers are not all known is left, to look at.
+        a = answers.get((s.file, s.function))
+        if s.verdict != "left" or s.reason != recipe.handoff.unreached or a is None:
+            return s
+        return replace(s, verdict="unaffected" if a.reached is False else "left",
+                       reason=a.reason(description))
+
+    out = [replace(r, sites=tuple(judged(s) for s in r.sites)) for r in results]
+    errors = [replace(r, sites=()) for r in found if r.error and r.path not in todo]
+    return out + errors
 
 
 def check_claims(tree: Tree, commit: Sha, recipe: Recipe, results: list[cocci.FileResult],
@@ -188,7 +232,8 @@ def save_record(tree: Tree, result: SeriesResult) -> None:
     """Keep the sites of a generated series, for coverage to give their reasons."""
     path = record_path(tree, result.tip or "")
     path.parent.mkdir(parents=True, exist_ok=True)
-    sites = [dict(asdict(s), at=at) for s, at in zip(result.sites, result.site_commits)]
+    sites = [dict(asdict(s), at=at, step=step)
+             for s, at, step in zip(result.sites, result.site_commits, result.site_steps)]
     path.write_text(json.dumps({"recipe": result.recipe, "base": result.base,
                                 "tip": result.tip, "sites": sites}, indent=1))
 
@@ -229,6 +274,11 @@ def commit_message(recipe: Recipe, step: Step, prefix: str,
 
 
 def wrap(paragraph: str) -> str:
+    """Fill a paragraph to 72 columns; a list ("- " items) item by item."""
+    items = re.split(r"(?m)^- ", paragraph.strip())
+    if len(items) > 1 and not items[0].strip():
+        return "\n".join(textwrap.fill(" ".join(i.split()), width=72, initial_indent="- ",
+                                        subsequent_indent="  ") for i in items[1:])
     return textwrap.fill(" ".join(paragraph.split()), width=72)
 
 

@@ -9,9 +9,10 @@ from refactor.errors import KrefactorError
 def test_builtin_writeback_void_loads_in_order():
     r = recipe.load("writeback-void")
     assert r.name == "writeback-void"
-    assert [s.index for s in r.steps] == list(range(1, 8))
+    assert [s.index for s in r.steps] == list(range(1, 9))
     assert r.steps[0].cocci.name == "01-afs-bug-on-start.cocci"
-    assert r.steps[6].split == "subsystem"
+    assert r.steps[5].split == "subsystem" and r.steps[5].reach == "any"
+    assert r.steps[6].split == "subsystem" and not r.steps[6].reach
     assert "test_set_page_writeback" in r.symbols
 
 

@@ -142,6 +142,22 @@ class LineTracker:
             self.steps.append((sha, hunks))
             parent = sha
 
+    def first_touch(self, path: str, first: int, last: int) -> str:
+        """The first commit of the range that changes lines first..last of the
+        base (moved along by earlier commits), or "". A -U0 hunk with no
+        source lines inserts after line s0."""
+        for sha, hunks in self.steps:
+            shift = 0
+            for s0, slen, _, tlen in hunks.get(path, []):
+                if slen and s0 <= last and s0 + slen - 1 >= first:
+                    return sha
+                if not slen and first <= s0 < last:
+                    return sha
+                if (slen and s0 + slen - 1 < first) or (not slen and s0 < first):
+                    shift += tlen - slen
+            first, last = first + shift, last + shift
+        return ""
+
     def follow(self, path: str, line: int, until: str | None = None
                ) -> tuple[int | None, str, str]:
         """(line at the end or at `until`, commit that changed it, commit that
@@ -228,8 +244,50 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
                 ifdefs.get(site.file, set()), syms)
         if site.commit:
             site.commit = f"{site.commit[:12]} {subjects.get(site.commit, '')}"
+    sites += implementations(tree, recipe, base, tracker, record, subjects)
     result.sites = sorted(sites, key=lambda s: (s.file, s.line))
     return result
+
+
+def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
+                    record: dict | None, subjects: dict[str, str]) -> list[Site]:
+    """Every hand-off implementation of the tree (a ->writepage method, a
+    write_cache_pages() callback), with what the recipe's reach = "any" steps
+    did to it: prepared (and by which commit), unaffected, or NEEDS REVIEW
+    with the reason that step left in it."""
+    steps = {s.name: s for s in recipe.steps if s.reach}
+    if recipe.handoff is None or not steps:
+        return []
+    graph = callgraph.CallGraph(tree, base, recipe.handoff)
+    mine: dict[tuple[str, str], list[dict]] = {}
+    for s in (record or {}).get("sites", []):
+        if s.get("step") in steps:
+            mine.setdefault((s["file"], s["function"]), []).append(s)
+    names = ", ".join(sorted(steps))
+    out = []
+    for f, name in sorted(graph.roots()):
+        graph.text(f)
+        fn = next((x for x in graph.funcs[f] if x.name == name), None)
+        if fn is None:
+            continue            # defined elsewhere: a root is listed where it is defined
+        site = Site(f, fn.first, name, "", "handoff-impl")
+        found = mine.get((f, name), [])
+        left = [s for s in found if s["verdict"] == "left"]
+        if record is None:
+            site.reason = "no record of the series for this range (generate it with krefactor series)"
+        elif left:
+            site.reason = "; ".join(sorted({s["reason"] for s in left}))
+        elif any(s["verdict"] == "changed" for s in found):
+            site.disposition = "prepared"
+            sha = tracker.first_touch(f, fn.first, fn.last)
+            site.commit = f"{sha[:12]} {subjects.get(sha, '')}" if sha else ""
+            site.reason = "; ".join(sorted({s["reason"] for s in found}))
+        else:
+            site.disposition = "unaffected"
+            site.reason = (f"{names} found no assertion that writeback is clear and no exit "
+                           f"without I/O in it")
+        out.append(site)
+    return out
 
 
 def handoff_grep(recipe: Recipe) -> tuple[str, ...]:

@@ -134,7 +134,9 @@ def coverage_text(r: CoverageResult) -> str:
         lines += [f"  {p}" for p in r.parse_failures]
     counts = r.counts
     lines.append(f"{len(r.sites)} sites: " + ", ".join(
-        f"{counts[d]} {d}" for d in ("changed", "left", "NEEDS REVIEW")) +
+        f"{counts[d]} {d}" for d in ("changed", "prepared", "unaffected", "left",
+                                     "NEEDS REVIEW") if counts[d] or d != "prepared"
+        and d != "unaffected") +
         f"; {r.accounted:.0%} accounted for")
     lines.append(f"also mentioned: {r.comments} times in comments, "
                  f"{r.documentation} in Documentation/")

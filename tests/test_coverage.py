@@ -55,7 +55,8 @@ def test_fixture_traps_need_review(tmp_path):
     assert {(f, s["kind"]) for (f, _), s in review.items()} == {
         ("fs/trapfs/inode.c", "macro-body"), ("fs/trapfs/inode.c", "macro-use"),
         ("fs/trapfs/inode.c", "address-taken"),
-        ("fs/trapfs/inode.c", "call"), ("fs/trapfs/inode.c", "call-value-used")}
+        ("fs/trapfs/inode.c", "call"), ("fs/trapfs/inode.c", "call-value-used"),
+        ("fs/nfs/write.c", "handoff-impl")}
     # Outside a function a site names its macro, or nothing: never spatch's placeholder.
     assert "something_else" not in (tmp_path / "c.json").read_text()
     macro = next(s for s in review.values() if s["kind"] == "macro-body")
@@ -73,7 +74,21 @@ def test_fixture_traps_need_review(tmp_path):
     assert by[("fs/mpage.c", 12)]["commit"].endswith("mpage: do not start writeback in "
                                                      "->writepage()")
     assert by[("mm/vmscan.c", 13)]["disposition"] == "changed"
-    assert data["accounted"] == 1 - 5 / len(data["sites"])
+    assert data["accounted"] == 1 - 6 / len(data["sites"])
+    # Every hand-off implementation has a disposition from the prepare step.
+    impl = {s["function"]: s for s in data["sites"] if s["kind"] == "handoff-impl"}
+    assert set(impl) == {"blkdev_writepage", "afs_writepage", "demofs_writepage",
+                         "ext4_writepage", "loopfs_writepage", "__mpage_writepage",
+                         "nfs_writepages_callback", "nfs_writepage", "__writepage",
+                         "shmem_writepage"}
+    assert impl["nfs_writepage"]["reason"] == ("the folio leaves after nfs_writepage_locked(), "
+                                               "which may have started writeback")
+    assert impl["shmem_writepage"]["disposition"] == "prepared"
+    assert impl["shmem_writepage"]["commit"].endswith(
+        "mm: prepare ->writepage() for a folio already under writeback")
+    assert impl["demofs_writepage"]["commit"].endswith(
+        "demofs: prepare ->writepage() for a folio already under writeback")
+    assert impl["blkdev_writepage"]["disposition"] == "unaffected"
     # Without a series, nothing is accounted for by a recorded reason.
     git(tree, "branch", "-D", "krefactor/writeback-void")
     git(tree, "branch", "empty")

@@ -2,6 +2,7 @@
 tiny git tree, and every 'not reached' claim of the fixture series checked against it."""
 from __future__ import annotations
 
+import json
 import re
 
 from conftest import FIXTURE, krefactor, make_repo
@@ -75,6 +76,27 @@ def test_backward_search_across_files(tmp_path):
     assert "callers elsewhere not all known" in pointed.reason("x")
 
 
+def test_carry_counts_only_calls_that_hand_on_the_folio(tmp_path):
+    t = tree_mod.open_tree(make_repo(tmp_path / "t", {
+        "fs/lib.c": "int put(struct page *page)\n{\n\treturn 0;\n}\n\n"
+                    "int other(struct page *page)\n{\n\treturn 0;\n}\n",
+        "fs/a/aops.c": "static int a_writepage(struct page *page,\n"
+                       "\t\t       struct writeback_control *wbc)\n{\n"
+                       "\tstruct folio *folio = page_folio(page);\n\n"
+                       "\tother(NULL);\n\treturn put(&folio->page);\n}\n\n"
+                       "const struct address_space_operations a_aops = {\n"
+                       "\t.writepage = a_writepage,\n};\n",
+    }))
+    plain = callgraph.CallGraph(t, t.rev("HEAD"), HANDOFF)
+    carry = callgraph.CallGraph(t, t.rev("HEAD"), HANDOFF, carry=True)
+    assert plain.reach("fs/lib.c", "other").reached is True
+    other = carry.reach("fs/lib.c", "other")
+    assert other.reached is False
+    assert other.reason("x").startswith("not handed the folio of x anywhere in the tree")
+    # &folio->page of a folio made from the page handed over carries it.
+    assert carry.reach("fs/lib.c", "put").path == ["fs/a/aops.c:a_writepage", "fs/lib.c:put"]
+
+
 def test_every_not_reached_claim_of_the_fixture_series_holds(tmp_path):
     dest = tmp_path / "linux"
     assert krefactor("import", str(FIXTURE), "--to", str(dest)).returncode == 0
@@ -94,3 +116,14 @@ def test_every_not_reached_claim_of_the_fixture_series_holds(tmp_path):
             assert answer.reached is True, (f, fn)
     assert ("fs/buffer.c", "block_write_full") in {(f, fn) for f, fn, why in claims
                                                     if why.startswith("reached from")}
+    # The prepare step's claims, unaffected sites included, come from the JSON.
+    out = tmp_path / "series.json"
+    assert krefactor("series", "--tree", str(dest), "--branch", "again",
+                     "--json", str(out)).returncode == 0
+    carry = callgraph.CallGraph(t, t.rev("master"), HANDOFF, carry=True)
+    handed = [s for s in json.loads(out.read_text())["sites"]
+              if s["reason"].startswith("not handed the folio")]
+    assert {s["function"] for s in handed} >= {"trapfs_write_one", "folio_write_one"}
+    for s in handed:
+        assert s["verdict"] == "unaffected"
+        assert carry.reach(s["file"], s["function"]).reached is False, s

@@ -87,7 +87,7 @@ const struct address_space_operations b = { .writepage = wp2, };
 
 
 def test_remove_step_leaves_loops_and_turns_the_assertion(tmp_path):
-    [r] = cocci.run(STEPS / "07-remove-fs-start.cocci", {"fs/x/a.c": LOOP.encode()},
+    [r] = cocci.run(STEPS / "08-remove-fs-start.cocci", {"fs/x/a.c": LOOP.encode()},
                     git_dir=tmp_path, jobs=1)
     verdicts = {(s.function, s.verdict) for s in r.sites}
     assert verdicts == {("w", "left"), ("helper", "removed")}
@@ -108,3 +108,91 @@ def test_a_file_that_times_out_is_reported_not_raised(tmp_path):
     assert by["a.c"].error == "spatch timed out after 1s on a.c"
     assert not by["a.c"].changed
     assert by["b.c"].error is None
+
+
+PREPARE = """static int helper(struct page *page)
+{
+	BUG_ON(PageWriteback(page));
+	set_page_writeback(page);
+	unlock_page(page);
+	return submit(page);
+}
+
+static int fs_writepage(struct page *page, struct writeback_control *wbc)
+{
+	struct folio *folio = page_folio(page);
+
+	if (wbc->sync_mode == WB_SYNC_NONE && congested(page->mapping->host)) {
+		folio_redirty_for_writepage(wbc, folio);
+		folio_unlock(folio);
+		return 0;
+	}
+	if (wbc->for_reclaim)
+		return AOP_WRITEPAGE_ACTIVATE;
+	return helper(page);
+}
+
+static int fs_writepage_after_call(struct page *page, struct writeback_control *wbc)
+{
+	int ret = fs_write_locked(page, wbc);
+
+	unlock_page(page);
+	return ret;
+}
+
+static int fs_write_super(struct page *page)
+{
+	BUG_ON(PageWriteback(page));
+	set_page_writeback(page);
+	if (nothing_to_do)
+		unlock_page(page);
+	return 0;
+}
+"""
+
+
+def prepare(tmp_path, reached):
+    [r] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/a.c": PREPARE.encode()},
+                    git_dir=tmp_path, jobs=1, defines={"reached": reached})
+    assert r.error is None, r.error
+    return r
+
+
+def test_prepare_lists_candidates_without_changing_anything(tmp_path):
+    r = prepare(tmp_path, "?")
+    assert not r.changed
+    assert {s.function for s in r.sites if s.verdict == "candidate"} == {
+        "helper", "fs_writepage", "fs_writepage_after_call", "fs_write_super"}
+
+
+def test_prepare_changes_only_reached_functions(tmp_path):
+    r = prepare(tmp_path, "fs/x/a.c:helper,fs/x/a.c:fs_writepage,"
+                          "fs/x/a.c:fs_writepage_after_call")
+    after = r.after.decode()
+    # The guard of the function's own start goes; fs_write_super, not reached, keeps it.
+    assert after.count("BUG_ON(PageWriteback(page));") == 1
+    assert after.index("BUG_ON(PageWriteback(page));") > after.index("fs_write_super")
+    # The redirty path and the locked return end writeback; the path into helper() does not.
+    assert ("folio_redirty_for_writepage(wbc, folio);\n"
+            "\t\tif (folio_test_writeback(folio))\n"
+            "\t\t\tfolio_end_writeback(folio);\n"
+            "\t\tfolio_unlock(folio);") in after
+    assert ("\t\tif (folio_test_writeback(folio))\n\t\t\tfolio_end_writeback(folio);\n"
+            "\t\treturn AOP_WRITEPAGE_ACTIVATE;") in after
+    assert after.count("end_writeback") == 2 and "end_page_writeback" not in after
+    # An unlock after a call that may have started writeback is left, named.
+    [left] = [s for s in r.sites if s.verdict == "left" and s.function != "fs_write_super"]
+    assert left.function == "fs_writepage_after_call"
+    assert "fs_write_locked()" in left.reason
+    # Sites not reached are left with the reason series checks tree-wide.
+    assert {s.reason for s in r.sites if s.function == "fs_write_super"} == {
+        "not reached from a ->writepage method or write_cache_pages() callback"}
+    assert {s.function for s in r.sites if s.verdict == "changed"} == {"helper", "fs_writepage"}
+
+
+def test_prepare_is_idempotent(tmp_path):
+    reached = "fs/x/a.c:helper,fs/x/a.c:fs_writepage"
+    once = prepare(tmp_path, reached).after
+    [again] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/a.c": once},
+                        git_dir=tmp_path, jobs=1, defines={"reached": reached})
+    assert not again.changed

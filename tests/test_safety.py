@@ -207,7 +207,7 @@ def test_run_sh_imports_where_no_cleanup_reaches(fixture_tree, tmp_path):
     assert res.returncode == 0, res.stderr
     imported = work / "out" / "linux-writeback-6.1"
     assert f"imported into {imported}" in res.stderr
-    assert len(list((work / "out" / "writeback-void").glob("*.patch"))) == 11
+    assert len(list((work / "out" / "writeback-void").glob("*.patch"))) == 14
     (imported / "my-work.c").write_text("int mine;\n")
     assert clean(fixture_tree, tmp_path).returncode == 0
     assert (imported / "my-work.c").read_text() == "int mine;\n"
@@ -252,7 +252,7 @@ def test_shallow_clone_and_linked_worktree_work(fixture_tree, tmp_path):
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{fixture_tree}", str(shallow))
     res = krefactor("series", "--tree", str(shallow))
     assert res.returncode == 0, res.stderr
-    assert "10 commits" in res.stdout
+    assert "13 commits" in res.stdout
     assert "note: shallow clone: subject prefixes are the MAINTAINERS defaults" in res.stderr
     full = krefactor("series", "--tree", str(fixture_tree), "--branch", "not-shallow")
     assert full.returncode == 0 and "shallow" not in full.stderr

@@ -52,7 +52,7 @@ def test_series_leaves_checkout_and_is_idempotent(fixture_tree):
     before = snapshot(fixture_tree)
     res = krefactor("series", "--tree", str(fixture_tree))
     assert res.returncode == 0, res.stderr
-    assert "10 commits" in res.stdout
+    assert "13 commits" in res.stdout
     after = snapshot(fixture_tree)
     assert after.pop("refs") != before.pop("refs")
     assert after == before
@@ -78,7 +78,7 @@ def test_partly_applied_tree_skips_the_applied_steps(fixture_tree):
     git(fixture_tree, "checkout", "-q", fourth)
     res = krefactor("series", "--tree", str(fixture_tree), "--branch", "rest")
     assert res.returncode == 0, res.stderr
-    assert "6 commits" in res.stdout
+    assert "9 commits" in res.stdout
     for step in ("01-afs", "02-nfs", "03-remove", "04-void"):
         assert step in res.stdout.split("skipped steps:")[1]
 

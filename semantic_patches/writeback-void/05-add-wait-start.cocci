@@ -38,12 +38,17 @@ symbol folio;
 + * flag. Called by the VFS before it hands a folio to the filesystem for
 + * writing, so the filesystem does not have to start writeback itself.
 + *
++ * The start keeps PAGECACHE_TAG_TOWRITE, as a keepwrite start does: a
++ * filesystem that writes only part of the folio and redirties the rest
++ * during data-integrity writeback (ext4) needs the tag to survive, and
++ * one that starts writeback itself still clears it there.
++ *
 + * Context: The caller holds the folio lock. May sleep.
 + */
 +void folio_wait_start_writeback(struct folio *folio)
 +{
 +	folio_wait_writeback(folio);
-+	folio_start_writeback(folio);
++	folio_start_writeback_keepwrite(folio);
 +}
 +EXPORT_SYMBOL(folio_wait_start_writeback);
 

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// Prepare the code a ->writepage() method or write_cache_pages() callback
+/// reaches for a folio that the VFS has already put under writeback, while
+/// keeping it right for a folio that arrives without it, as today:
+///  - an assertion that writeback is not set, guarding the filesystem own
+///    start, is dropped (a second start is harmless);
+///  - where the folio leaves without I/O (unlocked, or returned locked with
+///    AOP_WRITEPAGE_ACTIVATE) or moves to the swap cache, on paths that
+///    neither started nor ended writeback before, writeback is ended if it
+///    is set. Today it never is there, so the change is inert until the VFS
+///    starts writeback.
+/// Only functions reached from a hand-off, across the whole tree, are
+/// changed: krefactor runs this file once with -D reached=? to list candidate
+/// functions (verdict "candidate"), searches the tree, and runs it again in
+/// patch mode with -D reached=file:function,... . An exit reached after a call that
+/// takes the folio and is not known to leave writeback alone is left, named.
+//
+// Confidence: Moderate
+// Options: --no-includes
+
+virtual patch
+virtual report
+
+@initialize:python@
+reached << virtual.reached;
+@@
+import collections, re
+# reached=? lists the candidate functions; reached=- reaches none.
+LISTING = reached == "?"
+R = set(x for x in reached.split(",") if x and x not in "-?")
+objs = collections.defaultdict(set)       # (file, fn) -> names of the hand-off folio
+folio_name = {}                           # (file, fn) -> its folio variable, if any
+asserts = []
+exits = []                                # (pos, kind, name)
+after_start = set()                       # exits some path reaches after a start or an end
+after_call = {}                           # exit -> the call that may have started I/O
+# Calls that take the folio and are known neither to start nor to end writeback.
+SAFE = re.compile(r"^(unlock_page|folio_unlock|lock_page|folio_lock|"
+                  r"redirty_page_for_writepage|folio_redirty_for_writepage|"
+                  r"set_page_dirty|folio_mark_dirty|folio_test_set_dirty|__set_page_dirty_nobuffers|"
+                  r"clear_page_dirty_for_io|folio_clear_dirty_for_io|cancel_dirty_page|"
+                  r"(Test)?(Set|Clear)?Page[A-Z]\w*|folio_(test|set|clear)_\w+|"
+                  r"page_folio|folio_page|page_buffers|folio_buffers|page_has_buffers|"
+                  r"page_mapping|folio_mapping|folio_file_mapping|page_offset|folio_pos|"
+                  r"folio_size|folio_nr_pages|offset_in_folio|offset_in_page|page_index|"
+                  r"folio_index|page_private|folio_get_private|"
+                  r"zero_user|zero_user_segment|zero_user_segments|folio_zero_segment|"
+                  r"folio_zero_segments|folio_zero_range|flush_dcache_page|flush_dcache_folio|"
+                  r"k(un)?map\w*|get_page|put_page|folio_get|folio_put|"
+                  r"folio_invalidate|do_invalidatepage|block_invalidatepage|"
+                  r"block_invalidate_folio|folio_mark_uptodate|SetPageUptodate|"
+                  r"folio_alloc_swap|put_swap_folio|folio_mapped|page_mapped|add_to_swap_cache|"
+                  r"mapping_set_error|split_huge_page|trace_\w+|iomap_page_create|i_blocks_per_folio|"
+                  # iomap_writeback_ops.discard_folio: only xfs_discard_folio in 6.1,
+                  # which punches out delalloc blocks and invalidates the folio.
+                  r"discard_folio|"
+                  # Macros and helpers that only look: a debug print, the
+                  # superblock of a page, the fscache wait, buffer set-up, and
+                  # nilfs clearing the dirty state of a page and its buffers.
+                  r"p9_debug|F2FS_P_SB|wait_on_page_fscache|create_empty_buffers|"
+                  r"nilfs_clear_dirty_page|"
+                  r"folio_start_writeback|folio_start_writeback_keepwrite|"
+                  r"set_page_writeback|set_page_writeback_keepwrite|"
+                  r"folio_end_writeback|end_page_writeback)$")
+
+def key(p):
+    return (p.file, p.current_element)
+
+def here(p):
+    return (p.line, p.column)
+
+def site(p, verdict, why):
+    print("krefactor-site:%s:%s:%s:%s:%s:%s" % (p.file, p.line, p.column,
+          verdict, p.current_element, why))
+
+def in_reach(p):
+    return "%s:%s" % (p[0].file, p[0].current_element) in R
+
+def ok(e):
+    return in_reach([e]) and here(e) not in after_start and \
+        here(e) not in after_call
+
+def end_here(p, kinds):
+    return any(here(e) == here(p[0]) and k in kinds and ok(e) for e, k, n in exits)
+
+def obj(p):
+    return next(n for e, k, n in exits if here(e) == here(p[0]))
+
+def drop(p):
+    return any(here(a) == here(p[0]) for a in asserts) and in_reach(p)
+
+def exit_at(u, kind, X=None):
+    fn = key(u)
+    if X is None:           # returned locked: the folio of the function, else its page
+        X = folio_name.get(fn) or next(iter(sorted(objs[fn])), None)
+        if X is None:
+            return
+        kind = "aop-folio" if X == folio_name.get(fn) else "aop-page"
+    elif X not in objs[fn]:
+        return
+    exits.append((u, kind, X))
+
+// The folio handed over: a page or folio parameter, or a folio local
+// made from one with page_folio().
+@param_page@
+identifier fn, P;
+position p;
+@@
+  fn@p(..., struct page *P, ...) { ... }
+
+@script:python@
+fn << param_page.fn;
+P << param_page.P;
+p << param_page.p;
+@@
+objs[(p[0].file, fn)].add(P)
+
+@param_folio@
+identifier fn, P;
+position p;
+@@
+  fn@p(..., struct folio *P, ...) { ... }
+
+@script:python@
+fn << param_folio.fn;
+P << param_folio.P;
+p << param_folio.p;
+@@
+objs[(p[0].file, fn)].add(P)
+folio_name.setdefault((p[0].file, fn), P)
+
+@alias@
+identifier V, P;
+position p;
+@@
+(
+  struct folio *V@p = page_folio(P);
+|
+  V@p = page_folio(P)
+)
+
+@script:python@
+V << alias.V;
+P << alias.P;
+p << alias.p;
+@@
+if P in objs[key(p[0])]:
+    objs[key(p[0])].add(V)
+    folio_name.setdefault(key(p[0]), V)
+
+// An assertion that guards the filesystem own start.
+@guard exists@
+expression X;
+position a;
+@@
+(
+  BUG_ON@a(PageWriteback(X));
+|
+  WARN_ON@a(PageWriteback(X));
+|
+  WARN_ON_ONCE@a(PageWriteback(X));
+|
+  WARN_ON_ONCE@a(folio_test_writeback(X));
+|
+  VM_BUG_ON_PAGE@a(PageWriteback(X), ...);
+|
+  VM_BUG_ON_FOLIO@a(folio_test_writeback(X), ...);
+)
+  ... when any
+(
+  set_page_writeback(X)
+|
+  set_page_writeback_keepwrite(X)
+|
+  folio_start_writeback(X)
+|
+  folio_start_writeback_keepwrite(X)
+)
+
+@script:python@
+a << guard.a;
+@@
+asserts.append(a[0])
+
+// Where the folio leaves without I/O: unlocked, returned locked, or moved
+// to the swap cache (after which ending writeback would end it against
+// the swap mapping, not the one that started it).
+@leave_page@
+identifier X;
+position u;
+@@
+  unlock_page@u(X);
+
+@script:python@
+u << leave_page.u;
+X << leave_page.X;
+@@
+exit_at(u[0], "page", X)
+
+@leave_folio@
+identifier X;
+position u;
+@@
+  folio_unlock@u(X);
+
+@script:python@
+u << leave_folio.u;
+X << leave_folio.X;
+@@
+exit_at(u[0], "folio", X)
+
+@leave_aop@
+position u;
+@@
+  return AOP_WRITEPAGE_ACTIVATE@u;
+
+@script:python@
+u << leave_aop.u;
+@@
+exit_at(u[0], None)
+
+@leave_move@
+identifier X;
+position u;
+@@
+  add_to_swap_cache@u(X, ...)
+
+@script:python@
+u << leave_move.u;
+X << leave_move.X;
+@@
+exit_at(u[0], "move", X)
+
+// Paths on which the function already started or ended writeback itself.
+@started exists@
+expression Y;
+position u;
+@@
+(
+  set_page_writeback(Y)
+|
+  set_page_writeback_keepwrite(Y)
+|
+  folio_start_writeback(Y)
+|
+  folio_start_writeback_keepwrite(Y)
+|
+  __folio_start_writeback(Y, ...)
+|
+  end_page_writeback(Y)
+|
+  folio_end_writeback(Y)
+)
+  ... when any
+(
+  unlock_page@u(...)
+|
+  folio_unlock@u(...)
+|
+  AOP_WRITEPAGE_ACTIVATE@u
+|
+  add_to_swap_cache@u(...)
+)
+
+@script:python@
+u << started.u;
+@@
+after_start.add(here(u[0]))
+
+// Paths on which the folio went to a function that may have started I/O.
+@called exists@
+identifier g, X;
+expression E;
+position c, u;
+@@
+(
+  g@c(..., X, ...)
+|
+  g@c(..., &X->page, ...)
+|
+  E->g@c(..., X, ...)
+|
+  E->g@c(..., &X->page, ...)
+)
+  ... when any
+(
+  unlock_page@u(...)
+|
+  folio_unlock@u(...)
+|
+  AOP_WRITEPAGE_ACTIVATE@u
+|
+  add_to_swap_cache@u(...)
+)
+
+@script:python@
+g << called.g;
+X << called.X;
+c << called.c;
+u << called.u;
+@@
+if not SAFE.match(g) and X in objs[key(c[0])] and here(c[0]) != here(u[0]):
+    after_call.setdefault(here(u[0]), g)
+
+// One rule for every change: spatch re-parses a file after each rule
+// that changes it, and the positions found above would no longer hold.
+@prepare depends on patch@
+position a : script:python() { drop(a) };
+position u : script:python() { end_here(u, ("page", "folio", "aop-folio", "move")) };
+position v : script:python() { end_here(v, ("aop-page",)) };
+expression X;
+fresh identifier F = script:python(u) { obj(u) };
+fresh identifier P = script:python(v) { obj(v) };
+statement S1, S2;
+@@
+(
+- BUG_ON@a(PageWriteback(X));
+|
+- WARN_ON@a(PageWriteback(X));
+|
+- WARN_ON_ONCE@a(PageWriteback(X));
+|
+- WARN_ON_ONCE@a(folio_test_writeback(X));
+|
+- VM_BUG_ON_PAGE@a(PageWriteback(X), ...);
+|
+- VM_BUG_ON_FOLIO@a(folio_test_writeback(X), ...);
+|
++ if (PageWriteback(X))
++ 	end_page_writeback(X);
+  unlock_page@u(X);
+|
++ if (folio_test_writeback(X))
++ 	folio_end_writeback(X);
+  folio_unlock@u(X);
+|
++ if (folio_test_writeback(F))
++ 	folio_end_writeback(F);
+  return AOP_WRITEPAGE_ACTIVATE@u;
+|
++ if (PageWriteback(P))
++ 	end_page_writeback(P);
+  return AOP_WRITEPAGE_ACTIVATE@v;
+|
++ if (folio_test_writeback(X))
++ 	folio_end_writeback(X);
+  if (<+... add_to_swap_cache@u(X, ...) ...+>) S1 else S2
+|
++ if (folio_test_writeback(X))
++ 	folio_end_writeback(X);
+  if (<+... add_to_swap_cache@u(X, ...) ...+>) S1
+)
+
+@finalize:python@
+@@
+for a in asserts:
+    if LISTING:
+        site(a, "candidate", "")
+    elif in_reach([a]):
+        site(a, "changed", "assertion that writeback is not set dropped")
+    else:
+        site(a, "left", "not reached from a ->writepage method or write_cache_pages() callback")
+for e, k, n in exits:
+    if LISTING:
+        site(e, "candidate", "")
+    elif not in_reach([e]):
+        site(e, "left", "not reached from a ->writepage method or write_cache_pages() callback")
+    elif here(e) in after_start:
+        pass        # writeback of the function itself: nothing to prepare
+    elif here(e) in after_call:
+        site(e, "left", "the folio leaves after %s(), which may have started writeback"
+             % after_call[here(e)])
+    else:
+        site(e, "changed", "writeback ended where the folio leaves without I/O")
+

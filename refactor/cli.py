@@ -164,6 +164,17 @@ def resolve_range(t: tree_mod.Tree, rng: str | None,
     return base, tip
 
 
+def series_recipe(t: tree_mod.Tree, recipe: str | None) -> recipe_mod.Recipe | None:
+    """The recipe named, or the one whose series the tree has; None if neither."""
+    if recipe is not None:
+        return recipe_mod.load(recipe)
+    try:
+        m = re.fullmatch(r"krefactor/(.+?)(?:-v\d+)?", default_branch(t, None))
+        return recipe_mod.load(m.group(1)) if m else None
+    except KrefactorError:
+        return None
+
+
 def default_branch(t: tree_mod.Tree, recipe: str | None) -> str:
     """krefactor/RECIPE, or krefactor/RECIPE-vN for the latest re-roll."""
     names = t.git("for-each-ref", "--format=%(refname:short)",
@@ -229,7 +240,8 @@ def review_cmd(tree_path: Path, recipe_name: str | None, rng: str | None,
     """Per-commit recipients, checkpatch results and risk flags."""
     t = tree_mod.open_tree(tree_path)
     base, tip = resolve_range(t, rng, recipe_name)
-    res = review.run(tree=t, base=base, tip=tip, progress=lambda m: click.echo(m, err=True))
+    res = review.run(tree=t, base=base, tip=tip, recipe=series_recipe(t, recipe_name),
+                     jobs=os.cpu_count() or 1, progress=lambda m: click.echo(m, err=True))
     click.echo(report.review_text(res))
     if json_out is not None:
         json_out.write_text(res.to_json())

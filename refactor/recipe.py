@@ -58,6 +58,7 @@ class HandOff:
     initializers: tuple[str, ...]           # struct fields: `.writepage = f`
     callbacks: tuple[tuple[str, int], ...]  # (function, 1-based argument)
     unreached: str = ""
+    start: str = ""        # the call a series adds at hand-offs (review's runtime check)
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,8 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
             callbacks.append((cb["function"], cb["argument"]))
         handoff = HandOff(field(raw, "description", str, ctx),
                           strings(raw, "initializers", ctx, []), tuple(callbacks),
-                          field(raw, "unreached", str, ctx, ""))
+                          field(raw, "unreached", str, ctx, ""),
+                          field(raw, "start", str, ctx, ""))
     return Recipe(
         name=field(data, "name", str, ""),
         summary=field(data, "summary", str, ""),

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import maintainers, proc, safety
+from . import maintainers, proc, safety, series
+from .recipe import Recipe
 from .tree import Sha, Tree
 
 ASSERT = re.compile(r"\b(BUG|BUG_ON|WARN_ON|WARN_ON_ONCE|WARN|VM_BUG_ON\w*)\s*\(")
@@ -164,13 +165,62 @@ def function_context_diff(tree: Tree, sha: Sha) -> str:
                         "--no-renames", sha).decode(errors="replace")
 
 
-def run(*, tree: Tree, base: Sha, tip: Sha, progress=lambda m: None) -> ReviewResult:
+def runtime_flags(tree: Tree, commits: list[Sha], recipe: Recipe, *, jobs: int,
+                  timeout: float, progress=lambda m: None) -> dict[Sha, list[str]]:
+    """Flags that the diff cannot show: at the first commit that starts
+    writeback at a hand-off (adds an indented call to the recipe's
+    [handoff] start), run the recipe's reach = "any" step on that commit's
+    tree without keeping its changes. Each change it would still make is a
+    place that breaks at run time from that commit on: an assertion that
+    writeback is not set, or a way out without I/O that leaves it set.
+    Checked once, there: later commits remove the filesystems' own starts,
+    and a path without one no longer tells a way out without I/O."""
+    h = recipe.handoff
+    step = next((s for s in recipe.steps if s.reach), None)
+    if h is None or not h.start or step is None:
+        return {}
+    call = re.compile(rf"^\+\s+.*\b{re.escape(h.start)}\s*\(", re.M)
+    first = next((sha for sha in commits if call.search(
+        tree.git("show", "--format=", "--no-renames", sha).decode(errors="replace"))), None)
+    if first is None:
+        return {}
+    progress(f"runtime check at {first[:12]}: {step.name} on its tree")
+    files = tree.grep(first, step.grep, step.paths, fixed=step.grep_fixed)
+    results = series.run_reaching(tree, first, recipe, step, files, jobs=jobs,
+                                  timeout=timeout, progress=progress)
+    flags = []
+    for r in results:
+        for site in r.sites:
+            if site.verdict != "changed":
+                continue
+            where = f"{site.file}:{site.line} {site.function}()"
+            if "assertion" in site.reason:
+                flags.append(f"runtime: {where} asserts that writeback is not set, and "
+                             f"{h.description} hands it a folio this commit starts "
+                             f"writeback on")
+            elif "moves" in site.reason:
+                flags.append(f"runtime: {where}: the folio moves to another mapping with "
+                             f"the writeback this commit starts, which then ends against "
+                             f"the new mapping")
+            else:
+                flags.append(f"runtime: {where}: the folio leaves without I/O and nothing "
+                             f"ends the writeback this commit starts")
+        if r.error:
+            flags.append(f"runtime: not checked: {r.error}")
+    return {first: flags}
+
+
+def run(*, tree: Tree, base: Sha, tip: Sha, recipe: Recipe | None = None, jobs: int = 1,
+        timeout: float = 120, progress=lambda m: None) -> ReviewResult:
     proc.require("perl", "install perl to run checkpatch.pl")
     result = ReviewResult(base, tip)
     sections = maintainers.parse_maintainers(
         tree.read(tip, ["MAINTAINERS"], missing_ok=True).get("MAINTAINERS", b"")
         .decode(errors="replace"))
-    for i, (sha, msg) in enumerate(tree.log(base, tip), 1):
+    log = tree.log(base, tip)
+    runtime = runtime_flags(tree, [sha for sha, _ in log], recipe, jobs=jobs, timeout=timeout,
+                            progress=progress) if recipe is not None else {}
+    for i, (sha, msg) in enumerate(log, 1):
         subject = msg.splitlines()[0]
         progress(f"[{i}] {sha[:12]} {subject}")
         cr = CommitReview(sha, subject)
@@ -182,7 +232,7 @@ def run(*, tree: Tree, base: Sha, tip: Sha, progress=lambda m: None) -> ReviewRe
         cr.subsystems, cr.to, cr.cc = list(rec.subsystems), list(rec.to), list(rec.cc)
         patch = tree.git("format-patch", "-1", "--stdout", sha)
         cr.checkpatch, cr.checkpatch_summary = checkpatch(tree, sha, patch)
-        cr.flags = risk_flags(function_context_diff(tree, sha))
+        cr.flags = risk_flags(function_context_diff(tree, sha)) + runtime.get(sha, [])
         for a in cr.to:
             if a not in result.to:
                 result.to.append(a)

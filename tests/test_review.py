@@ -129,3 +129,49 @@ def test_maintainers_parse_and_match():
     assert r.cc == ("linux-afs@example.org", "linux-mm@example.org",
                     "linux-kernel@vger.kernel.org")
     assert r.subsystems == ("AFS FILESYSTEM", "MEMORY MANAGEMENT", "THE REST")
+
+
+def recipe_without_prepare(tmp_path):
+    """Today's (v1) design: the VFS starts writeback with nothing prepared."""
+    import shutil
+    from conftest import ROOT
+    copy = tmp_path / "no-prepare"
+    shutil.copytree(ROOT / "semantic_patches" / "writeback-void", copy)
+    toml = (copy / "recipe.toml").read_text()
+    a = toml.index('[[steps]]\ncocci = "06-prepare-writepage.cocci"')
+    b = toml.index('[[steps]]\ncocci = "07-call-wait-start.cocci"')
+    (copy / "recipe.toml").write_text(toml[:a] + toml[b:])
+    return copy
+
+
+def test_runtime_flags_fire_on_the_vfs_commit_only_when_unprepared(tmp_path):
+    import json
+    from conftest import FIXTURE, krefactor
+    dest = tmp_path / "linux"
+    assert krefactor("import", str(FIXTURE), "--to", str(dest)).returncode == 0
+    assert krefactor("series", "--tree", str(dest)).returncode == 0
+    old = recipe_without_prepare(tmp_path)
+    assert krefactor("series", "--tree", str(dest), "--recipe", str(old),
+                     "--branch", "unprepared").returncode == 0
+
+    def flags(rng):
+        out = tmp_path / "r.json"
+        res = krefactor("review", "--tree", str(dest), "--recipe", "writeback-void",
+                        "--range", rng, "--json", str(out))
+        assert res.returncode == 0, res.stderr
+        return [(c["subject"], f) for c in json.loads(out.read_text())["commits"]
+                for f in c["flags"] if f.startswith("runtime:")]
+
+    assert flags("master..krefactor/writeback-void") == []
+    found = flags("master..unprepared")
+    assert {s for s, _ in found} == {"mm: start writeback before handing a folio to "
+                                     "->writepage()"}
+    text = "\n".join(f for _, f in found)
+    # Across files: block/fops.c's ->writepage hands the folio to fs/buffer.c.
+    assert "fs/buffer.c:17 block_write_full() asserts that writeback is not set" in text
+    assert "fs/buffer.c:14 block_write_full(): the folio leaves without I/O" in text
+    assert "fs/demofs/inode.c:25 demofs_writepage(): the folio leaves without I/O" in text
+    assert "mm/shmem.c:19 shmem_writepage(): the folio moves to another mapping" in text
+    assert "fs/mpage.c:11 __mpage_writepage() asserts" in text
+    # nfs_writepage() unlocks after a helper that may have started I/O: not certain, no flag.
+    assert "nfs_writepage()" not in text

@@ -370,6 +370,8 @@ for e, k, n in exits:
     elif here(e) in after_call:
         site(e, "left", "the folio leaves after %s(), which may have started writeback"
              % after_call[here(e)])
+    elif k == "move":
+        site(e, "changed", "writeback ended before the folio moves to the swap cache")
     else:
         site(e, "changed", "writeback ended where the folio leaves without I/O")
 

@@ -15,13 +15,14 @@ fresh boot, so that one failure does not hide the others.
 """
 from __future__ import annotations
 
+import filecmp
 import hashlib
 import json
 import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from . import build, console, proc, qemu, safety
@@ -125,6 +126,7 @@ class CommitBoot:
     workloads: list[WorkloadResult] = field(default_factory=list)
     error: str = ""
     logs: str = ""                        # the directory of its console logs, one per boot
+    same_kernel_as: int | None = None     # index of the commit whose kernel is byte-identical
 
     @property
     def new_failures(self) -> list[WorkloadResult]:
@@ -190,6 +192,14 @@ class Kernels:
             safety.remove(d, self.ws.tree.git_dir)
         tmp.rename(d)
         return d, took, ""
+
+
+    def same(self, previous: Sha, sha: Sha) -> bool:
+        """Are the kernels of both commits, already built, the same bytes? Make
+        relinks only when an object changed, so a commit whose changes this
+        config does not build leaves vmlinux as it was."""
+        a, b = self.dir(previous) / "bzImage", self.dir(sha) / "bzImage"
+        return a.is_file() and b.is_file() and filecmp.cmp(a, b, shallow=False)
 
 
 def config_options(recipe: Recipe, workloads: list[WorkloadSpec]) -> list[str]:
@@ -345,9 +355,24 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
     kernels = Kernels(ws, key, progress)
     subjects = [(base, "(base)")] + [(sha, msg.splitlines()[0]) for sha, msg in commits]
 
-    def test(i: int, only: list[WorkloadSpec] | None = None) -> CommitBoot:
+    def test(i: int, only: list[WorkloadSpec] | None = None,
+             previous: CommitBoot | None = None) -> CommitBoot:
         cb = CommitBoot(subjects[i][0], subjects[i][1], i)
-        test_commit(ws, kernels, cb, only or workloads, recipe, result.accel, progress)
+        took = 0.0
+        if previous is not None and previous.status != "build failed":
+            _, took, _ = kernels.get(Sha(cb.sha), f"[{i}] {cb.sha[:12]} {cb.subject}")
+        if previous is not None and kernels.same(Sha(previous.sha), Sha(cb.sha)):
+            # Its changes are not built in this config: the kernel is the same
+            # bytes as the previous commit's, and so are its results.
+            cb.same_kernel_as = previous.same_kernel_as if previous.same_kernel_as \
+                is not None else previous.index
+            cb.status, cb.logs = previous.status, previous.logs
+            cb.workloads = [replace(w, why=list(w.why)) for w in previous.workloads]
+            progress(f"[{i}] {cb.sha[:12]} {cb.subject}: same kernel as "
+                     f"[{cb.same_kernel_as}], not booted again")
+        else:
+            test_commit(ws, kernels, cb, only or workloads, recipe, result.accel, progress)
+        cb.build_seconds = round(cb.build_seconds + took, 1)
         result.commits.append(cb)
         if i > 0 and result.commits[0].index == 0:
             mark_also_at_base(result.commits[0], cb)
@@ -361,8 +386,9 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
     base_cb = test(0)
     base_cb.build_seconds = round(took, 1)
     if mode == "each":
+        previous = base_cb
         for i in range(1, len(subjects)):
-            test(i)
+            previous = test(i, previous=previous)
     else:
         tip_cb = test(len(subjects) - 1)
         if mode == "bisect":

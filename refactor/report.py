@@ -162,6 +162,9 @@ def boot_text(r: BootResult) -> str:
     for c in sorted(r.commits, key=lambda c: c.index):
         name = "base" if c.index == 0 else f"{c.index}/{r.commit_count}"
         timing = f"build {c.build_seconds:.0f}s, {c.boots} boot(s) {c.boot_seconds:.0f}s"
+        if c.same_kernel_as is not None:
+            timing = (f"build {c.build_seconds:.0f}s, same kernel as "
+                      f"{'base' if c.same_kernel_as == 0 else c.same_kernel_as}: its results")
         if c.boot_to_first_workload is not None:
             timing += f", first workload at {c.boot_to_first_workload:.1f}s"
         lines.append(f"{name:>6} {c.sha[:12]} {c.subject}  [{c.status}; {timing}]")

@@ -106,3 +106,15 @@ def test_a_workload_that_timed_out_or_printed_fail_fails():
     assert judged(log).why == ["exit status 1", "checksum mismatch on ext2 after remount"]
     assert judged(log.replace("rc=1", "rc=124").replace("FAIL: c", "c")).why == \
         ["timed out after 60s"]
+
+
+def test_same_kernel_is_byte_for_byte(tmp_path):
+    class WS:
+        root = tmp_path
+    k = boot.Kernels(WS(), "c" * 64, lambda m: None)
+    for sha, data in (("a" * 40, b"kernel"), ("b" * 40, b"kernel"), ("c" * 40, b"kernel2")):
+        k.dir(sha).mkdir(parents=True)
+        (k.dir(sha) / "bzImage").write_bytes(data)
+    assert k.same("a" * 40, "b" * 40)
+    assert not k.same("a" * 40, "c" * 40)
+    assert not k.same("a" * 40, "d" * 40)          # not built

@@ -22,7 +22,8 @@ from .recipe import HandOff
 from .tree import Sha, Tree
 
 IDENT = r"[A-Za-z_]\w*"
-DEF_HEAD = re.compile(rf"^(?!(?:if|for|while|switch|return|else|do)\b)[A-Za-z_].*?\b({IDENT})\s*\(")
+# The type may sit on the line before (`static int\niomap_writepage_map(...)`).
+DEF_HEAD = re.compile(rf"^(?!(?:if|for|while|switch|return|else|do)\b)(?:[A-Za-z_].*?\b)?({IDENT})\s*\(")
 KEYWORDS = {"if", "for", "while", "switch", "return", "sizeof", "else", "do"}
 MAX_FUNCTIONS = 400        # backward search budget per question
 
@@ -55,6 +56,8 @@ def functions(text: str) -> list[Function]:
                 while k < len(lines) and not lines[k].startswith("}"):
                     k += 1
                 head = " ".join(lines[i:j])
+                if m.start(1) == 0 and i > 0:       # its type on the line before
+                    head = lines[i - 1] + " " + head
                 found.append(Function(m.group(1), i + 1, k + 1,
                                       re.match(r"^\s*static\b", head) is not None))
                 i = k + 1

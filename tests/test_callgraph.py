@@ -40,6 +40,15 @@ def test_functions_follow_kernel_style():
     assert callgraph.enclosing(fs, 13) is None
 
 
+def test_a_head_with_its_type_on_the_line_before():
+    text = ("static int\niomap_map(struct folio *folio,\n\t\tu64 end)\n{\n\treturn 0;\n}\n\n"
+            "int\nexported(void)\n{\n\treturn iomap_map(NULL, 0);\n}\n")
+    fs = callgraph.functions(text)
+    assert [(f.name, f.first, f.last, f.static) for f in fs] == [
+        ("iomap_map", 2, 6, True), ("exported", 9, 12, False)]
+    assert callgraph.enclosing(fs, 11).name == "exported"
+
+
 def test_roots_are_initializers_and_callback_arguments():
     text = C + "int w(void)\n{\n\treturn write_cache_pages(m, wbc, __cb, data);\n}\n"
     assert callgraph.roots_in(text, HANDOFF) == {"exported", "__cb"}

@@ -75,6 +75,18 @@ TARBALL = Path("/usr/src/linux-source-6.1.tar.xz")
 CACHE = Path(os.environ.get("KREFACTOR_CACHE", Path.home() / ".cache" / "krefactor"))
 
 
+def unprepared_recipe(dest: Path) -> Path:
+    """writeback-void without its prepare step: the series as it was before
+    issue 11, whose VFS commit oopses at fs/buffer.c:1786."""
+    import shutil
+    shutil.copytree(ROOT / "semantic_patches" / "writeback-void", dest)
+    toml = (dest / "recipe.toml").read_text()
+    a = toml.index('[[steps]]\ncocci = "06-prepare-writepage.cocci"')
+    b = toml.index('[[steps]]\ncocci = "07-call-wait-start.cocci"')
+    (dest / "recipe.toml").write_text(toml[:a] + toml[b:])
+    return dest
+
+
 def krefactor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", "from refactor.cli import main; main()", *args],
                           cwd=cwd, capture_output=True, text=True)

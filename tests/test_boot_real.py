@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import krefactor
+from conftest import krefactor, unprepared_recipe
 from refactor import tree as tree_mod
 
 pytestmark = pytest.mark.real
@@ -15,11 +15,28 @@ WORKLOADS = ("--workload", "bdev", "--workload", "ext2")
 VFS_COMMIT = "mm: start writeback before handing a folio to ->writepage()"
 
 
-def test_bisect_names_the_vfs_commit_and_decodes_the_bug(real_series, tmp_path):
+def test_the_series_passes_at_its_tip(real_series, tmp_path):
     repo, _, _ = real_series
     out = tmp_path / "boot.json"
+    res = krefactor("boot-test", "--tree", str(repo), *WORKLOADS, "--json", str(out))
+    assert res.returncode == 0, res.stdout + res.stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert [c["index"] for c in data["commits"]] == [0, data["commit_count"]]
+    for c in data["commits"]:
+        assert [(w["name"], w["status"]) for w in c["workloads"]] == [("bdev", "PASS"),
+                                                                      ("ext2", "PASS")]
+        assert all(w["proof"]["nr_written"] > 0 for w in c["workloads"])
+
+
+def test_bisect_names_the_vfs_commit_and_decodes_the_bug(real_series, tmp_path):
+    """The series without its prepare step oopses in fs/buffer.c from the VFS commit on."""
+    repo, _, _ = real_series
+    made = krefactor("series", "--tree", str(repo), "--recipe",
+                     str(unprepared_recipe(tmp_path / "no-prepare")), "--branch", "unprepared")
+    assert made.returncode == 0, made.stderr
+    out = tmp_path / "boot.json"
     res = krefactor("boot-test", "--tree", str(repo), "--bisect", *WORKLOADS,
-                    "--json", str(out))
+                    "--range", "master..unprepared", "--json", str(out))
     assert res.returncode == 1, res.stdout + res.stderr[-3000:]
     data = json.loads(out.read_text())
     assert data["accel"] in ("kvm", "tcg") and data["accel_note"]

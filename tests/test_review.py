@@ -131,26 +131,13 @@ def test_maintainers_parse_and_match():
     assert r.subsystems == ("AFS FILESYSTEM", "MEMORY MANAGEMENT", "THE REST")
 
 
-def recipe_without_prepare(tmp_path):
-    """Today's (v1) design: the VFS starts writeback with nothing prepared."""
-    import shutil
-    from conftest import ROOT
-    copy = tmp_path / "no-prepare"
-    shutil.copytree(ROOT / "semantic_patches" / "writeback-void", copy)
-    toml = (copy / "recipe.toml").read_text()
-    a = toml.index('[[steps]]\ncocci = "06-prepare-writepage.cocci"')
-    b = toml.index('[[steps]]\ncocci = "07-call-wait-start.cocci"')
-    (copy / "recipe.toml").write_text(toml[:a] + toml[b:])
-    return copy
-
-
 def test_runtime_flags_fire_on_the_vfs_commit_only_when_unprepared(tmp_path):
     import json
-    from conftest import FIXTURE, krefactor
+    from conftest import FIXTURE, krefactor, unprepared_recipe
     dest = tmp_path / "linux"
     assert krefactor("import", str(FIXTURE), "--to", str(dest)).returncode == 0
     assert krefactor("series", "--tree", str(dest)).returncode == 0
-    old = recipe_without_prepare(tmp_path)
+    old = unprepared_recipe(tmp_path / "no-prepare")
     assert krefactor("series", "--tree", str(dest), "--recipe", str(old),
                      "--branch", "unprepared").returncode == 0
 

@@ -62,3 +62,35 @@ def test_checkpatch_ran_and_risks_were_flagged(reviewed):
     assert remove["flags"] == []
     assert "linux-mm@kvack.org" in data["cc"]
     assert max(len(line) for line in stdout.splitlines()) <= 80
+
+
+def test_no_runtime_flag_on_the_prepared_series(reviewed):
+    _, data, _ = reviewed
+    assert not [f for c in data["commits"] for f in c["flags"] if f.startswith("runtime:")]
+
+
+def test_runtime_flags_name_what_breaks_when_nothing_is_prepared(real_series, tmp_path):
+    """The series as it was before the prepare step (the one that oopsed at
+    fs/buffer.c:1786 under boot-test): its VFS commit gets the flags."""
+    from conftest import unprepared_recipe
+    repo, _, _ = real_series
+    copy = unprepared_recipe(tmp_path / "no-prepare")
+    made = krefactor("series", "--tree", str(repo), "--recipe", str(copy),
+                     "--branch", "unprepared")
+    assert made.returncode == 0, made.stderr
+    out = tmp_path / "r.json"
+    res = krefactor("review", "--tree", str(repo), "--recipe", "writeback-void",
+                    "--range", "master..unprepared", "--json", str(out))
+    assert res.returncode == 0, res.stderr
+    commits = json.loads(out.read_text())["commits"]
+    flagged = {c["subject"]: [f for f in c["flags"] if f.startswith("runtime:")]
+               for c in commits}
+    vfs = "mm: start writeback before handing a folio to ->writepage()"
+    assert [s for s, f in flagged.items() if f] == [vfs]
+    text = "\n".join(flagged[vfs])
+    assert "fs/buffer.c:1786 __block_write_full_page() asserts that writeback is not set" \
+        in text
+    assert "fs/iomap/buffered-io.c:1642 iomap_writepage_map() asserts" in text
+    assert "block_write_full_page(): the folio leaves without I/O" in text
+    assert "shmem_writepage(): the folio moves to another mapping" in text
+    assert "ext4_journalled_writepage_callback(): the folio leaves without I/O" in text

@@ -6,6 +6,7 @@ it, so the cache itself never gets a branch.
 """
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -87,16 +88,18 @@ def test_one_commit_per_subsystem_in_order(generated):
 
 def test_left_sites_are_listed_with_reasons(generated):
     repo, out, stdout = generated
-    assert "fs/ext4/page-io.c:453 ext4_bio_write_page(): keepwrite" in stdout
-    assert "fs/ceph/addr.c:1157 ceph_writepages_start(): inside the filesystem's own " \
+    assert "fs/ext4/page-io.c:452 ext4_bio_write_page(): keepwrite" in stdout
+    assert "fs/ceph/addr.c:1160 ceph_writepages_start(): inside the filesystem's own " \
            "writeback loop" in stdout
     assert "fs/f2fs/data.c:2767 f2fs_do_write_data_page(): conditional start" in stdout
     cover = (out / "0000-cover-letter.patch").read_text()
     assert "ext4_bio_write_page(): keepwrite" in cover
     assert "base-commit: " + git(repo, "rev-parse", "master").strip() in cover
-    # The starts left in the tree at the tip are exactly those reported as left.
-    left_lines = [l for l in stdout.splitlines() if l.startswith("  ") and "(): " in l
-                  and "(): keepwrite: " not in l]
+    # The starts left in the tree at the tip are exactly those the removal step left.
+    data = json.loads((out.parent / "series.json").read_text())
+    left_lines = [s for s, step in zip(data["sites"], data["site_steps"])
+                  if step == "08-remove-fs-start" and s["verdict"] == "left"
+                  and not s["reason"].startswith("keepwrite: ")]
     remaining = grep_tip(repo, r"^\s+(set_page_writeback|folio_start_writeback)\(")
     # ...but for the API's own wrappers, which are not call sites.
     wrappers = ("mm/folio-compat.c", "mm/page-writeback.c")
@@ -110,17 +113,24 @@ def test_not_reached_claims_are_checked_across_the_tree(generated):
     import re
 
     from refactor import callgraph, recipe, tree as tree_mod
-    repo, _, stdout = generated
+    repo, out, stdout = generated
     rec = recipe.load("writeback-void")
-    left = re.findall(r"^  (\S+):\d+ (\w+)\(\): (.*)$", stdout, re.M)
-    claims = [(f, fn, why) for f, fn, why in left if "reached from" in why]
-    assert claims and all(why != rec.handoff.unreached for _, _, why in claims)
+    data = json.loads((out.parent / "series.json").read_text())
+    sites = [(s["file"], s["function"], s["reason"], step)
+             for s, step in zip(data["sites"], data["site_steps"])]
+    claims = [c for c in sites if "reached from" in c[2] or c[2].startswith("not handed")]
+    assert claims and all(why != rec.handoff.unreached for _, _, why, _ in claims)
     t = tree_mod.open_tree(repo)
     graph = callgraph.CallGraph(t, t.rev("master"), rec.handoff)
-    for f, fn, why in claims:
-        answer = graph.reach(f, fn)
-        expected = {True: "reached from", False: "not reached", None: "not reached"}
+    # The prepare step asks whether the folio is handed on (carry mode).
+    carry = callgraph.CallGraph(t, t.rev("master"), rec.handoff, carry=True)
+    prepare = {s.name for s in rec.steps if s.reach}
+    expected = {True: ("reached from",), False: ("not reached", "not handed"),
+                None: ("not reached",)}
+    for f, fn, why, step in claims:
+        answer = (carry if step in prepare else graph).reach(f, fn)
         assert why.startswith(expected[answer.reached]), (f, fn, why)
+    claims = [(f, fn, why) for f, fn, why, _ in claims]
     assert any(f == "fs/buffer.c" and fn == "__block_write_full_page" and
                "block_write_full_page() -> __block_write_full_page()" in why
                for f, fn, why in claims)

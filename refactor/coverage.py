@@ -188,7 +188,8 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
     handoffs = handoff_grep(recipe)
     files = sorted(set(tree.grep(base, syms, (".",))) |
                    (set(tree.grep(base, handoffs, (".",), fixed=True)) if handoffs else set()))
-    files = [f for f in files if not f.startswith(("Documentation/", "tools/"))]
+    excluded = excludes(recipe)
+    files = [f for f in files if not f.startswith("Documentation/") and not under(f, excluded)]
     progress(f"inventory: {len(files)} files")
     texts = tree.read(base, files)
     results = cocci.run(inventory, texts, git_dir=tree.git_dir, jobs=jobs, timeout=timeout, mode="report")
@@ -211,6 +212,11 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
         function = macros_of[r.file].get(r.line, "") if r.function == OUTSIDE else r.function
         sites.append(Site(r.file, r.line, function, r.symbol, refine(r, lines_of, macros_of, syms)))
     for f, n, text in hits:
+        why = under(f, excluded)
+        if why and not is_comment(text, syms[0]):
+            sym = next((s for s in syms if re.search(rf"\b{s}\b", text)), syms[0])
+            sites.append(Site(f, n, "", sym, "excluded", "excluded", "", why))
+            continue
         if f.startswith("Documentation/") or (f, n) in seen or f not in lines_of:
             continue
         sym = next((s for s in syms if re.search(rf"\b{s}\b", text)), syms[0])
@@ -240,8 +246,15 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
     callbacks = {(s.file, s.symbol) for s in sites if s.kind == "handoff-callback"}
     ifdefs = {f: ifdef_lines("\n".join(ls)) for f, ls in lines_of.items()}
     for site in sites:
+        if site.kind == "excluded":
+            continue
         dispose(site, tracker, left, record is not None, core_commit, callbacks,
                 ifdefs.get(site.file, set()), syms)
+        if site.kind == "text-only" and site.disposition == "NEEDS REVIEW":
+            macro = enclosing_macro_call(lines_of.get(site.file, []), site.line)
+            if macro:
+                site.reason = (f"inside the arguments of {macro}(), which spatch does not "
+                               f"parse as code")
         if site.commit:
             site.commit = f"{site.commit[:12]} {subjects.get(site.commit, '')}"
     sites += implementations(tree, recipe, base, tracker, record, subjects)
@@ -288,6 +301,37 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
                            f"without I/O in it")
         out.append(site)
     return out
+
+
+def enclosing_macro_call(lines: list[str], line: int) -> str:
+    """The all-caps (or TP_) macro whose argument list the line sits in, if any:
+    TP_fast_assign( ... strlcpy(...); ... )."""
+    depth = 0
+    for n in range(line - 1, max(-1, line - 60), -1):
+        text = lines[n] if n < len(lines) else ""
+        if n == line - 1:
+            text = text[:text.find("(")] if "(" in text else text
+        for i in range(len(text) - 1, -1, -1):
+            ch = text[i]
+            if ch == ")":
+                depth += 1
+            elif ch == "(":
+                if depth == 0:
+                    m = re.search(r"\b([A-Z_][A-Za-z0-9_]*)\s*$", text[:i])
+                    return m.group(1) if m and re.match(r"^(TP_|[A-Z])", m.group(1)) else ""
+                depth -= 1
+    return ""
+
+
+def excludes(recipe: Recipe) -> tuple[tuple[str, str], ...]:
+    """The recipe's excluded paths with their reasons; tools/ always."""
+    tools = ("tools", "userspace: tools/ is not the kernel and builds against its own headers")
+    return recipe.excludes + ((tools,) if "tools" not in recipe.excluded_paths else ())
+
+
+def under(path: str, excluded: tuple[tuple[str, str], ...]) -> str:
+    """The reason `path` is excluded, or ""."""
+    return next((why for p, why in excluded if path == p or path.startswith(p + "/")), "")
 
 
 def handoff_grep(recipe: Recipe) -> tuple[str, ...]:
@@ -345,7 +389,10 @@ def dispose(site: Site, tracker: LineTracker, left: dict, has_record: bool, core
     if site.line in ifdef and site.kind not in DEFINING and site.function not in syms:
         trap = "in #ifdef'd code: may not be compiled, or compiled in another form"
     if trap and (site.kind != "call-value-used" or not changed):
-        site.disposition, site.commit, site.reason = "NEEDS REVIEW", changed, trap
+        # For a used return value, the series' own reason, where it left the
+        # site and said why, is the better one: it knows the API.
+        site.disposition, site.commit = "NEEDS REVIEW", changed
+        site.reason = (site.kind == "call-value-used" and recorded(site, tracker, left)) or trap
         return
     if site.kind == "handoff-core":
         site.disposition = "changed" if inserted else "NEEDS REVIEW"
@@ -376,15 +423,23 @@ def dispose(site: Site, tracker: LineTracker, left: dict, has_record: bool, core
     if site.function in syms:
         site.disposition, site.reason = "left", "inside the API's own definition"
         return
-    for (f, line, at), reason in left.items():
-        if f == site.file and tracker.follow(site.file, site.line, until=at)[0] == line:
-            site.disposition, site.reason = "left", reason
-            return
+    reason = recorded(site, tracker, left)
+    if reason:
+        site.disposition, site.reason = "left", reason
+        return
     if site.kind in DEFINING:
         site.disposition, site.reason = "left", "defines the API"
         return
     site.reason = "no step changed it and the series recorded no reason" if has_record \
         else "no record of the series for this range (generate it with krefactor series)"
+
+
+def recorded(site: Site, tracker: LineTracker, left: dict) -> str:
+    """The reason the series recorded for leaving this site, or ""."""
+    for (f, line, at), reason in left.items():
+        if f == site.file and tracker.follow(site.file, site.line, until=at)[0] == line:
+            return reason
+    return ""
 
 
 def grep_lines(tree: Tree, commit: Sha, syms: tuple[str, ...]) -> list[tuple[str, int, str]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from .errors import KrefactorError
 
 BUILTIN = Path(__file__).resolve().parent.parent / "semantic_patches"
-SPLITS = ("none", "subsystem")
+SPLITS = ("none", "subsystem", "maintainers")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,12 @@ class Recipe:
     directory: Path
     boot: Boot | None = None
     handoff: HandOff | None = None
+    # Paths whose references are not the recipe's to change: (path, reason).
+    excludes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def excluded_paths(self) -> tuple[str, ...]:
+        return tuple(p for p, _ in self.excludes)
 
 
 def resolve(name_or_path: str) -> Path:
@@ -134,9 +140,9 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
             raise KrefactorError(
                 f"{where}: {ctx}field 'split' must be one of {', '.join(SPLITS)}, not '{split}'")
         subject = field(raw, "subject", str, ctx)
-        if split == "subsystem" and "{prefix}" not in subject:
+        if split != "none" and "{prefix}" not in subject:
             raise KrefactorError(
-                f"{where}: {ctx}field 'subject' needs {{prefix}} when split = \"subsystem\"")
+                f"{where}: {ctx}field 'subject' needs {{prefix}} when split = \"{split}\"")
         reach = field(raw, "reach", str, ctx, "none")
         if reach not in ("none", "any"):
             raise KrefactorError(f"{where}: {ctx}field 'reach' must be 'none' or 'any', "
@@ -181,6 +187,15 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
                           strings(raw, "initializers", ctx, []), tuple(callbacks),
                           field(raw, "unreached", str, ctx, ""),
                           field(raw, "start", str, ctx, ""))
+    excludes = []
+    for i, raw in enumerate(field(data, "exclude", list, "", []), 1):
+        ctx = f"exclude {i}: "
+        if not isinstance(raw, dict):
+            raise KrefactorError(f"{where}: {ctx}must be a table ([[exclude]])")
+        path = field(raw, "path", str, ctx).strip("/")
+        if not path or path.startswith(".") or ".." in path.split("/"):
+            raise KrefactorError(f"{where}: {ctx}field 'path' must be a path in the tree")
+        excludes.append((path, field(raw, "reason", str, ctx)))
     return Recipe(
         name=field(data, "name", str, ""),
         summary=field(data, "summary", str, ""),
@@ -191,4 +206,5 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
         directory=directory,
         boot=boot,
         handoff=handoff,
+        excludes=tuple(excludes),
     )

@@ -185,7 +185,8 @@ def runtime_flags(tree: Tree, commits: list[Sha], recipe: Recipe, *, jobs: int,
     if first is None:
         return {}
     progress(f"runtime check at {first[:12]}: {step.name} on its tree")
-    files = tree.grep(first, step.grep, step.paths, fixed=step.grep_fixed)
+    files = tree.grep(first, step.grep, step.paths, fixed=step.grep_fixed,
+                      excludes=recipe.excluded_paths)
     results = series.run_reaching(tree, first, recipe, step, files, jobs=jobs,
                                   timeout=timeout, progress=progress)
     flags = []

@@ -79,13 +79,15 @@ class Tree:
 
     def grep(self, commit: Sha, patterns: tuple[str, ...], paths: tuple[str, ...],
              *, fixed: bool = False, raw: bool = False,
-             globs: tuple[str, ...] = ("*.c", "*.h")) -> list[str]:
+             globs: tuple[str, ...] = ("*.c", "*.h"),
+             excludes: tuple[str, ...] = ()) -> list[str]:
         """Files at `commit` under `paths` (matching `globs`) that mention a pattern.
 
         Patterns are identifiers matched as words, fixed strings with `fixed`,
         or extended regexps used as they are with `raw`.
         """
-        res = self._grep(["-l", *self._pattern_args(patterns, fixed, raw)], commit, paths, globs)
+        res = self._grep(["-l", *self._pattern_args(patterns, fixed, raw)], commit, paths, globs,
+                         excludes)
         prefix = f"{commit}:"
         return sorted({line[len(prefix):] for line in res.splitlines()
                        if line.startswith(prefix)})
@@ -115,8 +117,8 @@ class Tree:
         return args
 
     def _grep(self, args: list[str], commit: Sha, paths: tuple[str, ...],
-              globs: tuple[str, ...]) -> str:
-        specs = []
+              globs: tuple[str, ...], excludes: tuple[str, ...] = ()) -> str:
+        specs = [f":(exclude,glob){e.rstrip('/')}/**" for e in excludes]
         for p in paths:
             if p.endswith((".c", ".h")):
                 specs.append(p)

@@ -50,6 +50,11 @@ class FileResult:
         return self.before != self.after
 
 
+def site_fn(s: Site) -> str:
+    """` name()` for a site in a function, nothing outside one."""
+    return f" {s.function}()" if s.function else ""
+
+
 def parse_sites(text: str) -> list[Site]:
     """Read the `krefactor-site:` lines a semantic patch prints."""
     sites = []

@@ -7,6 +7,7 @@ directory's name, the convention most filesystems follow (ext4:, f2fs:).
 """
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -159,3 +160,44 @@ def recipients(sections: list[Section], paths: list[str]) -> Recipients:
                 if a not in cc:
                     cc.append(a)
     return Recipients(tuple(titles), tuple(to), tuple(cc))
+
+
+def specificity(pattern: str) -> int:
+    """How much of a path an F: pattern pins down: its text before any wildcard."""
+    return len(re.split(r"[*?]", pattern, maxsplit=1)[0])
+
+
+def owner(sections: list[Section], path: str) -> Section | None:
+    """The section most specific to `path` (the longest F: pattern before its
+    wildcards), as one commit per subsystem is split; THE REST is no owner."""
+    best, score = None, -1
+    for s in sections:
+        if s.title.startswith("THE REST") or not s.matches(path):
+            continue
+        found = [specificity(f) for f in s.files if pattern_matches(f, path)] or [0]
+        if max(found) > score:
+            best, score = s, max(found)
+    return best
+
+
+def default_prefix(paths: list[str]) -> str:
+    """A subject prefix for a group of files when history has none, in the
+    kernel's usual forms: the known exceptions, "drm/x", "bus: driver" under
+    drivers/, the filesystem or architecture, "net/x", the subdirectory or
+    file under kernel/ and lib/."""
+    common = os.path.commonpath(paths) if len(paths) > 1 else paths[0]
+    parts = PurePosixPath(common).parts
+    stem = PurePosixPath(common).stem if len(paths) == 1 else parts[-1]
+    for key, prefix in PREFIX.items():
+        if common == key or common.startswith(key + "/"):
+            return prefix
+    if parts[:3] == ("drivers", "gpu", "drm") and len(parts) >= 4:
+        return f"drm/{PurePosixPath(parts[3]).stem}"
+    if parts[0] == "drivers" and len(parts) >= 3:
+        return f"{parts[1]}: {PurePosixPath(parts[2]).stem}"
+    if parts[0] in ("fs", "arch", "sound", "security", "block", "kernel", "mm") and \
+            len(parts) >= 2:
+        return PurePosixPath(parts[1]).stem
+    if parts[0] in ("net", "lib", "init", "include") and len(parts) >= 2:
+        return f"{parts[0]}/{PurePosixPath(parts[1]).stem}"
+    return stem

@@ -8,6 +8,7 @@ from dataclasses import asdict
 import textwrap
 
 from .boot import BootResult
+from .cocci import site_fn
 from .build import BuildResult
 from .coverage import CoverageResult
 from .reroll import Reroll
@@ -33,7 +34,7 @@ def series_text(r: SeriesResult) -> str:
                  (f"; sites the semantic patches reported: {reported}" if reported else ""))
     if r.left:
         lines.append("left as they are:")
-        lines += [f"  {s.file}:{s.line} {s.function}(): {s.reason}" for s in r.left]
+        lines += [f"  {s.file}:{s.line}{site_fn(s)}: {s.reason}" for s in r.left]
     if r.problems:
         lines.append("need review (spatch could not process):")
         lines += [f"  {p}" for p in r.problems]
@@ -134,9 +135,9 @@ def coverage_text(r: CoverageResult) -> str:
         lines += [f"  {p}" for p in r.parse_failures]
     counts = r.counts
     lines.append(f"{len(r.sites)} sites: " + ", ".join(
-        f"{counts[d]} {d}" for d in ("changed", "prepared", "unaffected", "left",
-                                     "NEEDS REVIEW") if counts[d] or d != "prepared"
-        and d != "unaffected") +
+        f"{counts[d]} {d}" for d in ("changed", "prepared", "unaffected", "left", "excluded",
+                                     "NEEDS REVIEW")
+        if counts[d] or d not in ("prepared", "unaffected", "excluded")) +
         f"; {r.accounted:.0%} accounted for")
     lines.append(f"also mentioned: {r.comments} times in comments, "
                  f"{r.documentation} in Documentation/")

@@ -11,6 +11,7 @@ import os
 import re
 import textwrap
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from unidiff import PatchSet
 
 from . import callgraph, cocci, maintainers
+from .cocci import site_fn
 from .errors import KrefactorError
 from .recipe import Recipe, Step
 from .tree import Sha, Tree
@@ -107,7 +109,8 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
     parent = base
     for step in recipe.steps:
         started = time.monotonic()
-        files = tree.grep(parent, step.grep, step.paths, fixed=step.grep_fixed)
+        files = tree.grep(parent, step.grep, step.paths, fixed=step.grep_fixed,
+                          excludes=recipe.excluded_paths)
         if step.reach:
             results = run_reaching(tree, parent, recipe, step, files, jobs=jobs,
                                    timeout=timeout, progress=progress)
@@ -130,7 +133,7 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
             result.skipped.append(Skipped(step.name, reason))
             progress(f"[{step.index}/{len(recipe.steps)}] {step.name}: skipped, {reason}")
             continue
-        for group, members in groups(step, changed):
+        for group, members in groups(step, changed, tree, parent):
             prefix = prefix_for(tree, parent, group) if group else ""
             message = commit_message(recipe, step, prefix, members, str(author))
             parent = tree.commit(parent, {r.path: r.after for r in members}, message, author)
@@ -243,15 +246,40 @@ def load_record(tree: Tree, tip: str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def groups(step: Step, changed: list[cocci.FileResult]
+def groups(step: Step, changed: list[cocci.FileResult], tree: Tree, commit: Sha
            ) -> list[tuple[maintainers.Subsystem | None, list[cocci.FileResult]]]:
     if step.split == "none":
         return [(None, changed)]
+    if step.split == "maintainers":
+        return maintainer_groups(changed, tree, commit)
     by: dict[maintainers.Subsystem, list[cocci.FileResult]] = {}
     for r in changed:
         by.setdefault(maintainers.subsystem_of(r.path), []).append(r)
     # mm first: the VFS side of a change reads best before its users.
     return sorted(by.items(), key=lambda kv: (kv[0].key != "mm", kv[0].key))
+
+
+def maintainer_groups(changed: list[cocci.FileResult], tree: Tree, commit: Sha
+                      ) -> list[tuple[maintainers.Subsystem, list[cocci.FileResult]]]:
+    """One group per MAINTAINERS section (the most specific one of each file);
+    a file no section owns goes by its directory. The group's key is the
+    directory its files share, for the prefix from history."""
+    text = tree.read(commit, ["MAINTAINERS"], missing_ok=True).get("MAINTAINERS", b"")
+    sections = maintainers.parse_maintainers(text.decode(errors="replace"))
+    by: dict[str, list[cocci.FileResult]] = {}
+    for r in changed:
+        sec = maintainers.owner(sections, r.path)
+        by.setdefault(sec.title if sec else f"dir:{os.path.dirname(r.path)}", []).append(r)
+    out = []
+    for _, members in by.items():
+        paths = [m.path for m in members]
+        common = os.path.commonpath([os.path.dirname(p) or "." for p in paths])
+        out.append((maintainers.Subsystem(common, maintainers.default_prefix(paths)), members))
+    # Two sections with one prefix: say which part each commit touches.
+    seen = Counter(g.prefix for g, _ in out)
+    out = [(replace(g, prefix=f"{g.prefix}: {Path(m[0].path if len(m) == 1 else g.key).stem}")
+            if seen[g.prefix] > 1 else g, m) for g, m in out]
+    return sorted(out, key=lambda kv: (kv[0].key, kv[1][0].path))
 
 
 def prefix_for(tree: Tree, commit: Sha, group: maintainers.Subsystem) -> str:
@@ -267,7 +295,10 @@ def commit_message(recipe: Recipe, step: Step, prefix: str,
     left = [s for r in members for s in r.sites if s.verdict == "left"]
     if left:
         lines = ["Left as they are, as they cannot be converted mechanically:"]
-        lines += [f"  {s.file}:{s.line} {s.function}(): {s.reason}" for s in left]
+        lines += [textwrap.fill(f"{s.file}:{s.line}{site_fn(s)}: {s.reason}", width=72,
+                                initial_indent="  ", subsequent_indent="    ",
+                                break_long_words=False, break_on_hyphens=False)
+                  for s in left]
         paragraphs.append("\n".join(lines))
     trailer = MARKER.format(recipe=recipe.name, cocci=step.cocci.name)
     return f"{subject}\n\n" + "\n\n".join(paragraphs) + f"\n\n{trailer}\nSigned-off-by: {signer}\n"
@@ -306,7 +337,7 @@ def cover_letter(result: SeriesResult, recipe: Recipe) -> tuple[str, str]:
         paras.append(f"Sites changed by the last step: {len(result.removed)}.")
     if result.left:
         lines = [f"Sites left as they are ({len(result.left)}), and why:"]
-        lines += [f"  {s.file}:{s.line} {s.function}(): {s.reason}" for s in result.left]
+        lines += [f"  {s.file}:{s.line}{site_fn(s)}: {s.reason}" for s in result.left]
         paras.append("\n".join(lines))
     if result.skipped:
         lines = ["Steps skipped:"] + [f"  {s.step}: {s.reason}" for s in result.skipped]

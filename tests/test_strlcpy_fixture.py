@@ -1,0 +1,74 @@
+"""The strlcpy-strscpy recipe end to end on its own small fixture, with real spatch:
+golden patches, one commit per MAINTAINERS section, and what coverage says of
+every reference."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, krefactor
+from test_series_fixture import normalize
+
+FIXTURE = ROOT / "fixtures" / "strlcpy-6.1"
+GOLDEN = Path(__file__).parent / "data" / "strlcpy-series" / "expected"
+
+
+@pytest.fixture
+def tree(tmp_path) -> Path:
+    dest = tmp_path / "linux"
+    res = krefactor("import", str(FIXTURE), "--to", str(dest))
+    assert res.returncode == 0, res.stderr
+    return dest
+
+
+def test_series_matches_golden_patches(tree, tmp_path, request):
+    out = tmp_path / "out"
+    res = krefactor("series", "--tree", str(tree), "--recipe", "strlcpy-strscpy",
+                    "--output", str(out))
+    assert res.returncode == 0, res.stderr
+    produced = {p.name: normalize(p.read_text()) for p in sorted(out.glob("*.patch"))}
+    if request.config.getoption("--update-golden"):
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        for old in GOLDEN.glob("*.patch"):
+            old.unlink()
+        for name, text in produced.items():
+            (GOLDEN / name).write_text(text)
+    expected = {p.name: p.read_text() for p in sorted(GOLDEN.glob("*.patch"))}
+    assert list(produced) == list(expected)
+    for name in expected:
+        assert produced[name] == expected[name], name
+
+
+def test_coverage_accounts_for_every_reference(tree, tmp_path):
+    assert krefactor("series", "--tree", str(tree), "--recipe", "strlcpy-strscpy").returncode == 0
+    out = tmp_path / "c.json"
+    res = krefactor("coverage", "--tree", str(tree), "--recipe", "strlcpy-strscpy",
+                    "--json", str(out))
+    assert res.returncode == 0, res.stderr
+    sites = {(s["file"], s["line"]): s for s in json.loads(out.read_text())["sites"]}
+    by = {k: (s["disposition"], s["kind"]) for k, s in sites.items()}
+    assert by == {
+        ("arch/arm/kernel/setup.c", 9): ("changed", "call"),
+        ("drivers/hwmon/bar.c", 10): ("NEEDS REVIEW", "call-value-used"),
+        ("drivers/hwmon/bar.c", 12): ("NEEDS REVIEW", "call-value-used"),
+        ("drivers/hwmon/bar.c", 18): ("NEEDS REVIEW", "call-value-used"),
+        ("drivers/hwmon/bar.c", 23): ("changed", "call"),
+        ("drivers/net/foo/foo_main.c", 12): ("changed", "call"),
+        ("drivers/net/foo/foo_main.c", 17): ("changed", "call-value-used"),
+        ("drivers/net/foo/foo_main.c", 23): ("NEEDS REVIEW", "macro-body"),
+        ("drivers/net/foo/foo_main.c", 27): ("NEEDS REVIEW", "macro-use"),
+        ("include/linux/string.h", 5): ("left", "declaration"),
+        ("include/trace/events/baz.h", 10): ("NEEDS REVIEW", "text-only"),
+        ("lib/string.c", 5): ("left", "definition"),
+        ("lib/string.c", 17): ("left", "export"),
+        ("tools/lib/str.c", 7): ("excluded", "excluded"),
+    }
+    # A length taken from the value is left, and the reason says why.
+    assert "-E2BIG" in sites[("drivers/hwmon/bar.c", 18)]["reason"]
+    assert sites[("include/trace/events/baz.h", 10)]["reason"].startswith(
+        "inside the arguments of TP_fast_assign()")
+    assert sites[("tools/lib/str.c", 7)]["reason"].startswith("userspace: tools/")
+    assert "net: foo: replace strlcpy() with strscpy()" in \
+        sites[("drivers/net/foo/foo_main.c", 17)]["commit"]

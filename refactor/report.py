@@ -114,10 +114,35 @@ def review_text(r: ReviewResult) -> str:
         for flag in c.flags:
             lines += textwrap.wrap(flag, 80, initial_indent="  RISK: ", subsequent_indent="        ")
         lines.append("")
+    lines += summary_table(r)
     lines.append(f"series: {len(r.commits)} commits")
     lines += _wrapped("To:", r.to)
     lines += _wrapped("Cc:", r.cc)
     return "\n".join(lines)
+
+
+def summary_table(r: ReviewResult) -> list[str]:
+    """One row per subsystem (subject prefix): patches, To, Cc, checkpatch."""
+    rows: dict[str, list] = {}
+    for c in r.commits:
+        prefix = c.subject.rsplit(": ", 1)[0] if ": " in c.subject else "(none)"
+        row = rows.setdefault(prefix, [0, [], [], []])
+        row[0] += 1
+        row[1] += [a for a in c.to if a not in row[1]]
+        row[2] += [a for a in c.cc if a not in row[2]]
+        row[3].append(c.checkpatch_summary or "?")
+    if not rows:
+        return []
+    out = [f"{'subsystem':<20} {'n':>3}  {'To':<18} {'Cc':<18} checkpatch"]
+    for prefix, (n, to, cc, checks) in rows.items():
+        clean = sum(ch == "clean" for ch in checks)
+        unrun = sum(ch.startswith("checkpatch.pl not") for ch in checks)
+        status = "clean" if clean == n else "not run" if unrun == n else \
+            f"{n - clean - unrun}/{n} findings"
+        first = lambda xs: (xs[0] + (f" +{len(xs) - 1}" if len(xs) > 1 else "")) if xs else "-"
+        out.append(f"{prefix[:20]:<20} {n:>3}  {first(to)[:18]:<18} {first(cc)[:18]:<18} "
+                   f"{status[:16]}")
+    return out + [""]
 
 
 def coverage_text(r: CoverageResult) -> str:

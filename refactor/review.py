@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -231,8 +233,6 @@ def run(*, tree: Tree, base: Sha, tip: Sha, recipe: Recipe | None = None, jobs: 
             cr.diffstat[f.path] = (f.added, f.removed)
         rec = maintainers.recipients(sections, cr.files)
         cr.subsystems, cr.to, cr.cc = list(rec.subsystems), list(rec.to), list(rec.cc)
-        patch = tree.git("format-patch", "-1", "--stdout", sha)
-        cr.checkpatch, cr.checkpatch_summary = checkpatch(tree, sha, patch)
         cr.flags = risk_flags(function_context_diff(tree, sha)) + runtime.get(sha, [])
         for a in cr.to:
             if a not in result.to:
@@ -241,4 +241,15 @@ def run(*, tree: Tree, base: Sha, tip: Sha, recipe: Recipe | None = None, jobs: 
             if a not in result.cc:
                 result.cc.append(a)
         result.commits.append(cr)
+    # checkpatch.pl is most of the time on a long series: one per core.
+    started = time.monotonic()
+
+    def check(cr: CommitReview) -> None:
+        patch = tree.git("format-patch", "-1", "--stdout", cr.sha)
+        cr.checkpatch, cr.checkpatch_summary = checkpatch(tree, Sha(cr.sha), patch)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(check, result.commits))
+    progress(f"checkpatch: {len(result.commits)} patches in {time.monotonic() - started:.1f}s "
+             f"({jobs} at a time)")
     return result

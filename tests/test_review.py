@@ -162,3 +162,18 @@ def test_runtime_flags_fire_on_the_vfs_commit_only_when_unprepared(tmp_path):
     assert "fs/mpage.c:11 __mpage_writepage() asserts" in text
     # nfs_writepage() unlocks after a helper that may have started I/O: not certain, no flag.
     assert "nfs_writepage()" not in text
+
+
+def test_summary_table_one_row_per_subsystem():
+    from refactor import report
+    r = review.ReviewResult("b", "t", [
+        review.CommitReview("1", "net: foo: replace x", to=["a@x"], cc=["l@x"],
+                            checkpatch_summary="clean"),
+        review.CommitReview("2", "net: foo: replace y", to=["b@x"], cc=["l@x"],
+                            checkpatch_summary="0 errors, 1 warnings, 0 checks"),
+        review.CommitReview("3", "arm: replace x", to=["c@x"], cc=[],
+                            checkpatch_summary="clean")])
+    rows = report.summary_table(r)
+    assert rows[1].split() == ["net:", "foo", "2", "a@x", "+1", "l@x", "1/2", "findings"]
+    assert rows[2].split() == ["arm", "1", "c@x", "-", "clean"]
+    assert all(len(line) <= 80 for line in rows)

@@ -51,6 +51,9 @@ def import_cmd(src: Path, dest: Path) -> None:
 @click.option("--branch", default=None, help="Branch to create (default: krefactor/RECIPE).")
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Write format-patch files and a cover letter here.")
+@click.option("--per-maintainer", is_flag=True,
+              help="With --output: one series per MAINTAINERS section, each in its own "
+                   "directory with its own cover letter, To/Cc and base-commit.")
 @click.option("--force", is_flag=True, help="Replace the branch if it holds something else.")
 @click.option("--reroll", is_flag=True,
               help="Make the next version (BRANCH-v2, -v3, ...) beside the earlier ones, "
@@ -61,11 +64,13 @@ def import_cmd(src: Path, dest: Path) -> None:
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
               help="Also write the result as JSON.")
 def series_cmd(tree_path: Path, recipe_name: str, branch: str | None, output: Path | None,
-               force: bool, reroll: bool, jobs: int, timeout: float,
+               per_maintainer: bool, force: bool, reroll: bool, jobs: int, timeout: float,
                json_out: Path | None) -> None:
     """Generate the recipe's patch series as commits on a new branch."""
     if reroll and force:
         raise click.UsageError("--reroll keeps every version; it does not go with --force")
+    if per_maintainer and (output is None or reroll):
+        raise click.UsageError("--per-maintainer needs --output, and does not go with --reroll")
     rec = recipe_mod.load(recipe_name)
     t = tree_mod.open_tree(tree_path)
     if output is not None:
@@ -89,6 +94,10 @@ def series_cmd(tree_path: Path, recipe_name: str, branch: str | None, output: Pa
             paths = series.write_patches(
                 t, res, rec, output, number=rr.number, changes=rr.changes,
                 previous=f"{rr.previous.base}..{rr.previous.tip}")
+        elif per_maintainer:
+            written = series.write_per_maintainer(t, res, rec, output)
+            paths = [p for ps in written.values() for p in ps]
+            click.echo(f"wrote {len(written)} series, one per MAINTAINERS section, to {output}")
         else:
             paths = series.write_patches(t, res, rec, output)
         click.echo(f"wrote {len(paths)} patches to {output}")

@@ -310,7 +310,7 @@ def wrap(paragraph: str) -> str:
     if len(items) > 1 and not items[0].strip():
         return "\n".join(textwrap.fill(" ".join(i.split()), width=72, initial_indent="- ",
                                         subsequent_indent="  ") for i in items[1:])
-    return textwrap.fill(" ".join(paragraph.split()), width=72)
+    return textwrap.fill(" ".join(paragraph.split()), width=72, break_on_hyphens=False)
 
 
 def holds_series(tree: Tree, base: Sha | None, tip: Sha, recipe: Recipe) -> bool:
@@ -375,3 +375,51 @@ def write_patches(tree: Tree, result: SeriesResult, recipe: Recipe, output: Path
             text = text.replace("*** BLURB HERE ***", blurb)
             p.write_text(text)
     return paths
+
+
+def write_per_maintainer(tree: Tree, result: SeriesResult, recipe: Recipe,
+                         output: Path) -> dict[str, list[Path]]:
+    """One series per MAINTAINERS section, the way treewide work goes upstream:
+    `output/<section>/`, each with its own cover letter, To/Cc from that
+    section and `base-commit:`. A section's commits are replayed on the base
+    (they touch only its files), so each series applies on its own; the
+    commits so made are reachable from no ref."""
+    assert result.tip is not None
+    text = tree.read(result.base, ["MAINTAINERS"], missing_ok=True).get("MAINTAINERS", b"")
+    sections = maintainers.parse_maintainers(text.decode(errors="replace"))
+    author = tree.identity()
+    by: dict[str, list[tuple[Sha, str, list[str]]]] = {}
+    for sha, msg in tree.log(result.base, result.tip):
+        files = tree.git("diff-tree", "--no-commit-id", "--name-only", "-r",
+                         sha).decode().split()
+        sec = maintainers.owner(sections, files[0]) if files else None
+        by.setdefault(sec.title if sec else msg.split(":")[0], []).append((sha, msg, files))
+    written: dict[str, list[Path]] = {}
+    for title, commits in by.items():
+        parent = result.base
+        files_all: list[str] = []
+        for sha, msg, files in commits:
+            contents = tree.read(sha, files, missing_ok=True)
+            parent = tree.commit(parent, contents, msg, author)
+            files_all += files
+        rec = maintainers.recipients(sections, files_all)
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:48] or "rest"
+        dest = output / slug
+        args = ["format-patch", "--cover-letter", f"--base={result.base}", "-o",
+                str(dest.resolve())]
+        args += [f"--to={a}" for a in rec.to] + [f"--cc={a}" for a in rec.cc]
+        out = tree.git(*args, f"{result.base}..{parent}").decode()
+        paths = [Path(line) for line in out.splitlines() if line.strip()]
+        first = commits[0][1].splitlines()[0]
+        for p in paths:
+            if p.name.startswith("0000-"):
+                blurb = "\n\n".join([wrap(x) for x in recipe.description.split("\n\n")] + [
+                    wrap(f"This is the {title} part of a treewide change that krefactor made "
+                         f"with spatch from semantic_patches/{recipe.name}/; each "
+                         f"MAINTAINERS section gets its own series, which applies on "
+                         f"its own on the base below.")])
+                body = p.read_text().replace("*** SUBJECT HERE ***", first if len(commits) == 1
+                                             else f"{title}: {recipe.summary}")
+                p.write_text(body.replace("*** BLURB HERE ***", blurb))
+        written[slug] = paths
+    return written

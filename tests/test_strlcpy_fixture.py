@@ -72,3 +72,28 @@ def test_coverage_accounts_for_every_reference(tree, tmp_path):
     assert sites[("tools/lib/str.c", 7)]["reason"].startswith("userspace: tools/")
     assert "net: foo: replace strlcpy() with strscpy()" in \
         sites[("drivers/net/foo/foo_main.c", 17)]["commit"]
+
+
+def test_one_series_per_maintainers_section(tree, tmp_path):
+    import subprocess
+    out = tmp_path / "out"
+    res = krefactor("series", "--tree", str(tree), "--recipe", "strlcpy-strscpy",
+                    "--output", str(out), "--per-maintainer")
+    assert res.returncode == 0, res.stderr
+    dirs = sorted(p.name for p in out.iterdir())
+    assert dirs == ["arm-port", "bar-hardware-monitor-driver", "foo-network-driver"]
+    cover = (out / "foo-network-driver" / "0000-cover-letter.patch").read_text()
+    assert "Subject: [PATCH 0/1] net: foo: replace strlcpy() with strscpy()" in cover
+    assert "To: foo@example.org" in cover and "netdev@vger.kernel.org" in cover
+    assert "arm@example.org" not in cover
+    base = subprocess.run(["git", "-C", str(tree), "rev-parse", "master"], capture_output=True,
+                          text=True).stdout.strip()
+    assert f"base-commit: {base}" in cover
+    # Each series applies on the base by itself.
+    for d in dirs:
+        clone = tmp_path / f"apply-{d}"
+        subprocess.run(["git", "clone", "-q", str(tree), str(clone)], check=True)
+        patches = sorted(str(p) for p in (out / d).glob("000[1-9]-*.patch"))
+        am = subprocess.run(["git", "-C", str(clone), "am", "-q", *patches],
+                            capture_output=True, text=True)
+        assert am.returncode == 0, (d, am.stderr)

@@ -106,15 +106,34 @@ def real_baseline() -> Path:
     return dest
 
 
+def shared_clone(baseline: Path, clone: Path) -> Path:
+    """A `git clone --shared` of the real baseline, with the test identity."""
+    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(baseline),
+                    str(clone)], check=True)
+    for k, v in (("user.name", "Kernel Dev"), ("user.email", "dev@example.org")):
+        git(clone, "config", k, v)
+    return clone
+
+
+def check_golden(produced: dict[str, str], golden: Path, request) -> None:
+    """Compare patches with the reviewed golden files (--update-golden rewrites them)."""
+    if request.config.getoption("--update-golden"):
+        golden.mkdir(parents=True, exist_ok=True)
+        for old in golden.glob("*.patch"):
+            old.unlink()
+        for name, text in produced.items():
+            (golden / name).write_text(text)
+    expected = {p.name: p.read_text() for p in sorted(golden.glob("*.patch"))}
+    assert list(produced) == list(expected)
+    for name in expected:
+        assert produced[name] == expected[name], name
+
+
 @pytest.fixture(scope="session")
 def real_series(real_baseline, tmp_path_factory):
     """A shared clone of the baseline with the writeback-void series generated."""
     work = tmp_path_factory.mktemp("real")
-    clone = work / "linux"
-    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(real_baseline),
-                    str(clone)], check=True)
-    for k, v in (("user.name", "Kernel Dev"), ("user.email", "dev@example.org")):
-        git(clone, "config", k, v)
+    clone = shared_clone(real_baseline, work / "linux")
     res = krefactor("series", "--tree", str(clone), "--output", str(work / "out"),
                     "--json", str(work / "series.json"))
     assert res.returncode == 0, res.stderr

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE, git, krefactor, snapshot
+from conftest import FIXTURE, check_golden, git, krefactor, snapshot
 
 GOLDEN = Path(__file__).parent / "data" / "fixture-series" / "expected"
 
@@ -32,16 +32,7 @@ def test_series_matches_golden_patches(fixture_tree, tmp_path, request):
     res = krefactor("series", "--tree", str(fixture_tree), "--output", str(out))
     assert res.returncode == 0, res.stderr
     produced = {p.name: normalize(p.read_text()) for p in sorted(out.glob("*.patch"))}
-    if request.config.getoption("--update-golden"):
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        for old in GOLDEN.glob("*.patch"):
-            old.unlink()
-        for name, text in produced.items():
-            (GOLDEN / name).write_text(text)
-    expected = {p.name: p.read_text() for p in sorted(GOLDEN.glob("*.patch"))}
-    assert list(produced) == list(expected)
-    for name in expected:
-        assert produced[name] == expected[name], name
+    check_golden(produced, GOLDEN, request)
 
 
 def test_series_leaves_checkout_and_is_idempotent(fixture_tree):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, krefactor
+from conftest import ROOT, check_golden, krefactor
 from test_series_fixture import normalize
 
 FIXTURE = ROOT / "fixtures" / "strlcpy-6.1"
@@ -29,16 +29,7 @@ def test_series_matches_golden_patches(tree, tmp_path, request):
                     "--output", str(out))
     assert res.returncode == 0, res.stderr
     produced = {p.name: normalize(p.read_text()) for p in sorted(out.glob("*.patch"))}
-    if request.config.getoption("--update-golden"):
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        for old in GOLDEN.glob("*.patch"):
-            old.unlink()
-        for name, text in produced.items():
-            (GOLDEN / name).write_text(text)
-    expected = {p.name: p.read_text() for p in sorted(GOLDEN.glob("*.patch"))}
-    assert list(produced) == list(expected)
-    for name in expected:
-        assert produced[name] == expected[name], name
+    check_golden(produced, GOLDEN, request)
 
 
 def test_coverage_accounts_for_every_reference(tree, tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git, krefactor
+from conftest import git, krefactor, shared_clone
 from refactor.recipe import load
 
 pytestmark = pytest.mark.real
@@ -19,11 +19,7 @@ BRANCH = "krefactor/strlcpy-strscpy"
 @pytest.fixture(scope="module")
 def strlcpy_series(real_baseline, tmp_path_factory):
     work = tmp_path_factory.mktemp("strlcpy")
-    clone = work / "linux"
-    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(real_baseline),
-                    str(clone)], check=True)
-    for k, v in (("user.name", "Kernel Dev"), ("user.email", "dev@example.org")):
-        git(clone, "config", k, v)
+    clone = shared_clone(real_baseline, work / "linux")
     res = krefactor("series", "--tree", str(clone), "--recipe", "strlcpy-strscpy",
                     "--json", str(work / "series.json"))
     assert res.returncode == 0, res.stderr

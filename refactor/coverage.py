@@ -277,12 +277,21 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
         if s.get("step") in steps:
             mine.setdefault((s["file"], s["function"]), []).append(s)
     names = ", ".join(sorted(steps))
-    out = []
-    for f, name in sorted(graph.roots()):
-        graph.text(f)
-        fn = next((x for x in graph.funcs[f] if x.name == name), None)
-        if fn is None:
-            continue            # defined elsewhere: a root is listed where it is defined
+    analysed = {f for files in (record or {}).get("analysed", {}).values() for f in files}
+    out, done = [], set()
+    for where, name in sorted(graph.roots()):
+        # A root is listed where it is defined: its initializer's file, or,
+        # for a function exported to it (swap_writepage), wherever that is.
+        f, fn = where, None
+        for cand in [where] + graph.mentions(name):
+            graph.text(cand)
+            fn = next((x for x in graph.funcs[cand] if x.name == name), None)
+            if fn is not None:
+                f = cand
+                break
+        if fn is None or (f, name) in done:
+            continue
+        done.add((f, name))
         site = Site(f, fn.first, name, "", "handoff-impl")
         found = mine.get((f, name), [])
         left = [s for s in found if s["verdict"] == "left"]
@@ -295,6 +304,8 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
             sha = tracker.first_touch(f, fn.first, fn.last)
             site.commit = f"{sha[:12]} {subjects.get(sha, '')}" if sha else ""
             site.reason = "; ".join(sorted({s["reason"] for s in found}))
+        elif f not in analysed:
+            site.reason = f"{names} did not read {f}"
         else:
             site.disposition = "unaffected"
             site.reason = (f"{names} found no assertion that writeback is clear and no exit "

@@ -189,6 +189,7 @@ def runtime_flags(tree: Tree, commits: list[Sha], recipe: Recipe, *, jobs: int,
     progress(f"runtime check at {first[:12]}: {step.name} on its tree")
     files = tree.grep(first, step.grep, step.paths, fixed=step.grep_fixed,
                       excludes=recipe.excluded_paths)
+    files = sorted(set(files) | set(series.handoff_files(tree, first, recipe, step)))
     results = series.run_reaching(tree, first, recipe, step, files, jobs=jobs,
                                   timeout=timeout, progress=progress)
     flags = []

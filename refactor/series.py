@@ -59,6 +59,8 @@ class SeriesResult:
     # For each site, the commit its step read the file at (its line numbers are of it).
     site_commits: list[str] = field(default_factory=list)
     site_steps: list[str] = field(default_factory=list)
+    # For each reach = "any" step, the files it looked at.
+    analysed: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def left(self) -> list[cocci.Site]:
@@ -112,6 +114,8 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
         files = tree.grep(parent, step.grep, step.paths, fixed=step.grep_fixed,
                           excludes=recipe.excluded_paths)
         if step.reach:
+            files = sorted(set(files) | set(handoff_files(tree, parent, recipe, step)))
+            result.analysed[step.name] = files
             results = run_reaching(tree, parent, recipe, step, files, jobs=jobs,
                                    timeout=timeout, progress=progress)
         else:
@@ -158,6 +162,17 @@ def publish(tree: Tree, result: SeriesResult) -> None:
     assert result.tip is not None
     tree.update_branch(result.branch, result.tip, result.old_tip)
     save_record(tree, result)
+
+
+def handoff_files(tree: Tree, commit: Sha, recipe: Recipe, step: Step) -> list[str]:
+    """The files that define or pass hand-off functions (`.writepage =`,
+    `write_cache_pages(`), which a reach = "any" step always looks at, so that
+    "found nothing to do in it" is said only of code it read."""
+    h = recipe.handoff
+    if h is None:
+        return []
+    pats = tuple(f".{i}" for i in h.initializers) + tuple(f"{fn}(" for fn, _ in h.callbacks)
+    return tree.grep(commit, pats, step.paths, fixed=True, excludes=recipe.excluded_paths)
 
 
 def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: list[str], *,
@@ -238,7 +253,8 @@ def save_record(tree: Tree, result: SeriesResult) -> None:
     sites = [dict(asdict(s), at=at, step=step)
              for s, at, step in zip(result.sites, result.site_commits, result.site_steps)]
     path.write_text(json.dumps({"recipe": result.recipe, "base": result.base,
-                                "tip": result.tip, "sites": sites}, indent=1))
+                                "tip": result.tip, "sites": sites,
+                                "analysed": result.analysed}, indent=1))
 
 
 def load_record(tree: Tree, tip: str) -> dict | None:

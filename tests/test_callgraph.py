@@ -106,6 +106,18 @@ def test_carry_counts_only_calls_that_hand_on_the_folio(tmp_path):
     assert carry.reach("fs/lib.c", "put").path == ["fs/a/aops.c:a_writepage", "fs/lib.c:put"]
 
 
+def test_a_hand_off_defined_in_another_file_is_a_root(tmp_path):
+    t = tree_mod.open_tree(make_repo(tmp_path / "t", {
+        "fs/n/write.c": "int n_writepage(struct page *page)\n{\n\treturn 0;\n}\n\n"
+                        "static int n_helper(struct page *page)\n{\n\treturn 0;\n}\n",
+        "fs/n/file.c": "const struct address_space_operations n_aops = {\n"
+                       "\t.writepage = n_writepage,\n};\n",
+    }))
+    g = callgraph.CallGraph(t, t.rev("HEAD"), HANDOFF, carry=True)
+    assert g.reach("fs/n/write.c", "n_writepage").reached is True
+    assert g.reach("fs/n/write.c", "n_helper").reached is False
+
+
 def test_every_not_reached_claim_of_the_fixture_series_holds(tmp_path):
     dest = tmp_path / "linux"
     assert krefactor("import", str(FIXTURE), "--to", str(dest)).returncode == 0

@@ -16,14 +16,21 @@ pytestmark = pytest.mark.real
 def test_writeback_series_builds_at_every_commit(real_series, tmp_path):
     repo, _, _ = real_series
     res = krefactor("compile-test", "--tree", str(repo), "--range",
-                    "master..krefactor/writeback-void", "--json", str(tmp_path / "ct.json"),
-                    "--strict")
+                    "master..krefactor/writeback-void", "--json", str(tmp_path / "ct.json"))
     assert res.returncode == 0, res.stdout + res.stderr
     data = json.loads((tmp_path / "ct.json").read_text())
     subjects = git(repo, "log", "--format=%s", "master..krefactor/writeback-void").splitlines()
     assert len(data["commits"]) == len(subjects) == 30
     assert all(c["status"] == "pass" for c in data["commits"])
-    assert all(c["not_compiled"] == [] for c in data["commits"])
+    # Every changed line is compiled but hostfs's: it is UML's, and this is x86.
+    missed = {c["subject"]: c["not_compiled"] for c in data["commits"] if c["not_compiled"]}
+    assert list(missed) == ["hostfs: prepare ->writepage() for a folio already under writeback"]
+    assert all(line.startswith("fs/hostfs/hostfs_kern.c:") for line in
+               missed[list(missed)[0]])
+    assert "fs/hostfs/hostfs_kern.c: CONFIG_HOSTFS not set" in res.stdout
+    strict = krefactor("compile-test", "--tree", str(repo), "--range",
+                       "master..krefactor/writeback-void", "--strict")
+    assert strict.returncode == 1
     void = data["commits"][3]
     assert "return void" in void["subject"]
     # The header change builds the users of the changed functions, AFS among them.

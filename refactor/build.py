@@ -366,13 +366,17 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
     built: dict[tuple[int, str], Built] = {}
     seconds = [0.0] * len(shas)
     run_groups(ws, shas, groups, built, seconds, progress, status, "")
-    # Warnings are compared with the parent's, object for object; an object
-    # is built at its parent's input only when it warned here.
+    # Warnings and failures are compared with the parent's, object for
+    # object; an object is built at its parent's input only when it warned or
+    # failed here. One that fails at the parent too does not build on its own
+    # (a .c #included by another, one built by another directory's Makefile):
+    # that is no fault of the commit, and its lines are not compiled.
     parents: dict[int, dict[str, list[int]]] = {}
     for k in range(1, len(shas)):
         for src in needs[k]:
             before = parent_at[k][src]
-            if before is not None and built[(at[k][src], obj(src))].warnings \
+            here = built[(at[k][src], obj(src))]
+            if before is not None and (here.warnings or here.failed) \
                     and (before, obj(src)) not in built:
                 parents.setdefault(before, {}).setdefault(obj(src), []).append(k)
     run_groups(ws, shas, parents, built, seconds, progress, status, "parent ")
@@ -382,10 +386,14 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
             if at[k][src] != k and at[k][src] not in cb.built_at:
                 cb.built_at.append(at[k][src])
             here = built[(at[k][src], obj(src))]
+            before = parent_at[k][src]
+            if here.failed and before is not None and built[(before, obj(src))].failed:
+                cb.not_built.append(f"{src}: does not build on its own, at the parent "
+                                    f"either ({here.errors[0] if here.errors else 'no object'})")
+                continue
             cb.errors += [str(d) for d in here.errors]
             if here.failed:
                 cb.failed_objects.append(obj(src))
-            before = parent_at[k][src]
             if here.warnings and before is not None:
                 old = {(d.file, d.message) for d in built[(before, obj(src))].warnings}
                 cb.new_warnings += [str(d) for d in here.warnings

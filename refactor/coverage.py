@@ -399,6 +399,12 @@ def dispose(site: Site, tracker: LineTracker, left: dict, has_record: bool, core
     trap = TRAP_KINDS.get(site.kind)
     if site.line in ifdef and site.kind not in DEFINING and site.function not in syms:
         trap = "in #ifdef'd code: may not be compiled, or compiled in another form"
+    if trap and site.line in ifdef and changed and site.kind not in TRAP_KINDS:
+        # spatch changes every branch of an #if: the change is made; whether
+        # that branch was compiled is compile-test's to say.
+        site.disposition, site.commit = "changed", changed
+        site.reason = "in #ifdef'd code: compile-test says whether it was compiled"
+        return
     if trap and (site.kind != "call-value-used" or not changed):
         # For a used return value, the series' own reason, where it left the
         # site and said why, is the better one: it knows the API.

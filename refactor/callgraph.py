@@ -92,8 +92,10 @@ def split_args(text: str) -> list[str]:
 def roots_in(text: str, handoff: HandOff) -> set[str]:
     """The hand-off functions a file names: initializer values and callback arguments."""
     roots = set()
+    code = "\n".join(l for l in text.splitlines()
+                     if not l.lstrip().startswith(("//", "/*", "*")))   # not commented out
     for field_name in handoff.initializers:
-        roots |= set(re.findall(rf"\.{field_name}\s*=\s*({IDENT})\b", text))
+        roots |= set(re.findall(rf"\.{field_name}\s*=\s*({IDENT})\b", code))
     for fn, arg in handoff.callbacks:
         for m in re.finditer(rf"\b{fn}\s*\(", text):
             depth, k = 1, m.end()

@@ -52,6 +52,7 @@ def test_a_head_with_its_type_on_the_line_before():
 def test_roots_are_initializers_and_callback_arguments():
     text = C + "int w(void)\n{\n\treturn write_cache_pages(m, wbc, __cb, data);\n}\n"
     assert callgraph.roots_in(text, HANDOFF) == {"exported", "__cb"}
+    assert callgraph.roots_in("struct a x = {\n\t//.writepage = old,\n};\n", HANDOFF) == set()
     assert callgraph.split_args("a, f(b, c), {d, e}") == ["a", "f(b, c)", "{d, e}"]
 
 

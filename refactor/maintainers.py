@@ -60,6 +60,7 @@ def prefix_from_subjects(subjects: list[str]) -> str | None:
 
 # --- MAINTAINERS -----------------------------------------------------------
 
+import functools  # noqa: E402
 import re  # noqa: E402
 
 
@@ -115,13 +116,21 @@ def pattern_matches(pattern: str, path: str) -> bool:
     no trailing slash."""
     if pattern.endswith("/") and not any(c in pattern for c in "*?"):
         return path.startswith(pattern)
-    regex = re.escape(pattern).replace(r"\*", "[^/]*").replace(r"\?", ".")
-    if pattern.endswith("/"):
-        return re.match(f"^{regex}", path) is not None
-    if re.match(f"^{regex}$", path):
+    exact, below = compiled(pattern)
+    if exact.match(path):
         return True
     # A pattern naming a directory without the slash covers the files in it.
-    return re.match(f"^{regex}/", path) is not None and "*" not in pattern.rsplit("/", 1)[-1]
+    return below is not None and below.match(path) is not None
+
+
+@functools.lru_cache(maxsize=None)
+def compiled(pattern: str) -> tuple[re.Pattern, re.Pattern | None]:
+    """The pattern as a regexp for the whole path, and one for a directory's files."""
+    regex = re.escape(pattern).replace(r"\*", "[^/]*").replace(r"\?", ".")
+    if pattern.endswith("/"):
+        return re.compile(f"^{regex}"), None
+    below = re.compile(f"^{regex}/") if "*" not in pattern.rsplit("/", 1)[-1] else None
+    return re.compile(f"^{regex}$"), below
 
 
 def addresses(entries: tuple[str, ...]) -> list[str]:

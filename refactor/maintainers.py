@@ -110,6 +110,12 @@ def parse_maintainers(text: str) -> list[Section]:
     return [s for s in sections if s.files or s.regexes]
 
 
+def sections_at(tree, commit: str) -> list[Section]:
+    """The MAINTAINERS sections of `tree` at `commit` (none without the file)."""
+    text = tree.read(commit, ["MAINTAINERS"], missing_ok=True).get("MAINTAINERS", b"")
+    return parse_maintainers(text.decode(errors="replace"))
+
+
 def pattern_matches(pattern: str, path: str) -> bool:
     """get_maintainer.pl's F:/X: matching: a directory matches everything below it,
     `*` and `?` are wildcards that do not cross a directory when the pattern has

@@ -187,9 +187,7 @@ def runtime_flags(tree: Tree, commits: list[Sha], recipe: Recipe, *, jobs: int,
     if first is None:
         return {}
     progress(f"runtime check at {first[:12]}: {step.name} on its tree")
-    files = tree.grep(first, step.grep, step.paths, fixed=step.grep_fixed,
-                      excludes=recipe.excluded_paths)
-    files = sorted(set(files) | set(series.handoff_files(tree, first, recipe, step)))
+    files = series.step_files(tree, first, recipe, step)
     results = series.run_reaching(tree, first, recipe, step, files, jobs=jobs,
                                   timeout=timeout, progress=progress)
     flags = []
@@ -218,9 +216,7 @@ def run(*, tree: Tree, base: Sha, tip: Sha, recipe: Recipe | None = None, jobs: 
         timeout: float = 120, progress=lambda m: None) -> ReviewResult:
     proc.require("perl", "install perl to run checkpatch.pl")
     result = ReviewResult(base, tip)
-    sections = maintainers.parse_maintainers(
-        tree.read(tip, ["MAINTAINERS"], missing_ok=True).get("MAINTAINERS", b"")
-        .decode(errors="replace"))
+    sections = maintainers.sections_at(tree, tip)
     log = tree.log(base, tip)
     runtime = runtime_flags(tree, [sha for sha, _ in log], recipe, jobs=jobs, timeout=timeout,
                             progress=progress) if recipe is not None else {}

@@ -113,10 +113,8 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
     with tree.batch():
         for step in recipe.steps:
             started = time.monotonic()
-            files = tree.grep(parent, step.grep, step.paths, fixed=step.grep_fixed,
-                              excludes=recipe.excluded_paths)
+            files = step_files(tree, parent, recipe, step)
             if step.reach:
-                files = sorted(set(files) | set(handoff_files(tree, parent, recipe, step)))
                 result.analysed[step.name] = files
                 results = run_reaching(tree, parent, recipe, step, files, jobs=jobs,
                                        timeout=timeout, progress=progress)
@@ -166,15 +164,19 @@ def publish(tree: Tree, result: SeriesResult) -> None:
     save_record(tree, result)
 
 
-def handoff_files(tree: Tree, commit: Sha, recipe: Recipe, step: Step) -> list[str]:
-    """The files that define or pass hand-off functions (`.writepage =`,
-    `write_cache_pages(`), which a reach = "any" step always looks at, so that
-    "found nothing to do in it" is said only of code it read."""
+def step_files(tree: Tree, commit: Sha, recipe: Recipe, step: Step) -> list[str]:
+    """The files a step runs on at `commit`: those that mention its symbols,
+    and for a reach = "any" step also every file that defines or passes a
+    hand-off function (`.writepage =`, `write_cache_pages(`), so that "found
+    nothing to do in it" is said only of code it read."""
+    files = tree.grep(commit, step.grep, step.paths, fixed=step.grep_fixed,
+                      excludes=recipe.excluded_paths)
     h = recipe.handoff
-    if h is None:
-        return []
+    if not step.reach or h is None:
+        return files
     pats = tuple(f".{i}" for i in h.initializers) + tuple(f"{fn}(" for fn, _ in h.callbacks)
-    return tree.grep(commit, pats, step.paths, fixed=True, excludes=recipe.excluded_paths)
+    return sorted(set(files) | set(tree.grep(commit, pats, step.paths, fixed=True,
+                                             excludes=recipe.excluded_paths)))
 
 
 def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: list[str], *,
@@ -282,8 +284,7 @@ def maintainer_groups(changed: list[cocci.FileResult], tree: Tree, commit: Sha
     """One group per MAINTAINERS section (the most specific one of each file);
     a file no section owns goes by its directory. The group's key is the
     directory its files share, for the prefix from history."""
-    text = tree.read(commit, ["MAINTAINERS"], missing_ok=True).get("MAINTAINERS", b"")
-    sections = maintainers.parse_maintainers(text.decode(errors="replace"))
+    sections = maintainers.sections_at(tree, commit)
     by: dict[str, list[cocci.FileResult]] = {}
     for r in changed:
         sec = maintainers.owner(sections, r.path)
@@ -309,7 +310,7 @@ def prefix_for(tree: Tree, commit: Sha, group: maintainers.Subsystem) -> str:
 def commit_message(recipe: Recipe, step: Step, prefix: str,
                    members: list[cocci.FileResult], signer: str) -> str:
     subject = step.subject.replace("{prefix}", prefix)
-    paragraphs = [wrap(p) for p in step.body.split("\n\n")]
+    paragraphs = fill(step.body)
     left = [s for r in members for s in r.sites if s.verdict == "left"]
     if left:
         lines = ["Left as they are, as they cannot be converted mechanically:"]
@@ -320,6 +321,11 @@ def commit_message(recipe: Recipe, step: Step, prefix: str,
         paragraphs.append("\n".join(lines))
     trailer = MARKER.format(recipe=recipe.name, cocci=step.cocci.name)
     return f"{subject}\n\n" + "\n\n".join(paragraphs) + f"\n\n{trailer}\nSigned-off-by: {signer}\n"
+
+
+def fill(text: str) -> list[str]:
+    """The paragraphs of a recipe's text, each filled (see wrap)."""
+    return [wrap(p) for p in text.split("\n\n")]
 
 
 def wrap(paragraph: str) -> str:
@@ -348,7 +354,7 @@ def holds_series(tree: Tree, base: Sha | None, tip: Sha, recipe: Recipe) -> bool
 
 def cover_letter(result: SeriesResult, recipe: Recipe) -> tuple[str, str]:
     """Subject and blurb for the 0/N mail."""
-    paras = [wrap(p) for p in recipe.description.split("\n\n")]
+    paras = fill(recipe.description)
     paras.append(wrap(f"krefactor made every patch of this series with spatch from the "
                       f"semantic patches in semantic_patches/{recipe.name}/."))
     if result.removed:
@@ -386,13 +392,18 @@ def write_patches(tree: Tree, result: SeriesResult, recipe: Recipe, output: Path
     if number > 1 and changes:
         blurb = f"Changes in v{number}:\n" + "\n".join(f"- {c}" for c in changes) + \
             "\n\n" + blurb
+    fill_cover(paths, subject, blurb)
+    return paths
+
+
+def fill_cover(paths: list[Path], subject: str, blurb: str) -> None:
+    """Put the subject and blurb into format-patch's cover letter among `paths`."""
     for p in paths:
         if re.match(r"^(v\d+-)?0000-", p.name):
             text = p.read_text()
             text = text.replace("*** SUBJECT HERE ***", subject)
             text = text.replace("*** BLURB HERE ***", blurb)
             p.write_text(text)
-    return paths
 
 
 def write_per_maintainer(tree: Tree, result: SeriesResult, recipe: Recipe,
@@ -403,8 +414,7 @@ def write_per_maintainer(tree: Tree, result: SeriesResult, recipe: Recipe,
     (they touch only its files), so each series applies on its own; the
     commits so made are reachable from no ref."""
     assert result.tip is not None
-    text = tree.read(result.base, ["MAINTAINERS"], missing_ok=True).get("MAINTAINERS", b"")
-    sections = maintainers.parse_maintainers(text.decode(errors="replace"))
+    sections = maintainers.sections_at(tree, result.base)
     author = tree.identity()
     by: dict[str, list[tuple[Sha, str, list[str]]]] = {}
     for sha, msg in tree.log(result.base, result.tip):
@@ -428,16 +438,11 @@ def write_per_maintainer(tree: Tree, result: SeriesResult, recipe: Recipe,
         args += [f"--to={a}" for a in rec.to] + [f"--cc={a}" for a in rec.cc]
         out = tree.git(*args, f"{result.base}..{parent}").decode()
         paths = [Path(line) for line in out.splitlines() if line.strip()]
-        first = commits[0][1].splitlines()[0]
-        for p in paths:
-            if p.name.startswith("0000-"):
-                blurb = "\n\n".join([wrap(x) for x in recipe.description.split("\n\n")] + [
-                    wrap(f"This is the {title} part of a treewide change that krefactor made "
-                         f"with spatch from semantic_patches/{recipe.name}/; each "
-                         f"MAINTAINERS section gets its own series, which applies on "
-                         f"its own on the base below.")])
-                body = p.read_text().replace("*** SUBJECT HERE ***", first if len(commits) == 1
-                                             else f"{title}: {recipe.summary}")
-                p.write_text(body.replace("*** BLURB HERE ***", blurb))
+        blurb = "\n\n".join(fill(recipe.description) + [
+            wrap(f"This is the {title} part of a treewide change that krefactor made with "
+                 f"spatch from semantic_patches/{recipe.name}/; each MAINTAINERS section "
+                 f"gets its own series, which applies on its own on the base below.")])
+        fill_cover(paths, commits[0][1].splitlines()[0] if len(commits) == 1
+                   else f"{title}: {recipe.summary}", blurb)
         written[slug] = paths
     return written

@@ -75,6 +75,13 @@ TARBALL = Path("/usr/src/linux-source-6.1.tar.xz")
 CACHE = Path(os.environ.get("KREFACTOR_CACHE", Path.home() / ".cache" / "krefactor"))
 
 
+def imported(src: Path, dest: Path) -> Path:
+    """`krefactor import` of a fixture (or tarball) to `dest`, which must succeed."""
+    res = krefactor("import", str(src), "--to", str(dest))
+    assert res.returncode == 0, res.stderr
+    return dest
+
+
 def unprepared_recipe(dest: Path) -> Path:
     """writeback-void without its prepare step: the series as it was before
     issue 11, whose VFS commit oopses at fs/buffer.c:1786."""
@@ -101,8 +108,7 @@ def real_baseline() -> Path:
     if subprocess.run(["git", "-C", str(dest), "rev-parse", "-q", "--verify", "HEAD"],
                       capture_output=True).returncode != 0:
         subprocess.run(["rm", "-rf", str(dest)], check=True)
-        res = krefactor("import", str(TARBALL), "--to", str(dest))
-        assert res.returncode == 0, res.stderr
+        imported(TARBALL, dest)
     return dest
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import FIXTURE, krefactor, make_repo
+from conftest import FIXTURE, imported, krefactor, make_repo
 from refactor import callgraph, recipe, tree as tree_mod
 
 HANDOFF = recipe.HandOff("a ->writepage method or write_cache_pages() callback",
@@ -121,7 +121,7 @@ def test_a_hand_off_defined_in_another_file_is_a_root(tmp_path):
 
 def test_every_not_reached_claim_of_the_fixture_series_holds(tmp_path):
     dest = tmp_path / "linux"
-    assert krefactor("import", str(FIXTURE), "--to", str(dest)).returncode == 0
+    imported(FIXTURE, dest)
     res = krefactor("series", "--tree", str(dest))
     assert res.returncode == 0, res.stderr
     assert "checked 3 'not reached' claims (3 functions) across the tree" in res.stderr

@@ -1,6 +1,6 @@
 import json
 
-from conftest import FIXTURE, git, krefactor, make_repo
+from conftest import FIXTURE, git, imported, krefactor, make_repo
 from refactor import coverage, tree as tree_mod
 
 
@@ -44,7 +44,7 @@ def test_line_tracker_follows_shifts_changes_and_insertions(tmp_path):
 
 def test_fixture_traps_need_review(tmp_path):
     tree = tmp_path / "linux"
-    assert krefactor("import", str(FIXTURE), "--to", str(tree)).returncode == 0
+    imported(FIXTURE, tree)
     assert krefactor("series", "--tree", str(tree)).returncode == 0
     res = krefactor("coverage", "--tree", str(tree), "--json", str(tmp_path / "c.json"),
                     "--strict")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE, ROOT, git, krefactor
+from conftest import FIXTURE, ROOT, git, imported, krefactor
 from refactor import reroll
 
 RECIPE = ROOT / "semantic_patches" / "writeback-void"
@@ -17,7 +17,7 @@ V1 = "krefactor/writeback-void"
 @pytest.fixture
 def v1_tree(tmp_path) -> Path:
     dest = tmp_path / "linux"
-    assert krefactor("import", str(FIXTURE), "--to", str(dest)).returncode == 0
+    imported(FIXTURE, dest)
     res = krefactor("series", "--tree", str(dest))
     assert res.returncode == 0, res.stderr
     return dest
@@ -105,7 +105,7 @@ def test_plain_series_on_an_older_version_names_reroll(v1_tree, tmp_path):
 
 def test_reroll_without_v1_is_one_line(tmp_path):
     dest = tmp_path / "linux"
-    assert krefactor("import", str(FIXTURE), "--to", str(dest)).returncode == 0
+    imported(FIXTURE, dest)
     res = krefactor("series", "--tree", str(dest), "--reroll")
     assert res.returncode == 1
     assert res.stderr.strip() == ("krefactor: error: nothing to re-roll: no branch "

@@ -133,9 +133,9 @@ def test_maintainers_parse_and_match():
 
 def test_runtime_flags_fire_on_the_vfs_commit_only_when_unprepared(tmp_path):
     import json
-    from conftest import FIXTURE, krefactor, unprepared_recipe
+    from conftest import FIXTURE, imported, krefactor, unprepared_recipe
     dest = tmp_path / "linux"
-    assert krefactor("import", str(FIXTURE), "--to", str(dest)).returncode == 0
+    imported(FIXTURE, dest)
     assert krefactor("series", "--tree", str(dest)).returncode == 0
     old = unprepared_recipe(tmp_path / "no-prepare")
     assert krefactor("series", "--tree", str(dest), "--recipe", str(old),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE, ROOT, git, krefactor, slow_cocci, snapshot
+from conftest import FIXTURE, ROOT, git, imported, krefactor, slow_cocci, snapshot
 from refactor import safety
 from refactor.errors import KrefactorError
 
@@ -21,9 +21,7 @@ from refactor.errors import KrefactorError
 @pytest.fixture
 def fixture_tree(tmp_path) -> Path:
     dest = tmp_path / "linux"
-    res = krefactor("import", str(FIXTURE), "--to", str(dest))
-    assert res.returncode == 0, res.stderr
-    return dest
+    return imported(FIXTURE, dest)
 
 
 def test_second_run_refuses_while_the_lock_is_held(fixture_tree):
@@ -124,7 +122,7 @@ def test_clean_spares_the_users_krefactor_named_directories(fixture_tree, tmp_pa
 
 def test_clean_spares_a_live_run_on_another_tree(fixture_tree, tmp_path):
     other = tmp_path / "other"
-    assert krefactor("import", str(FIXTURE), "--to", str(other)).returncode == 0
+    imported(FIXTURE, other)
     env = dict(os.environ, TMPDIR=str(tmp_path))
     child = start_slow_series(other, slow_recipe(tmp_path), env)
     try:

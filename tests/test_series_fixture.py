@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE, check_golden, git, krefactor, snapshot
+from conftest import FIXTURE, check_golden, git, imported, krefactor, snapshot
 
 GOLDEN = Path(__file__).parent / "data" / "fixture-series" / "expected"
 
@@ -14,9 +14,7 @@ GOLDEN = Path(__file__).parent / "data" / "fixture-series" / "expected"
 @pytest.fixture
 def fixture_tree(tmp_path) -> Path:
     dest = tmp_path / "linux tree"          # a path with a space, on purpose
-    res = krefactor("import", str(FIXTURE), "--to", str(dest))
-    assert res.returncode == 0, res.stderr
-    return dest
+    return imported(FIXTURE, dest)
 
 
 def normalize(text: str) -> str:

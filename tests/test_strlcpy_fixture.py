@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, check_golden, krefactor
+from conftest import ROOT, check_golden, imported, krefactor
 from test_series_fixture import normalize
 
 FIXTURE = ROOT / "fixtures" / "strlcpy-6.1"
@@ -18,9 +18,7 @@ GOLDEN = Path(__file__).parent / "data" / "strlcpy-series" / "expected"
 @pytest.fixture
 def tree(tmp_path) -> Path:
     dest = tmp_path / "linux"
-    res = krefactor("import", str(FIXTURE), "--to", str(dest))
-    assert res.returncode == 0, res.stderr
-    return dest
+    return imported(FIXTURE, dest)
 
 
 def test_series_matches_golden_patches(tree, tmp_path, request):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import kbuild, proc, safety
+from . import cross, kbuild, proc, safety
 from .workspace import Workspace, default_cc
 from .errors import KrefactorError
 from .tree import Sha, Tree
@@ -45,6 +45,8 @@ class CommitBuild:
     errors: list[str] = field(default_factory=list)
     new_warnings: list[str] = field(default_factory=list)
     not_compiled: list[str] = field(default_factory=list)   # "file:line"
+    why_not: dict[str, str] = field(default_factory=dict)   # file -> why its lines were not
+    changed_lines: int = 0                                  # added code lines in .c files
     not_built: list[str] = field(default_factory=list)      # "obj: reason"
     failed_objects: list[str] = field(default_factory=list)
     built_at: list[int] = field(default_factory=list)       # other commits whose tree built them
@@ -69,6 +71,10 @@ class BuildResult:
     def uncompiled(self) -> int:
         return sum(len(c.not_compiled) for c in self.commits)
 
+    @property
+    def changed(self) -> int:
+        return sum(c.changed_lines for c in self.commits)
+
     def to_json(self) -> str:
         from dataclasses import asdict
         return json.dumps(asdict(self), indent=2)
@@ -86,8 +92,8 @@ def configure(ws: Workspace, base_config: str, needed: set[str],
     index = kconfig_index(ws)
     key = hashlib.sha256(json.dumps([
         "krefactor-config-2", base_config, closure, unwanted,
-        Path(base_config).read_text(errors="replace")
-        if base_config not in ("defconfig", "tinyconfig") else "", sorted(needed),
+        "" if make_target(base_config) else Path(base_config).read_text(errors="replace"),
+        sorted(needed), ws.make_vars,
         sorted(index.files.items())]).encode()).hexdigest()
     saved = ws.out / "krefactor-config-key.json"
     if config.exists() and saved.exists():
@@ -112,7 +118,7 @@ def make_config(ws: Workspace, base_config: str, needed: set[str], index: kbuild
     `unwanted` symbols are disabled: the other members of a choice, which
     would otherwise keep the base config's pick (UNWINDER_GUESS)."""
     config = ws.out / ".config"
-    if base_config in ("defconfig", "tinyconfig"):
+    if make_target(base_config):
         res = ws.make(base_config, keep_going=False)
     else:
         ws.out.mkdir(parents=True, exist_ok=True)
@@ -154,6 +160,13 @@ def make_config(ws: Workspace, base_config: str, needed: set[str], index: kbuild
     disabled = ["CONFIG_WERROR"] if "CONFIG_WERROR" in base_have and \
         "CONFIG_WERROR" not in have else []
     return sorted(f"CONFIG_{s}" for s in enabled if f"CONFIG_{s}" in have), unmet, disabled
+
+
+def make_target(base_config: str) -> bool:
+    """Whether `base_config` names a make target (defconfig, ppc64le_defconfig)
+    rather than a .config file."""
+    return base_config in ("defconfig", "tinyconfig") or \
+        base_config.endswith("_defconfig") and not Path(base_config).is_file()
 
 
 def kconfig_index(ws: Workspace) -> kbuild.KconfigIndex:
@@ -263,7 +276,10 @@ def plan_range(tree: Tree, commits: list[tuple[Sha, str]]) -> list[Plan]:
             objects |= {c for texts in (before, here) for c, text in texts.items()
                         if mentions.search(text)}
         objects |= set(d.touched_c)
-        objects = {o for o in objects if buildable(o)}
+        # A sample the commit changed is built when its options can be set
+        # (samples/v4l); samples are not searched as users of a header.
+        objects = {o for o in objects if buildable(o)
+                   or o.startswith("samples/") and o in d.touched_c}
         # When nothing uses what changed (a new declaration, or one whose last
         # user an earlier commit removed), files that include the header
         # directly still prove that it compiles: run() picks two the config builds.
@@ -402,6 +418,7 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
             pre = built.get((at[k][src], src[:-2] + ".i")) if src in at[k] else None
             kept = pre.kept if pre is not None else set()
             code = kbuild.code_lines(plan.texts.get(src, ""))
+            cb.changed_lines += sum(1 for n in lines if n in code)
             cb.not_compiled += [f"{src}:{n}" for n in lines if n in code and n not in kept]
         cb.errors = sorted(set(cb.errors))
         cb.new_warnings = sorted(set(cb.new_warnings))
@@ -409,8 +426,106 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
         cb.status = "fail" if cb.errors or cb.failed_objects else "pass"
         if cb.failed_objects and not cb.errors:
             cb.errors = [f"{o}: not built" for o in cb.failed_objects]
+    other_arches(ws, shas, result, seconds, progress, status)
+    for k, cb in enumerate(result.commits, 1):
+        cb.status = "fail" if cb.errors or cb.failed_objects else "pass"
         cb.seconds = round(seconds[k], 1)
     return result
+
+
+def other_arches(ws: Workspace, shas: list[Sha], result: BuildResult, seconds: list[float],
+                 progress: Callable[[str], None], status: Callable[[str, int, int], None]) -> None:
+    """Compile on other architectures the changed lines the host's build did not
+    (see cross.py), and give each line still not compiled its reason."""
+    pending: dict[str, dict[int, set[int]]] = {}
+    tried: dict[str, list[str]] = {}
+    for k, cb in enumerate(result.commits, 1):
+        for item in cb.not_compiled:
+            src, line = item.rsplit(":", 1)
+            pending.setdefault(src, {}).setdefault(k, set()).add(int(line))
+        for item in cb.not_built:
+            src, why = item.split(": ", 1)
+            tried.setdefault(src, [f"x86_64: {why}"])
+    if not pending:
+        return
+    index = kconfig_index(ws)
+    gates = {src: kbuild.gating_symbols(src, lambda d: read_makefile(ws.src, d))[0]
+             for src in pending}
+    # A file the host built whose lines its preprocessor dropped stays here:
+    # another architecture is tried for what the host could not build at all.
+    for src in list(pending):
+        if src not in tried and buildable(src):
+            tried[src] = ["x86_64: built, but #if'd out in this config"]
+            del pending[src]
+        elif "does not build on its own" in tried.get(src, [""])[0]:
+            del pending[src]
+        else:
+            tried.setdefault(src, [])
+    homes = {s: index.homes({g.removeprefix("CONFIG_") for g in gates[s]}) for s in pending}
+    for arch in cross.ARCHES:
+        files = [s for s in pending if arch in cross.candidates(s, homes[s])]
+        if not files:
+            continue
+        pre = cross.prefix(arch)
+        if pre is None:
+            for s in files:
+                tried[s].append(f"{arch.name}: no cross compiler ({arch.package} not installed)")
+            continue
+        aws = Workspace(ws.tree, ws.jobs, cross.compiler(ws.cc, arch, pre),
+                        out=f"cross/{arch.name}", make_vars=arch.make_vars(pre))
+        progress(f"{arch.name}: {len(files)} files with changed lines not compiled yet")
+        configure(aws, arch.defconfig, set().union(*(gates[s] for s in files)), progress)
+        have = kbuild.read_config((aws.out / ".config").read_text())
+        groups: dict[int, dict[str, list[int]]] = {}
+        for s in files:
+            missing = sorted(g.removeprefix("CONFIG_") for g in gates[s] if g not in have)
+            if missing:
+                tried[s].append(f"{arch.name}: {', '.join(missing)} not set")
+                continue
+            for k in pending[s]:
+                group = groups.setdefault(k, {})
+                group.setdefault(obj(s), []).append(k)
+                group.setdefault(s[:-2] + ".i", []).append(k)
+        built: dict[tuple[int, str], Built] = {}
+        run_groups(aws, shas, groups, built, seconds, progress, status, f"{arch.name} ")
+        parents: dict[int, dict[str, list[int]]] = {}
+        for k, targets in groups.items():
+            for t in targets:
+                if t.endswith(".o") and (built[(k, t)].failed or built[(k, t)].warnings):
+                    parents.setdefault(k - 1, {}).setdefault(t, []).append(k)
+        run_groups(aws, shas, parents, built, seconds, progress, status, f"{arch.name} parent ")
+        for k, targets in sorted(groups.items()):
+            cb = result.commits[k - 1]
+            for t in (t for t in targets if t.endswith(".o")):
+                s, here, before = t[:-2] + ".c", built[(k, t)], built.get((k - 1, t))
+                if here.failed and before is not None and before.failed:
+                    tried[s].append(f"{arch.name}: does not build on its own, at the parent "
+                                    f"either ({here.errors[0] if here.errors else 'no object'})")
+                    continue
+                cb.objects.append(f"{t} ({arch.name})")
+                if here.failed:
+                    cb.failed_objects.append(f"{t} ({arch.name})")
+                    cb.errors += [f"{arch.name}: {d}" for d in here.errors] or \
+                        [f"{arch.name}: {t}: not built"]
+                if here.warnings and before is not None:
+                    old = {(d.file, d.message) for d in before.warnings}
+                    cb.new_warnings += [f"{arch.name}: {d}" for d in here.warnings
+                                        if (d.file, d.message) not in old]
+                pre_i = built.get((k, s[:-2] + ".i"))
+                done = pending[s][k] & (pre_i.kept if pre_i is not None else set())
+                cb.not_compiled = [n for n in cb.not_compiled
+                                   if not (n.startswith(s + ":") and int(n.rsplit(":", 1)[1])
+                                           in done)]
+                pending[s][k] -= done
+                if pending[s][k]:
+                    tried[s].append(f"{arch.name}: built, but #if'd out there")
+        for s in list(pending):
+            pending[s] = {k: lines for k, lines in pending[s].items() if lines}
+            if not pending[s]:
+                del pending[s]
+    for k, cb in enumerate(result.commits, 1):
+        for s in sorted({n.rsplit(":", 1)[0] for n in cb.not_compiled}):
+            cb.why_not[s] = "; ".join(tried[s]) or cross.unavailable(s)
 
 
 def obj(src: str) -> str:
@@ -532,7 +647,12 @@ def build(ws: Workspace, targets: list[str],
                    kbuild.failed_objects(text))
 
 
+INCLUDE = re.compile(r"^\s*-?include\s+\$\((?:src|srctree)\)/(?:\$\(src\)/)?(\S+)\s*$", re.M)
+
+
 def read_makefile(src: Path, directory: str) -> str | None:
+    """The Kbuild or Makefile of `directory`, with the files it includes from
+    its own directory inlined (arch/arm/mach-s3c/Makefile.s3c64xx)."""
     d = src if directory == "." else src / directory
     for name in ("Kbuild", "Makefile"):
         f = d / name
@@ -540,5 +660,6 @@ def read_makefile(src: Path, directory: str) -> str | None:
             text = f.read_text(errors="replace")
             if directory == "." and name == "Kbuild" and (d / "Makefile").is_file():
                 text += "\n" + (d / "Makefile").read_text(errors="replace")
-            return text
+            return INCLUDE.sub(lambda m: (d / m.group(1)).read_text(errors="replace")
+                               if (d / m.group(1)).is_file() else m.group(0), text)
     return None

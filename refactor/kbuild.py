@@ -174,6 +174,18 @@ class KconfigIndex:
                     (m := SOURCE.match(l)) and m.group(1) == p))
         return deps
 
+    def homes(self, symbols: set[str]) -> set[str] | None:
+        """The arch/ directories whose Kconfig can provide every architecture-only
+        symbol that `symbols` plainly need (ARCH_QCOM: arm, arm64); None when
+        none of them is architecture-only."""
+        found: set[str] | None = None
+        for sym in self.closure(symbols, set()):
+            where = self.defined.get(sym, [])
+            if where and all(p.startswith("arch/") for p in where):
+                dirs = {p.split("/")[1] for p in where}
+                found = dirs if found is None else found & dirs
+        return found
+
     def closure(self, symbols: set[str], have: set[str]) -> set[str]:
         """`symbols` and, recursively, what they need that `have` lacks."""
         todo, seen = list(symbols), set(symbols)

@@ -86,10 +86,12 @@ def build_text(r: BuildResult) -> str:
         lines += [f"       {e}" for e in c.errors]
         lines += [f"       new warning: {w}" for w in c.new_warnings]
         lines += [f"       NOT COMPILED: {n}" for n in c.not_compiled]
+        lines += [f"         {f}: {why}" for f, why in c.why_not.items()]
         lines += [f"       not built: {n}" for n in c.not_built]
     verdict = "FAIL" if r.failed else "PASS"
+    share = f" ({100 * (r.changed - r.uncompiled) / r.changed:.1f}% compiled)" if r.changed else ""
     lines.append(f"{verdict}: {len(r.commits) - len(r.failed)}/{len(r.commits)} commits build, "
-                 f"{r.uncompiled} changed lines not compiled")
+                 f"{r.uncompiled} of {r.changed} changed lines not compiled{share}")
     return "\n".join(lines)
 
 

@@ -20,8 +20,10 @@ from .tree import Sha, Tree
 class Workspace:
     """The exported source and the build directory, moved from commit to commit."""
 
-    def __init__(self, tree: Tree, jobs: int, cc: str | None, out: str = "out"):
+    def __init__(self, tree: Tree, jobs: int, cc: str | None, out: str = "out",
+                 make_vars: tuple[str, ...] = ()):
         self.tree = tree
+        self.make_vars = make_vars  # ARCH=, CROSS_COMPILE=, LLVM= for another architecture
         self.root = safety.state_dir(tree.git_dir) / "build"
         self.src = self.root / "src"
         self.out = self.root / out
@@ -72,6 +74,7 @@ class Workspace:
         cmd.append("--output-sync=target" if on_line else "-s")
         if keep_going:
             cmd.append("-k")
+        cmd += self.make_vars
         if self.cc:
             cmd.append(f"CC={self.cc}")
         # The export sits inside the .git directory: keep Kbuild's calls to

@@ -70,3 +70,44 @@ def test_an_object_is_built_once_per_distinct_input():
     assert not build.same_input(frozenset({"fs/afs/dir.c"}), "fs/afs/write.c")
     assert build.same_input(frozenset({"fs/mpage.c"}), "fs/afs/write.c")
     assert not build.same_input(frozenset({"fs/afs/Makefile"}), "fs/nfs/write.c")
+
+
+def test_other_architectures_are_tried_where_they_can_build_a_file(monkeypatch):
+    from refactor import cross
+    names = lambda archs: [a.name for a in archs]      # noqa: E731
+    assert names(cross.candidates("arch/sparc/kernel/setup_32.c", None)) == ["sparc", "sparc64"]
+    assert names(cross.candidates("arch/arm/kernel/setup.c", {"arm64"})) == ["arm"]
+    assert names(cross.candidates("drivers/soc/qcom/smem.c", {"arm", "arm64"})) == ["arm64", "arm"]
+    assert names(cross.candidates("fs/hostfs/hostfs_kern.c", {"um"})) == ["um"]
+    assert "um" not in names(cross.candidates("drivers/eisa/eisa-bus.c", None))
+    arm64, um, hexagon = (next(a for a in cross.ARCHES if a.name == n)
+                          for n in ("arm64", "um", "hexagon"))
+    assert cross.compiler("ccache gcc", arm64, "aarch64-linux-gnu-") == \
+        "ccache aarch64-linux-gnu-gcc"
+    assert cross.compiler(None, arm64, "aarch64-linux-gnu-") is None
+    assert cross.compiler("ccache gcc", um, "") == "ccache gcc"
+    assert cross.compiler("ccache gcc", hexagon, "") == "ccache clang"
+    assert hexagon.make_vars("") == ("ARCH=hexagon", "LLVM=1")
+    assert arm64.make_vars("aarch64-linux-gnu-") == ("ARCH=arm64",
+                                                     "CROSS_COMPILE=aarch64-linux-gnu-")
+    monkeypatch.setattr(cross.shutil, "which", lambda name: None)
+    assert cross.prefix(arm64) is None and cross.prefix(hexagon) is None
+    assert cross.prefix(um) == ""          # UML: the host's compiler
+    assert cross.unavailable("arch/nios2/kernel/setup.c") == \
+        "nios2: Debian ships no cross compiler for it"
+    assert cross.unavailable("arch/sh/kernel/setup.c") == \
+        "sh: no cross compiler installed (gcc-sh4-linux-gnu)"
+
+
+def test_a_makefile_reads_the_files_it_includes_from_its_directory(tmp_path):
+    d = tmp_path / "arch/arm/mach-s3c"
+    d.mkdir(parents=True)
+    (d / "Makefile").write_text("ifdef CONFIG_ARCH_S3C64XX\ninclude $(src)/Makefile.s3c64xx\n"
+                                "endif\n")
+    (d / "Makefile.s3c64xx").write_text("obj-$(CONFIG_MACH_REAL6410) += mach-real6410.o\n")
+    text = build.read_makefile(tmp_path, "arch/arm/mach-s3c")
+    assert "obj-$(CONFIG_MACH_REAL6410) += mach-real6410.o" in text
+    from refactor import kbuild
+    symbols, _ = kbuild.gating_symbols("arch/arm/mach-s3c/mach-real6410.c",
+                                       lambda p: build.read_makefile(tmp_path, p))
+    assert symbols == {"CONFIG_MACH_REAL6410"}

@@ -214,3 +214,23 @@ def test_kconfig_index_follows_depends_and_the_if_around_a_source_line():
     assert index.depends("MTD_UBI") == {"MTD"}
     assert index.closure({"UBIFS_FS"}, have={"BLOCK"}) == {"UBIFS_FS", "MTD_UBI", "MTD"}
     assert index.depends("NOWHERE") == set()
+
+
+def test_homes_are_the_arch_directories_that_define_what_a_file_needs():
+    index = kbuild.KconfigIndex({
+        "arch/arm64/Kconfig.platforms": "config ARCH_QCOM\n\tbool \"Qualcomm\"\n",
+        "arch/arm/mach-qcom/Kconfig": "menuconfig ARCH_QCOM\n\tbool \"Qualcomm\"\n",
+        "arch/powerpc/platforms/pseries/Kconfig": "config PPC_PSERIES\n\tbool \"pSeries\"\n",
+        "drivers/soc/qcom/Kconfig": "config QCOM_SMEM\n\ttristate \"smem\"\n"
+                                    "\tdepends on ARCH_QCOM\n",
+        "drivers/scsi/Kconfig": "config SCSI_IBMVSCSI\n\ttristate \"ibmvscsi\"\n"
+                                "\tdepends on PPC_PSERIES\nconfig SCSI\n\ttristate \"scsi\"\n",
+        "fs/hostfs/Kconfig": "config HOSTFS\n\ttristate \"hostfs\"\n\tdepends on UML\n",
+        "arch/um/Kconfig": "config UML\n\tbool\n",
+    })
+    assert index.homes({"QCOM_SMEM"}) == {"arm", "arm64"}
+    assert index.homes({"SCSI_IBMVSCSI"}) == {"powerpc"}
+    assert index.homes({"HOSTFS"}) == {"um"}
+    assert index.homes({"SCSI"}) is None
+    # Options of two architectures at once: no architecture can set both.
+    assert index.homes({"QCOM_SMEM", "SCSI_IBMVSCSI"}) == set()

@@ -10,7 +10,11 @@ log=${KREFACTOR_SETUP_LOG:-${TMPDIR:-/tmp}/krefactor-setup.log}
 
 debs=(coccinelle linux-source-6.1 gcc make flex bison bc libelf-dev libssl-dev
       ccache perl git xz-utils cpio
-      qemu-system-x86 e2fsprogs xfsprogs btrfs-progs dosfstools)
+      qemu-system-x86 e2fsprogs xfsprogs btrfs-progs dosfstools
+      # compile-test builds the lines x86 cannot on these (refactor/cross.py)
+      gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-powerpc64le-linux-gnu
+      gcc-hppa-linux-gnu gcc-sh4-linux-gnu gcc-sparc64-linux-gnu
+      clang lld llvm)     # hexagon: the kernel builds it with LLVM only
 missing=()
 for p in "${debs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -17,6 +17,7 @@ PREFIX = {
     "drivers/gpu/drm/i915": "drm/i915",
     "fs/smb/client": "smb: client",
     "fs/cifs": "cifs",
+    "kernel/trace": "tracing",
 }
 
 
@@ -206,8 +207,10 @@ def default_prefix(paths: list[str]) -> str:
     for key, prefix in PREFIX.items():
         if common == key or common.startswith(key + "/"):
             return prefix
-    if parts[:3] == ("drivers", "gpu", "drm") and len(parts) >= 4:
-        return f"drm/{PurePosixPath(parts[3]).stem}"
+    if parts[:3] == ("drivers", "gpu", "drm"):
+        # drm core files sit in drivers/gpu/drm itself: "drm:".
+        depth = len(parts) - (len(paths) == 1)
+        return f"drm/{PurePosixPath(parts[3]).stem}" if depth >= 4 else "drm"
     if parts[0] == "drivers" and len(parts) >= 3:
         return f"{parts[1]}: {PurePosixPath(parts[2]).stem}"
     if parts[0] in ("fs", "arch", "sound", "security", "block", "kernel", "mm") and \

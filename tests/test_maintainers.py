@@ -1,6 +1,6 @@
 import pytest
 
-from refactor.maintainers import prefix_from_subjects, subsystem_of
+from refactor.maintainers import default_prefix, prefix_from_subjects, subsystem_of
 
 
 @pytest.mark.parametrize("path, key, prefix", [
@@ -21,3 +21,18 @@ def test_prefix_from_history_takes_the_common_one():
     subjects = ["f2fs: fix a", "f2fs: fix b", "mm: c", "Linux 6.1"]
     assert prefix_from_subjects(subjects) == "f2fs"
     assert prefix_from_subjects(["Linux 6.1"]) is None
+
+
+@pytest.mark.parametrize("paths,prefix", [
+    (["drivers/gpu/drm/drm_mipi_dsi.c"], "drm"),
+    (["drivers/gpu/drm/drm_a.c", "drivers/gpu/drm/drm_b.c"], "drm"),
+    (["drivers/gpu/drm/i915/i915_perf.c"], "drm/i915"),
+    (["drivers/gpu/drm/mediatek/mtk_dsi.c"], "drm/mediatek"),
+    (["drivers/scsi/qla2xxx/qla_init.c"], "scsi: qla2xxx"),
+    (["kernel/trace/trace.c"], "tracing"),
+    (["fs/befs/linuxvfs.c"], "befs"),
+    (["arch/arm/kernel/setup.c", "arch/arm/kernel/vdso.c"], "arm"),
+    (["net/sched/act_api.c"], "net/sched"),
+])
+def test_default_prefix_without_history(paths, prefix):
+    assert default_prefix(paths) == prefix

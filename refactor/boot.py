@@ -284,6 +284,7 @@ def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list
 def judge(res: WorkloadResult, spec: WorkloadSpec, con: console.Console, run: qemu.Run,
           kdir: Path, ws: Workspace) -> None:
     w = con.workloads[spec.name]
+    res.seconds = round(run.durations.get(spec.name, 0.0), 1)
     splats = con.of(spec.name)
     why = []
     if splats:

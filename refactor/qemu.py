@@ -14,7 +14,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,6 +83,7 @@ class Run:
     seconds: float
     first_workload_at: float | None
     killed: str = ""            # why krefactor stopped it, if it did
+    durations: dict[str, float] = field(default_factory=dict)   # workload -> seconds
 
 
 def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
@@ -145,7 +146,20 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
     if killed:
         progress(f"  stopped QEMU: {killed}")
     first = next((at - started for at, m in marks if m.split()[1:2] == ["start"]), None)
-    return Run("".join(chunks), time.monotonic() - started, first, killed)
+    return Run("".join(chunks), time.monotonic() - started, first, killed, durations(marks))
+
+
+def durations(marks: list[tuple[float, str]]) -> dict[str, float]:
+    """Each workload's wall time, from its start mark to its end mark."""
+    began: dict[str, float] = {}
+    took: dict[str, float] = {}
+    for at, mark in marks:
+        words = mark[len(console.MARK):].split()
+        if len(words) >= 2 and words[0] == "start":
+            began[words[1]] = at
+        elif len(words) >= 2 and words[0] == "end" and words[1] in began:
+            took[words[1]] = at - began[words[1]]
+    return took
 
 
 def probe_accel(ws: Workspace, kernel: Path, progress: Progress) -> tuple[str, str]:

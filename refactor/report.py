@@ -204,7 +204,8 @@ def boot_text(r: BootResult) -> str:
         for w in c.workloads:
             proof = " ".join(f"{k} +{v}" for k, v in w.proof.items())
             status = w.status + (" (also at base)" if w.also_at_base else "")
-            lines.append(f"         {w.name:<12} {status:<8} {proof}")
+            took = f"{w.seconds:5.1f}s " if w.seconds else ""
+            lines.append(f"         {w.name:<12} {status:<8} {took}{proof}")
             for why in w.why:
                 lines.append(f"           {why}")
             if w.status == "FAIL" and w.decoded:

@@ -118,3 +118,11 @@ def test_same_kernel_is_byte_for_byte(tmp_path):
     assert k.same("a" * 40, "b" * 40)
     assert not k.same("a" * 40, "c" * 40)
     assert not k.same("a" * 40, "d" * 40)          # not built
+
+
+def test_each_workload_is_timed_from_its_start_mark_to_its_end_mark():
+    from refactor import console, qemu
+    m = console.MARK
+    marks = [(10.0, f"{m}boot ok 6.1.192"), (12.0, f"{m}start bdev"),
+             (20.5, f"{m}end bdev rc=0"), (21.0, f"{m}start ext2"), (30.0, f"{m}done")]
+    assert qemu.durations(marks) == {"bdev": 8.5}

@@ -162,14 +162,22 @@ def durations(marks: list[tuple[float, str]]) -> dict[str, float]:
     return took
 
 
+def host_cache() -> Path:
+    """$XDG_CACHE_HOME/krefactor (~/.cache/krefactor): facts about this machine."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "krefactor"
+
+
 def probe_accel(ws: Workspace, kernel: Path, progress: Progress) -> tuple[str, str]:
     """KVM when a real boot under it reaches init within KVM_PROBE_SECONDS, else TCG.
-    The verdict is kept per QEMU and host kernel, since a probe that fails costs its timeout."""
+    The verdict is kept per QEMU and host kernel, since a probe that fails costs
+    its timeout. It is the host's, not the tree's: it lives in the user's cache
+    directory, and outlives `krefactor clean`."""
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         return "tcg", "no usable /dev/kvm"
     qemu = proc.run(["qemu-system-x86_64", "--version"]).stdout.decode().splitlines()[0]
     key = f"{qemu} {os.uname().release}"
-    cache = ws.root / "boot" / "accel.json"
+    cache = host_cache() / "accel.json"
     if cache.exists():
         saved = json.loads(cache.read_text())
         if saved.get("key") == key:
@@ -186,6 +194,7 @@ def probe_accel(ws: Workspace, kernel: Path, progress: Progress) -> tuple[str, s
     else:
         accel, note = "tcg", (f"KVM probe: no console line from init within "
                               f"{KVM_PROBE_SECONDS}s (nested virtualization?); TCG used")
+    cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps({"key": key, "accel": accel, "note": note}))
     progress(note)
     return accel, note

@@ -126,3 +126,24 @@ def test_each_workload_is_timed_from_its_start_mark_to_its_end_mark():
     marks = [(10.0, f"{m}boot ok 6.1.192"), (12.0, f"{m}start bdev"),
              (20.5, f"{m}end bdev rc=0"), (21.0, f"{m}start ext2"), (30.0, f"{m}done")]
     assert qemu.durations(marks) == {"bdev": 8.5}
+
+
+def test_the_kvm_verdict_is_the_hosts_and_outlives_a_tree(monkeypatch, tmp_path):
+    import json
+    import os
+    import subprocess
+    from refactor import qemu
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(qemu.os, "access", lambda path, mode: True)
+    monkeypatch.setattr(qemu.proc, "run", lambda cmd, **kw: subprocess.CompletedProcess(
+        cmd, 0, b"QEMU emulator version 7.2.0\n", b""))
+    key = f"QEMU emulator version 7.2.0 {os.uname().release}"
+    (tmp_path / "krefactor").mkdir()
+    (tmp_path / "krefactor" / "accel.json").write_text(json.dumps(
+        {"key": key, "accel": "tcg", "note": "KVM probe: no console line"}))
+
+    def no_boot(*a, **kw):
+        raise AssertionError("probed again")
+    monkeypatch.setattr(qemu, "boot_once", no_boot)
+    assert qemu.probe_accel(None, tmp_path, lambda m: None) == \
+        ("tcg", "KVM probe: no console line (probed earlier)")

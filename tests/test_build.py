@@ -111,3 +111,25 @@ def test_a_makefile_reads_the_files_it_includes_from_its_directory(tmp_path):
     symbols, _ = kbuild.gating_symbols("arch/arm/mach-s3c/mach-real6410.c",
                                        lambda p: build.read_makefile(tmp_path, p))
     assert symbols == {"CONFIG_MACH_REAL6410"}
+
+
+def test_make_runs_ccache_in_depend_mode_and_passes_the_architecture(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+    from refactor import workspace
+    seen = {}
+
+    def fake_run(cmd, env=None, **kw):
+        seen["cmd"], seen["env"] = cmd, env
+    monkeypatch.setattr(workspace.proc, "run", fake_run)
+    monkeypatch.delenv("CCACHE_DEPEND", raising=False)
+    monkeypatch.delenv("CCACHE_DIR", raising=False)
+    ws = workspace.Workspace(SimpleNamespace(git_dir=tmp_path), 2, "ccache aarch64-linux-gnu-gcc",
+                             out="cross/arm64",
+                             make_vars=("ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-"))
+    ws.make("fs/ext4/inode.o")
+    assert seen["env"]["CCACHE_DEPEND"] == "1"
+    assert seen["env"]["CCACHE_DIR"] == str(tmp_path / "krefactor" / "build" / "ccache")
+    assert "ARCH=arm64" in seen["cmd"] and "CC=ccache aarch64-linux-gnu-gcc" in seen["cmd"]
+    assert f"O={tmp_path / 'krefactor' / 'build' / 'cross' / 'arm64'}" in seen["cmd"]
+    workspace.Workspace(SimpleNamespace(git_dir=tmp_path), 2, "gcc").make("x.o")
+    assert "CCACHE_DEPEND" not in seen["env"]

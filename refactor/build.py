@@ -398,6 +398,7 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
     run_groups(ws, shas, parents, built, seconds, progress, status, "parent ")
     for k in range(1, len(shas)):
         cb, plan = result.commits[k - 1], plans[k - 1]
+        alone: set[str] = set()          # sources that do not build on their own
         for src in needs[k]:
             if at[k][src] != k and at[k][src] not in cb.built_at:
                 cb.built_at.append(at[k][src])
@@ -406,6 +407,7 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
             if here.failed and before is not None and built[(before, obj(src))].failed:
                 cb.not_built.append(f"{src}: does not build on its own, at the parent "
                                     f"either ({here.errors[0] if here.errors else 'no object'})")
+                alone.add(src)
                 continue
             cb.errors += [str(d) for d in here.errors]
             if here.failed:
@@ -415,7 +417,10 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
                 cb.new_warnings += [str(d) for d in here.warnings
                                     if (d.file, d.message) not in old]
         for src, lines in plan.added_lines.items():
-            pre = built.get((at[k][src], src[:-2] + ".i")) if src in at[k] else None
+            # A line is compiled when the preprocessor kept it and the object
+            # built: the .i of a file that does not build alone proves nothing.
+            pre = built.get((at[k][src], src[:-2] + ".i")) \
+                if src in at[k] and src not in alone else None
             kept = pre.kept if pre is not None else set()
             code = kbuild.code_lines(plan.texts.get(src, ""))
             cb.changed_lines += sum(1 for n in lines if n in code)

@@ -109,6 +109,8 @@ def test_compile_test_builds_every_commit(strlcpy_series, tmp_path):
     reasons = [r for c in data["commits"] for r in c["not_built"]]
     assert any(r.startswith("drivers/gpu/drm/i915/selftests/i915_perf.c: does not build on "
                             "its own, at the parent either") for r in reasons)
+    # Its preprocessed lines prove nothing when the object does not build.
+    assert any(line.startswith("drivers/gpu/drm/i915/selftests/i915_perf.c:") for line in missed)
 
 
 def test_review_of_a_slice_has_a_summary_table(strlcpy_series, tmp_path):

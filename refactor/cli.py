@@ -52,8 +52,9 @@ def import_cmd(src: Path, dest: Path) -> None:
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Write format-patch files and a cover letter here.")
 @click.option("--per-maintainer", is_flag=True,
-              help="With --output: one series per MAINTAINERS section, each in its own "
-                   "directory with its own cover letter, To/Cc and base-commit.")
+              help="With --output: one series per maintainer tree (the sections' T:; a "
+                   "section naming none alone), each in its own directory with its own "
+                   "cover letter, To/Cc and base-commit.")
 @click.option("--force", is_flag=True, help="Replace the branch if it holds something else.")
 @click.option("--reroll", is_flag=True,
               help="Make the next version (BRANCH-v2, -v3, ...) beside the earlier ones, "
@@ -97,7 +98,8 @@ def series_cmd(tree_path: Path, recipe_name: str, branch: str | None, output: Pa
         elif per_maintainer:
             written = series.write_per_maintainer(t, res, rec, output)
             paths = [p for ps in written.values() for p in ps]
-            click.echo(f"wrote {len(written)} series, one per MAINTAINERS section, to {output}")
+            click.echo(f"wrote {len(written)} series, one per maintainer tree or section, "
+                       f"to {output}")
         else:
             paths = series.write_patches(t, res, rec, output)
         click.echo(f"wrote {len(paths)} patches to {output}")

@@ -76,6 +76,7 @@ class Section:
     files: tuple[str, ...] = ()          # F:
     excludes: tuple[str, ...] = ()       # X:
     regexes: tuple[str, ...] = ()        # N:
+    trees: tuple[str, ...] = ()          # T: ("git git://.../mkp/scsi.git")
 
     def matches(self, path: str) -> bool:
         if any(pattern_matches(x, path) for x in self.excludes):
@@ -96,7 +97,7 @@ def parse_maintainers(text: str) -> list[Section]:
                 title, tuple(fields.get("M", [])), tuple(fields.get("R", [])),
                 tuple(fields.get("L", [])), (fields.get("S") or [""])[0],
                 tuple(fields.get("F", [])), tuple(fields.get("X", [])),
-                tuple(fields.get("N", []))))
+                tuple(fields.get("N", [])), tuple(fields.get("T", []))))
 
     for line in text.splitlines():
         m = re.match(r"^([A-Z]):\s*(.*?)\s*$", line)
@@ -115,6 +116,15 @@ def sections_at(tree, commit: str) -> list[Section]:
     """The MAINTAINERS sections of `tree` at `commit` (none without the file)."""
     text = tree.read(commit, ["MAINTAINERS"], missing_ok=True).get("MAINTAINERS", b"")
     return parse_maintainers(text.decode(errors="replace"))
+
+
+def tree_name(entry: str) -> str:
+    """A short name for a T: entry: 'git git://git.kernel.org/pub/scm/linux/kernel/git/mkp/scsi.git
+    for-next' -> 'mkp/scsi'."""
+    words = entry.split()
+    url = words[1] if len(words) > 1 else (words[0] if words else "")
+    parts = [p for p in url.rstrip("/").removesuffix(".git").split("/") if p]
+    return "/".join(parts[-2:]) if len(parts) > 2 else (parts[-1] if parts else entry)
 
 
 def pattern_matches(pattern: str, path: str) -> bool:

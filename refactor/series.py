@@ -408,22 +408,29 @@ def fill_cover(paths: list[Path], subject: str, blurb: str) -> None:
 
 def write_per_maintainer(tree: Tree, result: SeriesResult, recipe: Recipe,
                          output: Path) -> dict[str, list[Path]]:
-    """One series per MAINTAINERS section, the way treewide work goes upstream:
-    `output/<section>/`, each with its own cover letter, To/Cc from that
-    section and `base-commit:`. A section's commits are replayed on the base
-    (they touch only its files), so each series applies on its own; the
-    commits so made are reachable from no ref."""
+    """One series per maintainer tree, the way treewide work goes upstream: the
+    commits of the MAINTAINERS sections that name one git tree (T:) go
+    together, a section without one alone; `output/<tree or section>/`, each
+    with its own cover letter, To/Cc from its sections and `base-commit:`.
+    A group's commits are replayed on the base (they touch only its files),
+    so each series applies on its own; the commits so made are reachable
+    from no ref."""
     assert result.tip is not None
     sections = maintainers.sections_at(tree, result.base)
     author = tree.identity()
     by: dict[str, list[tuple[Sha, str, list[str]]]] = {}
+    titles: dict[str, list[str]] = {}
     for sha, msg in tree.log(result.base, result.tip):
         files = tree.git("diff-tree", "--no-commit-id", "--name-only", "-r",
                          sha).decode().split()
         sec = maintainers.owner(sections, files[0]) if files else None
-        by.setdefault(sec.title if sec else msg.split(":")[0], []).append((sha, msg, files))
+        title = sec.title if sec else msg.split(":")[0]
+        key = maintainers.tree_name(sec.trees[0]) if sec and sec.trees else title
+        by.setdefault(key, []).append((sha, msg, files))
+        if title not in titles.setdefault(key, []):
+            titles[key].append(title)
     written: dict[str, list[Path]] = {}
-    for title, commits in by.items():
+    for key, commits in by.items():
         parent = result.base
         files_all: list[str] = []
         for sha, msg, files in commits:
@@ -431,18 +438,21 @@ def write_per_maintainer(tree: Tree, result: SeriesResult, recipe: Recipe,
             parent = tree.commit(parent, contents, msg, author)
             files_all += files
         rec = maintainers.recipients(sections, files_all)
-        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:48] or "rest"
+        slug = re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")[:48] or "rest"
         dest = output / slug
         args = ["format-patch", "--cover-letter", f"--base={result.base}", "-o",
                 str(dest.resolve())]
         args += [f"--to={a}" for a in rec.to] + [f"--cc={a}" for a in rec.cc]
         out = tree.git(*args, f"{result.base}..{parent}").decode()
         paths = [Path(line) for line in out.splitlines() if line.strip()]
+        where = key if titles[key] == [key] else \
+            f"the {key} tree (MAINTAINERS: {', '.join(titles[key])})"
         blurb = "\n\n".join(fill(recipe.description) + [
-            wrap(f"This is the {title} part of a treewide change that krefactor made with "
-                 f"spatch from semantic_patches/{recipe.name}/; each MAINTAINERS section "
-                 f"gets its own series, which applies on its own on the base below.")])
+            wrap(f"This is the part for {where} of a treewide change that krefactor made "
+                 f"with spatch from semantic_patches/{recipe.name}/; each maintainer tree "
+                 f"(or MAINTAINERS section naming none) gets its own series, which applies "
+                 f"on its own on the base below.")])
         fill_cover(paths, commits[0][1].splitlines()[0] if len(commits) == 1
-                   else f"{title}: {recipe.summary}", blurb)
+                   else f"{recipe.summary} ({key})", blurb)
         written[slug] = paths
     return written

@@ -36,3 +36,14 @@ def test_prefix_from_history_takes_the_common_one():
 ])
 def test_default_prefix_without_history(paths, prefix):
     assert default_prefix(paths) == prefix
+
+
+@pytest.mark.parametrize("entry,name", [
+    ("git git://git.kernel.org/pub/scm/linux/kernel/git/mkp/scsi.git", "mkp/scsi"),
+    ("git git://git.kernel.org/pub/scm/linux/kernel/git/mkp/scsi.git for-next", "mkp/scsi"),
+    ("git https://github.com/torvalds/linux.git", "torvalds/linux"),
+    ("quilt http://example.org/patches/", "example.org/patches"),
+])
+def test_tree_name(entry, name):
+    from refactor.maintainers import tree_name
+    assert tree_name(entry) == name

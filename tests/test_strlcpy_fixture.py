@@ -86,3 +86,29 @@ def test_one_series_per_maintainers_section(tree, tmp_path):
         am = subprocess.run(["git", "-C", str(clone), "am", "-q", *patches],
                             capture_output=True, text=True)
         assert am.returncode == 0, (d, am.stderr)
+
+
+def test_sections_that_name_one_tree_go_in_one_series(tree, tmp_path):
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(tree), *args], check=True, capture_output=True,
+                              text=True).stdout
+    text = (tree / "MAINTAINERS").read_text()
+    net = "T:\tgit git://git.kernel.org/pub/scm/linux/kernel/git/netdev/net-next.git\n"
+    text = text.replace("F:\tdrivers/net/foo/\n", "F:\tdrivers/net/foo/\n" + net)
+    text = text.replace("F:\tdrivers/hwmon/bar.c\n", "F:\tdrivers/hwmon/bar.c\n" + net)
+    (tree / "MAINTAINERS").write_text(text)
+    git("commit", "-q", "-am", "MAINTAINERS: one tree for foo and bar")
+    out = tmp_path / "out"
+    res = krefactor("series", "--tree", str(tree), "--recipe", "strlcpy-strscpy",
+                    "--output", str(out), "--per-maintainer")
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["arm-port", "netdev-net-next"]
+    cover = (out / "netdev-net-next" / "0000-cover-letter.patch").read_text()
+    assert "Subject: [PATCH 0/2] treewide: replace strlcpy() with strscpy() (netdev/net-next)" \
+        in cover
+    assert "foo@example.org" in cover and "bar@example.org" in cover
+    assert "the netdev/net-next tree (MAINTAINERS: BAR HARDWARE MONITOR DRIVER, FOO" in \
+        " ".join(cover.split())
+    assert len(list((out / "netdev-net-next").glob("000[1-9]-*.patch"))) == 2

@@ -518,6 +518,8 @@ def other_arches(ws: Workspace, shas: list[Sha], result: BuildResult, seconds: l
                                         if (d.file, d.message) not in old]
                 pre_i = built.get((k, s[:-2] + ".i"))
                 done = pending[s][k] & (pre_i.kept if pre_i is not None else set())
+                if done:            # the host's "not set" is no longer the story
+                    cb.not_built = [n for n in cb.not_built if not n.startswith(s + ": ")]
                 cb.not_compiled = [n for n in cb.not_compiled
                                    if not (n.startswith(s + ":") and int(n.rsplit(":", 1)[1])
                                            in done)]

@@ -294,11 +294,21 @@ def maintainer_groups(changed: list[cocci.FileResult], tree: Tree, commit: Sha
         paths = [m.path for m in members]
         common = os.path.commonpath([os.path.dirname(p) or "." for p in paths])
         out.append((maintainers.Subsystem(common, maintainers.default_prefix(paths)), members))
-    # Two sections with one prefix: say which part each commit touches.
-    seen = Counter(g.prefix for g, _ in out)
-    out = [(replace(g, prefix=f"{g.prefix}: {Path(m[0].path if len(m) == 1 else g.key).stem}")
-            if seen[g.prefix] > 1 else g, m) for g, m in out]
+    names = distinct_prefixes([(g.prefix, Path(m[0].path if len(m) == 1 else g.key).stem)
+                               for g, m in out])
+    out = [(replace(g, prefix=name), m) for (g, m), name in zip(out, names)]
     return sorted(out, key=lambda kv: (kv[0].key, kv[1][0].path))
+
+
+def distinct_prefixes(groups: list[tuple[str, str]]) -> list[str]:
+    """Two sections with one prefix: say which part each commit touches,
+    `prefix: name`, except where the name says the prefix again (the drm core
+    directory keeps "drm:" beside "drm: drm_mipi_dsi")."""
+    seen = Counter(p for p, _ in groups)
+    named = [p if seen[p] == 1 else p if n == p.rsplit("/", 1)[-1] else f"{p}: {n}"
+             for p, n in groups]
+    again = Counter(named)
+    return [f"{p}: {n}" if again[x] > 1 else x for (p, n), x in zip(groups, named)]
 
 
 def prefix_for(tree: Tree, commit: Sha, group: maintainers.Subsystem) -> str:

@@ -47,3 +47,11 @@ def test_default_prefix_without_history(paths, prefix):
 def test_tree_name(entry, name):
     from refactor.maintainers import tree_name
     assert tree_name(entry) == name
+
+
+def test_sections_sharing_a_prefix_are_told_apart():
+    from refactor.series import distinct_prefixes
+    assert distinct_prefixes([("drm", "drm"), ("drm", "drm_mipi_dsi"), ("befs", "befs")]) == \
+        ["drm", "drm: drm_mipi_dsi", "befs"]
+    assert distinct_prefixes([("tracing", "ftrace"), ("tracing", "trace")]) == \
+        ["tracing: ftrace", "tracing: trace"]

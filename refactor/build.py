@@ -392,8 +392,7 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
         for src in needs[k]:
             before = parent_at[k][src]
             here = built[(at[k][src], obj(src))]
-            if before is not None and (here.warnings or here.failed) \
-                    and (before, obj(src)) not in built:
+            if before is not None and here.needs_parent() and (before, obj(src)) not in built:
                 parents.setdefault(before, {}).setdefault(obj(src), []).append(k)
     run_groups(ws, shas, parents, built, seconds, progress, status, "parent ")
     for k in range(1, len(shas)):
@@ -403,19 +402,17 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
             if at[k][src] != k and at[k][src] not in cb.built_at:
                 cb.built_at.append(at[k][src])
             here = built[(at[k][src], obj(src))]
-            before = parent_at[k][src]
-            if here.failed and before is not None and built[(before, obj(src))].failed:
-                cb.not_built.append(f"{src}: does not build on its own, at the parent "
-                                    f"either ({here.errors[0] if here.errors else 'no object'})")
+            before = built[(parent_at[k][src], obj(src))] \
+                if parent_at[k][src] is not None and here.needs_parent() else None
+            why = here.alone(before)
+            if why:
+                cb.not_built.append(f"{src}: {why}")
                 alone.add(src)
                 continue
             cb.errors += [str(d) for d in here.errors]
             if here.failed:
                 cb.failed_objects.append(obj(src))
-            if here.warnings and before is not None:
-                old = {(d.file, d.message) for d in built[(before, obj(src))].warnings}
-                cb.new_warnings += [str(d) for d in here.warnings
-                                    if (d.file, d.message) not in old]
+            cb.new_warnings += [str(d) for d in here.new_warnings(before)]
         for src, lines in plan.added_lines.items():
             # A line is compiled when the preprocessor kept it and the object
             # built: the .i of a file that does not build alone proves nothing.
@@ -428,7 +425,6 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
         cb.errors = sorted(set(cb.errors))
         cb.new_warnings = sorted(set(cb.new_warnings))
         cb.failed_objects = sorted(set(cb.failed_objects))
-        cb.status = "fail" if cb.errors or cb.failed_objects else "pass"
         if cb.failed_objects and not cb.errors:
             cb.errors = [f"{o}: not built" for o in cb.failed_objects]
     other_arches(ws, shas, result, seconds, progress, status)
@@ -453,9 +449,6 @@ def other_arches(ws: Workspace, shas: list[Sha], result: BuildResult, seconds: l
             tried.setdefault(src, [f"x86_64: {why}"])
     if not pending:
         return
-    index = kconfig_index(ws)
-    gates = {src: kbuild.gating_symbols(src, lambda d: read_makefile(ws.src, d))[0]
-             for src in pending}
     # A file the host built whose lines its preprocessor dropped stays here:
     # another architecture is tried for what the host could not build at all.
     for src in list(pending):
@@ -466,7 +459,11 @@ def other_arches(ws: Workspace, shas: list[Sha], result: BuildResult, seconds: l
             del pending[src]
         else:
             tried.setdefault(src, [])
-    homes = {s: index.homes({g.removeprefix("CONFIG_") for g in gates[s]}) for s in pending}
+    index = kconfig_index(ws) if pending else None
+    gates = {src: kbuild.gating_symbols(src, lambda d: read_makefile(ws.src, d))[0]
+             for src in pending}
+    homes = {s: index.homes({g.removeprefix("CONFIG_") for g in gates[s]})
+             for s in pending if index is not None}
     for arch in cross.ARCHES:
         files = [s for s in pending if arch in cross.candidates(s, homes[s])]
         if not files:
@@ -499,26 +496,23 @@ def other_arches(ws: Workspace, shas: list[Sha], result: BuildResult, seconds: l
         parents: dict[int, dict[str, list[int]]] = {}
         for k, targets in groups.items():
             for t in targets:
-                if t.endswith(".o") and (built[(k, t)].failed or built[(k, t)].warnings):
+                if t.endswith(".o") and built[(k, t)].needs_parent():
                     parents.setdefault(k - 1, {}).setdefault(t, []).append(k)
         run_groups(aws, shas, parents, built, seconds, progress, status, f"{arch.name} parent ")
         for k, targets in sorted(groups.items()):
             cb = result.commits[k - 1]
             for t in (t for t in targets if t.endswith(".o")):
                 s, here, before = t[:-2] + ".c", built[(k, t)], built.get((k - 1, t))
-                if here.failed and before is not None and before.failed:
-                    tried[s].append(f"{arch.name}: does not build on its own, at the parent "
-                                    f"either ({here.errors[0] if here.errors else 'no object'})")
+                why = here.alone(before)
+                if why:
+                    tried[s].append(f"{arch.name}: {why}")
                     continue
                 cb.objects.append(f"{t} ({arch.name})")
                 if here.failed:
                     cb.failed_objects.append(f"{t} ({arch.name})")
                     cb.errors += [f"{arch.name}: {d}" for d in here.errors] or \
                         [f"{arch.name}: {t}: not built"]
-                if here.warnings and before is not None:
-                    old = {(d.file, d.message) for d in before.warnings}
-                    cb.new_warnings += [f"{arch.name}: {d}" for d in here.warnings
-                                        if (d.file, d.message) not in old]
+                cb.new_warnings += [f"{arch.name}: {d}" for d in here.new_warnings(before)]
                 pre_i = built.get((k, s[:-2] + ".i"))
                 done = pending[s][k] & (pre_i.kept if pre_i is not None else set())
                 if done:            # the host's "not set" is no longer the story
@@ -566,6 +560,26 @@ class Built:
     warnings: list[kbuild.Diagnostic]
     failed: bool
     kept: set[int] = field(default_factory=set)      # for a .i: the source lines it kept
+
+    def needs_parent(self) -> bool:
+        """Whether its parent's build is wanted: to tell its own warnings and
+        failures from those it inherited."""
+        return self.failed or bool(self.warnings)
+
+    def alone(self, parent: Built | None) -> str | None:
+        """Why it fails without blame when it failed at the parent too (a .c
+        #included by another, one built by another directory's Makefile), else None."""
+        if self.failed and parent is not None and parent.failed:
+            return ("does not build on its own, at the parent either "
+                    f"({self.errors[0] if self.errors else 'no object'})")
+        return None
+
+    def new_warnings(self, parent: Built | None) -> list[kbuild.Diagnostic]:
+        """Its warnings the parent's build did not have (none without the parent's)."""
+        if parent is None:
+            return []
+        old = {(d.file, d.message) for d in parent.warnings}
+        return [d for d in self.warnings if (d.file, d.message) not in old]
 
 
 def run_groups(ws: Workspace, shas: list[Sha], groups: dict[int, dict[str, list[int]]],

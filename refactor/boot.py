@@ -150,6 +150,7 @@ class BootResult:
     commits: list[CommitBoot] = field(default_factory=list)
     first_bad: dict | None = None
     bisect_note: str = ""
+    skipped: list[dict] = field(default_factory=list)   # bisect: commits that fail otherwise
     commit_count: int = 0
 
     @property
@@ -402,10 +403,27 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
     return result
 
 
+def loose(signature: str) -> str:
+    """A failure's signature without line numbers: the commits before the tip
+    may have moved the line that the tip's kernel names."""
+    return re.sub(r":\d+", "", signature)
+
+
+def brings(cb: CommitBoot, tip: CommitBoot) -> bool:
+    """Does `cb` fail the way the tip does?"""
+    if tip.status == "build failed":
+        return cb.status == "build failed"
+    wanted = {(w.name, loose(w.signature)) for w in tip.new_failures}
+    return any((w.name, loose(w.signature)) in wanted for w in cb.new_failures)
+
+
 def bisect(result: BootResult, base_cb: CommitBoot, tip_cb: CommitBoot,
            workloads: list[WorkloadSpec], test: Callable[..., CommitBoot]) -> None:
     """Find the first commit that brings the tip's failure, in about log2(n) boots,
-    running only the workloads that failed at the tip."""
+    running only the workloads that failed at the tip. A commit that fails in
+    another way (or does not build) says nothing about the tip's failure: it is
+    skipped, as `git bisect skip` does, and the next one nearest the middle is
+    tested instead."""
     if not tip_cb.new_failures and tip_cb.status != "build failed":
         result.bisect_note = "nothing to bisect: the tip brings no failure"
         return
@@ -415,13 +433,28 @@ def bisect(result: BootResult, base_cb: CommitBoot, tip_cb: CommitBoot,
     names = {w.name for w in tip_cb.new_failures}
     only = [w for w in workloads if w.name in names] or workloads
     good, bad = 0, tip_cb.index
-    while bad - good > 1:
-        mid = (good + bad) // 2
+    skipped: set[int] = set()
+    while True:
+        left = [i for i in range(good + 1, bad) if i not in skipped]
+        if not left:
+            break
+        mid = min(left, key=lambda i: (abs(2 * i - good - bad), i))
         cb = test(mid, only)
-        broken = cb.status == "build failed" or bool(cb.new_failures)
-        good, bad = (good, mid) if broken else (mid, bad)
+        if brings(cb, tip_cb):
+            bad = mid
+        elif cb.status == "build failed" or cb.new_failures:
+            skipped.add(mid)
+        else:
+            good = mid
     first = next(c for c in result.commits if c.index == bad)
     what = [f"{w.name}: {w.why[0] if w.why else 'FAIL'}" for w in first.new_failures] or \
         [first.error or "build failed"]
     result.first_bad = {"index": bad, "sha": first.sha, "subject": first.subject,
-                        "failures": what}
+                        "failures": what,
+                        "or_before": sorted(i for i in skipped if good < i < bad)}
+    for i in sorted(skipped):
+        c = next(c for c in result.commits if c.index == i)
+        why = [f"{w.name}: {w.why[0] if w.why else 'FAIL'}" for w in c.new_failures] or \
+            [c.error or "build failed"]
+        result.skipped.append({"index": i, "sha": c.sha, "subject": c.subject,
+                               "failures": why})

@@ -221,8 +221,16 @@ def boot_text(r: BootResult) -> str:
         lines.append(f"first bad commit: {fb['index']}/{r.commit_count} {fb['sha'][:12]} "
                      f"{fb['subject']}")
         lines += [f"  {f}" for f in fb["failures"]]
+        if fb.get("or_before"):
+            lines.append("  or one of " + ", ".join(f"{i}/{r.commit_count}"
+                                                    for i in fb["or_before"])
+                         + ", which fail in another way and say nothing of this failure")
     elif r.bisect_note:
         lines.append(r.bisect_note)
+    for s in r.skipped:
+        lines.append(f"skipped by bisect: {s['index']}/{r.commit_count} {s['sha'][:12]} "
+                     f"{s['subject']}: fails in another way")
+        lines += [f"  {f}" for f in s["failures"]]
     lines.append("FAIL: the range brings a failure" if r.failed else
                  "PASS: the range brings no failure")
     return "\n".join(lines)

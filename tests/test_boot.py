@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from refactor import boot, console, qemu, recipe
+from refactor import boot, console, qemu, recipe, report
 from refactor.errors import KrefactorError
 
 BOOT_DIR = Path(__file__).resolve().parent.parent / "semantic_patches" / "writeback-void" / "boot"
@@ -147,3 +147,74 @@ def test_the_kvm_verdict_is_the_hosts_and_outlives_a_tree(monkeypatch, tmp_path)
     monkeypatch.setattr(qemu, "boot_once", no_boot)
     assert qemu.probe_accel(None, tmp_path, lambda m: None) == \
         ("tcg", "KVM probe: no console line (probed earlier)")
+
+
+def _bisect(failing: dict[int, str], n: int) -> tuple[boot.BootResult, list[int]]:
+    """Bisect a range of n commits where commit i fails with signature failing[i]
+    ("build" for a build failure, absent for a pass)."""
+    result = boot.BootResult("b" * 40, "t" * 40, "bisect", commit_count=n)
+    tested: list[int] = []
+
+    def test(i: int, only=None, previous=None) -> boot.CommitBoot:
+        tested.append(i)
+        cb = boot.CommitBoot(f"{i:040d}", f"commit {i}", i)
+        sig = failing.get(i)
+        if sig == "build":
+            cb.status, cb.error = "build failed", "make bzImage failed"
+        elif sig:
+            cb.status = "fail"
+            cb.workloads = [boot.WorkloadResult("bdev", "FAIL", [sig], signature=sig)]
+        else:
+            cb.workloads = [boot.WorkloadResult("bdev", "PASS")]
+        result.commits.append(cb)
+        return cb
+
+    base, tip = test(0), test(n)
+    boot.bisect(result, base, tip, [], test)
+    return result, tested[2:]
+
+
+BUG = "bdev:BUG:fs/buffer.c:1786"
+
+
+def test_bisect_finds_the_first_commit_that_fails_like_the_tip():
+    result, tested = _bisect({i: BUG for i in range(6, 14)}, 13)
+    assert result.first_bad["index"] == 6 and result.first_bad["or_before"] == []
+    assert tested == [6, 3, 4, 5]
+
+
+def test_bisect_skips_a_commit_that_fails_in_another_way():
+    """A hang at commit 3 is not the tip's oops: taking it for the first bad
+    commit would blame the wrong patch."""
+    failing = {i: BUG for i in range(6, 14)}
+    failing[3] = "bdev:INFO:task blocked for more than N seconds"
+    result, tested = _bisect(failing, 13)
+    assert result.first_bad["index"] == 6
+    assert [s["index"] for s in result.skipped] == [3]
+    assert result.skipped[0]["failures"] == ["bdev: bdev:INFO:task blocked for more than N "
+                                             "seconds"]
+    assert 3 in tested and tested[-1] == 5
+    assert result.failed
+
+
+def test_bisect_matches_the_tips_failure_at_a_moved_line():
+    failing = {i: BUG for i in range(6, 14)}
+    failing[6] = failing[7] = "bdev:BUG:fs/buffer.c:1779"
+    result, _ = _bisect(failing, 13)
+    assert result.first_bad["index"] == 6
+
+
+def test_bisect_names_every_candidate_when_skips_hide_the_first_bad_commit():
+    failing = {i: BUG for i in range(6, 14)}
+    failing[5] = "build"
+    result, _ = _bisect(failing, 13)
+    assert result.first_bad["index"] == 6 and result.first_bad["or_before"] == [5]
+    text = report.boot_text(result)
+    assert "first bad commit: 6/13" in text
+    assert "or one of 5/13, which fail in another way" in text
+    assert "skipped by bisect: 5/13" in text and "make bzImage failed" in text
+
+
+def test_bisect_of_a_build_failure_looks_for_the_first_commit_that_does_not_build():
+    result, _ = _bisect({i: "build" for i in range(9, 14)}, 13)
+    assert result.first_bad["index"] == 9

@@ -77,7 +77,7 @@ def main() -> None:
     workloads = boot.load_workloads(rec, tuple(a.workload))
     ws = workspace.Workspace(t, jobs=os.cpu_count() or 1, cc="gcc", out="boot/bench-out")
     config = (workspace.Workspace(t, 1, None, out="boot/out").out / ".config").read_bytes()
-    shas = [c["sha"] for c in commits][: a.commits or None]
+    shas = [c["sha"] for c in commits][: a.commits]  # None: all of them
     done, started = 0, time.monotonic()
     for sha in shas:
         if a.budget is not None and time.monotonic() - started > a.budget:

@@ -63,16 +63,20 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
 
 
 def qemu_cmd(kernel: Path, init: Path, disks: list[Path], memory: int, accel: str) -> list[str]:
-    cmd = ["qemu-system-x86_64", "-m", str(memory), "-smp", "2", "-nographic", "-no-reboot",
-           "-kernel", str(kernel / "bzImage"),
+    """QEMU's microvm machine without ACPI: qboot hands the kernel an MP table
+    for the CPUs, and QEMU names the virtio-mmio devices on the command line,
+    so that the kernel needs neither ACPI nor PCI."""
+    cmd = ["qemu-system-x86_64", "-M", "microvm,acpi=off", "-m", str(memory), "-smp", "2",
+           "-nographic", "-no-reboot", "-kernel", str(kernel / "bzImage"),
            "-fsdev", "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap",
-           "-device", "virtio-9p-pci,fsdev=root,mount_tag=/dev/root"]
+           "-device", "virtio-9p-device,fsdev=root,mount_tag=/dev/root"]
     cmd += ["-enable-kvm", "-cpu", "host"] if accel == "kvm" else ["-cpu", "max"]
-    for d in disks:
-        cmd += ["-drive", f"file={d},format=raw,if=virtio"]
+    for i, d in enumerate(disks):
+        cmd += ["-drive", f"file={d},format=raw,if=none,id=disk{i}",
+                "-device", f"virtio-blk-device,drive=disk{i}"]
     cmd += ["-append", "root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L "
             f"ro init={init} console=ttyS0 panic=-1 oops=panic softlockup_panic=0 "
-            "hung_task_panic=0"]
+            "hung_task_panic=0 reboot=t"]
     return cmd
 
 

@@ -76,7 +76,11 @@ def test_qemu_command_never_writes_the_host_root(tmp_path):
     fsdev = cmd[cmd.index("-fsdev") + 1]
     assert "path=/," in fsdev and "readonly=on" in fsdev
     assert "-enable-kvm" not in cmd and cmd[cmd.index("-cpu") + 1] == "max"
-    assert f"file={tmp_path / 'vda.img'},format=raw,if=virtio" in cmd
+    # microvm without ACPI: the disk on virtio-mmio, named to the kernel by QEMU.
+    assert cmd[cmd.index("-M") + 1] == "microvm,acpi=off"
+    assert f"file={tmp_path / 'vda.img'},format=raw,if=none,id=disk0" in cmd
+    assert "virtio-blk-device,drive=disk0" in cmd
+    assert "reboot=t" in cmd[cmd.index("-append") + 1].split()
     kvm = qemu.qemu_cmd(tmp_path, tmp_path / "init", [], 256, "kvm")
     assert "-enable-kvm" in kvm and "-no-reboot" in kvm
 

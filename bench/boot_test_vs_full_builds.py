@@ -61,8 +61,10 @@ def main() -> None:
     print(f"krefactor boot-test {'base+tip' if a.ends else '--each'} ({len(commits)} kernels, "
           f"QEMU {data['accel']}), cold: {k_wall:.0f}s wall (exit {res.returncode})")
     for c in commits:
+        first = c["boot_to_first_workload"]          # None: not booted (same kernel)
         print(f"  [{c['index']:2}] build {c['build_seconds']:5.0f}s  boots {c['boots']} "
-              f"{c['boot_seconds']:5.0f}s  first workload at {c['boot_to_first_workload']}s  "
+              f"{c['boot_seconds']:5.0f}s  first workload at "
+              f"{'-' if first is None else f'{first}s'}  "
               f"{c['status']}  {c['subject'][:50]}")
     firsts = [c["boot_to_first_workload"] for c in commits if c["boot_to_first_workload"]]
     print(f"boot to the first workload: max {max(firsts):.1f}s (target <= 10s)")

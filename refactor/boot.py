@@ -44,7 +44,8 @@ ENGINE_OPTIONS = (
 # The guest is QEMU's microvm without ACPI (qemu.qemu_cmd): virtio over MMIO,
 # named on the kernel's command line, and the CPUs from qboot's MP table. On
 # the pc machine the CPUs need ACPI (SeaBIOS's MP table lists only the boot
-# CPU under TCG) and the disks PCI: together 1/6 of the build.
+# CPU under TCG) and the disks PCI; without both, a cold 6.1 boot kernel built
+# in 135 s instead of 164 s.
 # Choice members tinyconfig picks that would shadow ours (frame pointers), and
 # what olddefconfig turns on by default that no workload uses (on 6.1: 41
 # objects in net/ipv6, 26 in net/ethtool, 20 in drivers/input). INET stays:
@@ -435,28 +436,29 @@ def bisect(result: BootResult, base_cb: CommitBoot, tip_cb: CommitBoot,
     names = {w.name for w in tip_cb.new_failures}
     only = [w for w in workloads if w.name in names] or workloads
     good, bad = 0, tip_cb.index
+    tested = {tip_cb.index: tip_cb}
     skipped: set[int] = set()
     while True:
         left = [i for i in range(good + 1, bad) if i not in skipped]
         if not left:
             break
         mid = min(left, key=lambda i: (abs(2 * i - good - bad), i))
-        cb = test(mid, only)
+        cb = tested[mid] = test(mid, only)
         if brings(cb, tip_cb):
             bad = mid
         elif cb.status == "build failed" or cb.new_failures:
             skipped.add(mid)
         else:
             good = mid
-    first = next(c for c in result.commits if c.index == bad)
-    what = [f"{w.name}: {w.why[0] if w.why else 'FAIL'}" for w in first.new_failures] or \
-        [first.error or "build failed"]
+    first = tested[bad]
     result.first_bad = {"index": bad, "sha": first.sha, "subject": first.subject,
-                        "failures": what,
+                        "failures": failures(first),
                         "or_before": sorted(i for i in skipped if good < i < bad)}
-    for i in sorted(skipped):
-        c = next(c for c in result.commits if c.index == i)
-        why = [f"{w.name}: {w.why[0] if w.why else 'FAIL'}" for w in c.new_failures] or \
-            [c.error or "build failed"]
-        result.skipped.append({"index": i, "sha": c.sha, "subject": c.subject,
-                               "failures": why})
+    result.skipped = [{"index": i, "sha": tested[i].sha, "subject": tested[i].subject,
+                       "failures": failures(tested[i])} for i in sorted(skipped)]
+
+
+def failures(cb: CommitBoot) -> list[str]:
+    """What a failing commit showed, a line per workload (or its build error)."""
+    return [f"{w.name}: {w.why[0] if w.why else 'FAIL'}" for w in cb.new_failures] or \
+        [cb.error or "build failed"]

@@ -459,11 +459,13 @@ def other_arches(ws: Workspace, shas: list[Sha], result: BuildResult, seconds: l
             del pending[src]
         else:
             tried.setdefault(src, [])
-    index = kconfig_index(ws) if pending else None
     gates = {src: kbuild.gating_symbols(src, lambda d: read_makefile(ws.src, d))[0]
              for src in pending}
-    homes = {s: index.homes({g.removeprefix("CONFIG_") for g in gates[s]})
-             for s in pending if index is not None}
+    homes: dict[str, set[str] | None] = {}
+    if pending:             # the Kconfig index is read only when a file is left
+        index = kconfig_index(ws)
+        homes = {s: index.homes({g.removeprefix("CONFIG_") for g in gates[s]})
+                 for s in pending}
     for arch in cross.ARCHES:
         files = [s for s in pending if arch in cross.candidates(s, homes[s])]
         if not files:

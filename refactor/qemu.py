@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 HUNG_TASK_SECONDS = 10
+GUEST_BOOT_DIR = "/dev/krefactor"      # the recipe's boot scripts, inside the guest
 KVM_PROBE_SECONDS = 20
 Progress = Callable[[str], None]
 
@@ -39,10 +40,14 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
         "# krefactor boot-test init (generated for this boot)",
         "export PATH=/usr/sbin:/usr/bin:/sbin:/bin",
         "mount -t proc proc /proc; mount -t sysfs sysfs /sys",
-        "mount -t devtmpfs devtmpfs /dev; mount -t tmpfs -o size=64m tmpfs /tmp",
+        "mount -t devtmpfs devtmpfs /dev",
+        # The recipe may live under the host's /tmp, which the guest's own
+        # tmpfs hides: its scripts are copied out of the way first.
+        f"mkdir {GUEST_BOOT_DIR} && cp '{boot_dir}'/* {GUEST_BOOT_DIR}/",
+        "mount -t tmpfs -o size=64m tmpfs /tmp",
         f"echo {HUNG_TASK_SECONDS} > /proc/sys/kernel/hung_task_timeout_secs",
         "echo 1 > /proc/sys/kernel/panic_on_oops",
-        f"export KREFACTOR_DISKS='{' '.join(disks)}' KREFACTOR_BOOT_DIR='{boot_dir}'",
+        f"export KREFACTOR_DISKS='{' '.join(disks)}' KREFACTOR_BOOT_DIR={GUEST_BOOT_DIR}",
         f"export KREFACTOR_MEM_MB={memory}",
         'vm() { for k in $1; do grep "^$k " /proc/vmstat | tr " " "="; done | tr "\\n" " "; }',
         "w() {",
@@ -57,7 +62,8 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
         'echo "krefactor: boot ok $(uname -r)"',
     ]
     for w in workloads:
-        lines.append(f"w {w.name} {w.timeout} '{' '.join(w.proves)}' '{w.path}'")
+        lines.append(f"w {w.name} {w.timeout} '{' '.join(w.proves)}' "
+                     f"{GUEST_BOOT_DIR}/{w.path.name}")
     lines += ['echo "krefactor: done"', "sync", "echo b > /proc/sysrq-trigger", "sleep 10"]
     return "\n".join(lines) + "\n"
 

@@ -64,8 +64,11 @@ def test_init_script_runs_each_workload_between_markers():
     ws = boot.load_workloads(rec, ("bdev", "reclaim"))
     text = qemu.init_script(ws, BOOT_DIR, ["/dev/vda", "/dev/vdb"], 256)
     assert text.startswith("#!/bin/sh\n")
-    assert f"w bdev 90 'nr_written' '{BOOT_DIR}/bdev.sh'" in text
-    assert f"w reclaim 240 'pswpout nr_vmscan_write' '{BOOT_DIR}/reclaim.sh'" in text
+    assert "w bdev 90 'nr_written' /dev/krefactor/bdev.sh" in text
+    assert "w reclaim 240 'pswpout nr_vmscan_write' /dev/krefactor/reclaim.sh" in text
+    # The scripts are copied before the guest's tmpfs hides a recipe under /tmp.
+    assert text.index(f"cp '{BOOT_DIR}'/* /dev/krefactor/") \
+        < text.index("mount -t tmpfs -o size=64m tmpfs /tmp")
     assert text.index("w bdev") < text.index("w reclaim") < text.index('"krefactor: done"')
     assert "KREFACTOR_DISKS='/dev/vda /dev/vdb'" in text
     assert "panic_on_oops" in text and "hung_task_timeout_secs" in text

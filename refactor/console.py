@@ -24,6 +24,7 @@ SPLATS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("general protection fault", re.compile(r"general protection fault")),
     ("Oops", re.compile(r"^Oops: ")),
     ("hung task", re.compile(r"^INFO: task \S+ blocked for more than \d+ seconds")),
+    ("out of memory", re.compile(r"^\S+ invoked oom-killer: ")),
     ("RCU stall", re.compile(r"rcu: INFO: \S+ (self-)?detected stalls?")),
     ("panic", re.compile(r"^Kernel panic - not syncing")),
 )

@@ -67,3 +67,7 @@ def test_splat_kinds_and_markers_from_literals():
     assert console.splat_start("general protection fault, probably for non-canonical address")
     assert console.splat_start("Oops: 0000 [#1] SMP")[0] == "Oops"
     assert console.splat_start("random: crng init done") is None
+    oom = console.splat_start("dd invoked oom-killer: gfp_mask=0x140dca(GFP_HIGHUSER_MOVABLE|"
+                              "__GFP_COMP|__GFP_ZERO), order=0, oom_score_adj=0")
+    assert oom is not None and oom[0] == "out of memory"
+    assert console.splat_start("Out of memory: Killed process 51 (dd)") is None

@@ -59,6 +59,9 @@ class HandOff:
     callbacks: tuple[tuple[str, int], ...]  # (function, 1-based argument)
     unreached: str = ""
     start: str = ""        # the call a series adds at hand-offs (review's runtime check)
+    # The calls that start what the hand-off must not leave started (callees.py):
+    # a call before an exit that reaches none of them leaves the exit safe to change.
+    starts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,8 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
         handoff = HandOff(field(raw, "description", str, ctx),
                           strings(raw, "initializers", ctx, []), tuple(callbacks),
                           field(raw, "unreached", str, ctx, ""),
-                          field(raw, "start", str, ctx, ""))
+                          field(raw, "start", str, ctx, ""),
+                          strings(raw, "starts", ctx, []))
     excludes = []
     for i, raw in enumerate(field(data, "exclude", list, "", []), 1):
         ctx = f"exclude {i}: "

@@ -19,6 +19,7 @@ from pathlib import Path
 from unidiff import PatchSet
 
 from . import callgraph, cocci, maintainers
+from .callees import starters
 from .cocci import site_fn
 from .errors import KrefactorError
 from .recipe import Recipe, Step
@@ -188,9 +189,26 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     assert recipe.handoff is not None
     contents = tree.read(commit, files)
     found = cocci.run(step.cocci, contents, git_dir=tree.git_dir, jobs=jobs,
-                      timeout=timeout, mode="report", defines={"reached": "?"})
+                      timeout=timeout, mode="report",
+                      defines={"reached": "?", "inert": "-"})
     candidates = sorted({(s.file, s.function) for r in found for s in r.sites
                          if s.verdict == "candidate" and s.function})
+    # The calls an exit comes after: by the call graph, may they start writeback?
+    callees: dict[tuple[str, int, int], list[str]] = {}
+    for r in found:
+        for s in r.sites:
+            if s.verdict == "callee":
+                callees.setdefault((s.file, s.line, s.column), []).append(s.reason)
+    inert = []
+    who = None
+    if callees and recipe.handoff.starts and not started_at_handoffs(tree, commit, recipe):
+        started = time.monotonic()
+        who = starters(tree, commit, recipe.handoff, recipe.handoff.starts)
+        names = sorted({(f, g) for (f, _, _), gs in callees.items() for g in gs})
+        inert = [f"{f}:{g}" for f, g in names if who.path(f, g) is None]
+        progress(f"  {len(who.via)} functions reach a start of writeback "
+                 f"({time.monotonic() - started:.1f}s); of the {len(names)} calls "
+                 f"before an exit, {len(inert)} reach none")
     started = time.monotonic()
     graph = callgraph.CallGraph(tree, commit, recipe.handoff, carry=True)
     answers = graph.reach_all(candidates)
@@ -200,10 +218,18 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
              f"{recipe.handoff.description}")
     todo = {path: contents[path] for path in sorted({f for f, _ in candidates})}
     results = cocci.run(step.cocci, todo, git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
-                        defines={"reached": ",".join(reached) or "-"})
+                        defines={"reached": ",".join(reached) or "-",
+                                 "inert": ",".join(inert) or "-"})
     description = recipe.handoff.description
 
     def judged(s: cocci.Site) -> cocci.Site:
+        # An exit left after a call: the call path by which it may start writeback.
+        gs = callees.get((s.file, s.line, s.column))
+        if s.verdict == "left" and gs and who is not None:
+            risky = [g for g in gs if who.path(s.file, g) is not None]
+            if risky:
+                return replace(s, reason=f"the folio leaves after {risky[0]}(), "
+                               f"{who.reason(s.file, risky[0])}")
         # A candidate no hand-off reaches is not a site of this change: it is
         # unaffected. One whose callers are not all known is left, to look at.
         a = answers.get((s.file, s.function))
@@ -215,6 +241,19 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     out = [replace(r, sites=tuple(judged(s) for s in r.sites)) for r in results]
     errors = [replace(r, sites=()) for r in found if r.error and r.path not in todo]
     return out + errors
+
+
+def started_at_handoffs(tree: Tree, commit: Sha, recipe: Recipe) -> bool:
+    """Does the tree already call the recipe's hand-off start (an indented call,
+    not its definition)? Then the filesystems' own starts may be gone, and a
+    callee that no longer reaches one may still hand the folio to I/O: the
+    call graph cannot clear it, and every such exit stays as it is."""
+    h = recipe.handoff
+    if h is None or not h.start:
+        return False
+    call = re.compile(rf"^\s+.*\b{re.escape(h.start)}\s*\(")
+    out = tree.git("grep", "-h", "-w", "-F", h.start, commit, "--", "*.c", check=False)
+    return any(call.match(l) for l in out.decode(errors="replace").splitlines())
 
 
 def check_claims(tree: Tree, commit: Sha, recipe: Recipe, results: list[cocci.FileResult],

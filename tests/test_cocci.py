@@ -148,12 +148,27 @@ static int fs_write_super(struct page *page)
 		unlock_page(page);
 	return 0;
 }
+
+static int fs_journalled_writepage(struct page *page)
+{
+	if (inline_data && !fs_copy_inline(page))
+		goto out;
+	get_page(page);
+	unlock_page(page);
+	handle = fs_journal_start();
+	lock_page(page);
+	put_page(page);
+	fs_journal_stop(handle);
+out:
+	unlock_page(page);
+	return 0;
+}
 """
 
 
-def prepare(tmp_path, reached):
+def prepare(tmp_path, reached, inert="-"):
     [r] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/a.c": PREPARE.encode()},
-                    git_dir=tmp_path, jobs=1, defines={"reached": reached})
+                    git_dir=tmp_path, jobs=1, defines={"reached": reached, "inert": inert})
     assert r.error is None, r.error
     return r
 
@@ -162,7 +177,39 @@ def test_prepare_lists_candidates_without_changing_anything(tmp_path):
     r = prepare(tmp_path, "?")
     assert not r.changed
     assert {s.function for s in r.sites if s.verdict == "candidate"} == {
-        "helper", "fs_writepage", "fs_writepage_after_call", "fs_write_super"}
+        "helper", "fs_writepage", "fs_writepage_after_call", "fs_write_super",
+        "fs_journalled_writepage"}
+    # The calls that take the folio before an exit, for series to ask the call graph.
+    assert sorted((s.function, s.line, s.reason) for s in r.sites if s.verdict == "callee") == [
+        ("fs_journalled_writepage", 45, "fs_copy_inline"),
+        ("fs_journalled_writepage", 51, "fs_copy_inline"),
+        ("fs_writepage_after_call", 27, "fs_write_locked")]
+
+
+def test_prepare_ends_writeback_after_a_call_the_call_graph_clears(tmp_path):
+    r = prepare(tmp_path, "fs/x/a.c:fs_writepage_after_call",
+                inert="fs/x/a.c:fs_write_locked")
+    assert ("\tint ret = fs_write_locked(page, wbc);\n\n"
+            "\tif (PageWriteback(page))\n\t\tend_page_writeback(page);\n"
+            "\tunlock_page(page);") in r.after.decode()
+    assert [s.verdict for s in r.sites if s.function == "fs_writepage_after_call"] == \
+        ["changed"]
+
+
+def test_prepare_leaves_an_exit_after_the_folio_was_unlocked_and_locked_again(tmp_path):
+    r = prepare(tmp_path, "fs/x/a.c:fs_journalled_writepage",
+                inert="fs/x/a.c:fs_copy_inline")
+    after = r.after.decode()
+    # The first unlock hands the folio on without I/O: writeback ends there.
+    assert ("\tget_page(page);\n\tif (PageWriteback(page))\n\t\tend_page_writeback(page);\n"
+            "\tunlock_page(page);") in after
+    # After the relock, writeback may be another writer's: not ended.
+    assert after.count("end_page_writeback") == 1
+    [left] = [s for s in r.sites if s.verdict == "left" and
+              s.function == "fs_journalled_writepage"]
+    assert (left.line, left.reason) == (51, "the folio was unlocked before, at line 45, on a "
+                                            "path to here; locked again, its writeback may be "
+                                            "another writer's")
 
 
 def test_prepare_changes_only_reached_functions(tmp_path):
@@ -181,8 +228,8 @@ def test_prepare_changes_only_reached_functions(tmp_path):
             "\t\treturn AOP_WRITEPAGE_ACTIVATE;") in after
     assert after.count("end_writeback") == 2 and "end_page_writeback" not in after
     # An unlock after a call that may have started writeback is left, named.
-    [left] = [s for s in r.sites if s.verdict == "left" and s.function != "fs_write_super"]
-    assert left.function == "fs_writepage_after_call"
+    [left] = [s for s in r.sites if s.verdict == "left" and
+              s.function == "fs_writepage_after_call"]
     assert "fs_write_locked()" in left.reason
     # Sites not reached are left with the reason series checks tree-wide.
     assert {s.reason for s in r.sites if s.function == "fs_write_super"} == {
@@ -194,5 +241,5 @@ def test_prepare_is_idempotent(tmp_path):
     reached = "fs/x/a.c:helper,fs/x/a.c:fs_writepage"
     once = prepare(tmp_path, reached).after
     [again] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/a.c": once},
-                        git_dir=tmp_path, jobs=1, defines={"reached": reached})
+                        git_dir=tmp_path, jobs=1, defines={"reached": reached, "inert": "-"})
     assert not again.changed

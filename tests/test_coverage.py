@@ -81,8 +81,11 @@ def test_fixture_traps_need_review(tmp_path):
                          "ext4_writepage", "loopfs_writepage", "__mpage_writepage",
                          "nfs_writepages_callback", "nfs_writepage", "__writepage",
                          "shmem_writepage"}
-    assert impl["nfs_writepage"]["reason"] == ("the folio leaves after nfs_writepage_locked(), "
-                                               "which may have started writeback")
+    # The call path by which the callee starts writeback, from the call graph.
+    assert impl["nfs_writepage"]["reason"] == (
+        "the folio leaves after nfs_writepage_locked(), which may start writeback on it: "
+        "nfs_writepage_locked() -> nfs_page_async_flush() -> nfs_set_page_writeback() -> "
+        "set_page_writeback()")
     assert impl["shmem_writepage"]["disposition"] == "prepared"
     assert impl["shmem_writepage"]["commit"].endswith(
         "mm: prepare ->writepage() for a folio already under writeback")

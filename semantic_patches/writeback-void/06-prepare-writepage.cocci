@@ -11,9 +11,14 @@
 ///    starts writeback.
 /// Only functions reached from a hand-off, across the whole tree, are
 /// changed: krefactor runs this file once with -D reached=? to list candidate
-/// functions (verdict "candidate"), searches the tree, and runs it again in
-/// patch mode with -D reached=file:function,... . An exit reached after a call that
-/// takes the folio and is not known to leave writeback alone is left, named.
+/// functions (verdict "candidate") and the calls that take the folio before
+/// an exit (verdict "callee"), searches the tree, and runs it again in patch
+/// mode with -D reached=file:function,... and -D inert=file:callee,... (the
+/// callees that the call graph shows start no writeback). An exit reached
+/// after a call that takes the folio and may start writeback is left, named;
+/// so is one reached after the folio was unlocked earlier on the same path
+/// (its writeback ended there, and once the folio is locked again it may be
+/// another writer's).
 //
 // Confidence: Moderate
 // Options: --no-includes
@@ -23,17 +28,21 @@ virtual report
 
 @initialize:python@
 reached << virtual.reached;
+inert << virtual.inert;
 @@
 import collections, re
 # reached=? lists the candidate functions; reached=- reaches none.
 LISTING = reached == "?"
 R = set(x for x in reached.split(",") if x and x not in "-?")
+INERT = set(x for x in inert.split(",") if x and x not in "-?")
 objs = collections.defaultdict(set)       # (file, fn) -> names of the hand-off folio
 folio_name = {}                           # (file, fn) -> its folio variable, if any
 asserts = []
 exits = []                                # (pos, kind, name)
 after_start = set()                       # exits some path reaches after a start or an end
-after_call = {}                           # exit -> the call that may have started I/O
+after_call = {}                           # exit -> the calls that may have started I/O
+after_exit = {}                           # exit -> an earlier exit on a path to it
+holders = set()                           # ((file, fn), struct variable holding the folio)
 # Calls that take the folio and are known neither to start nor to end writeback.
 SAFE = re.compile(r"^(unlock_page|folio_unlock|lock_page|folio_lock|"
                   r"redirty_page_for_writepage|folio_redirty_for_writepage|"
@@ -78,7 +87,7 @@ def in_reach(p):
 
 def ok(e):
     return in_reach([e]) and here(e) not in after_start and \
-        here(e) not in after_call
+        here(e) not in after_call and here(e) not in after_exit
 
 def end_here(p, kinds):
     return any(here(e) == here(p[0]) and k in kinds and ok(e) for e, k, n in exits)
@@ -299,8 +308,93 @@ X << called.X;
 c << called.c;
 u << called.u;
 @@
-if not SAFE.match(g) and X in objs[key(c[0])] and here(c[0]) != here(u[0]):
-    after_call.setdefault(here(u[0]), g)
+if not SAFE.match(g) and X in objs[key(c[0])] and here(c[0]) != here(u[0]) and \
+        "%s:%s" % (c[0].file, g) not in INERT:
+    calls = after_call.setdefault(here(u[0]), [])
+    if g not in calls:
+        calls.append(g)
+
+// The folio carried in a structure that a call takes: f2fs hands its page
+// on in a struct f2fs_io_info (`.page = page`, then `f(&fio)`). Counted for
+// every exit below the call in the function: a path search here costs
+// minutes on fs/f2fs/data.c.
+@holder_init@
+identifier S, fld, X;
+type T;
+position p;
+@@
+  T S@p = { ..., .fld = X, ... };
+
+@script:python@
+S << holder_init.S;
+X << holder_init.X;
+p << holder_init.p;
+@@
+if X in objs[key(p[0])]:
+    holders.add((key(p[0]), S))
+
+@holder_set@
+identifier S, fld, X;
+position p;
+@@
+  S.fld@p = X
+
+@script:python@
+S << holder_set.S;
+X << holder_set.X;
+p << holder_set.p;
+@@
+if X in objs[key(p[0])]:
+    holders.add((key(p[0]), S))
+
+@holder_call@
+identifier S, g;
+expression E;
+position c;
+@@
+(
+  g@c(..., &S, ...)
+|
+  E->g@c(..., &S, ...)
+)
+
+@script:python@
+S << holder_call.S;
+g << holder_call.g;
+c << holder_call.c;
+@@
+if (key(c[0]), S) in holders and not SAFE.match(g) and \
+        "%s:%s" % (c[0].file, g) not in INERT:
+    for e, k, n in exits:
+        if key(e) == key(c[0]) and int(e.line) > int(c[0].line):
+            calls = after_call.setdefault(here(e), [])
+            if g not in calls:
+                calls.append(g)
+
+// Paths on which the folio was unlocked before: writeback ended there, and
+// once the folio is locked again it may be another writer's to end.
+@relocked exists@
+identifier X;
+position u1, u;
+@@
+(
+  unlock_page@u1(X)
+|
+  folio_unlock@u1(X)
+)
+  ... when any
+(
+  unlock_page@u(X)
+|
+  folio_unlock@u(X)
+)
+
+@script:python@
+u1 << relocked.u1;
+u << relocked.u;
+@@
+if here(u1[0]) != here(u[0]):
+    after_exit.setdefault(here(u[0]), u1[0].line)
 
 // One rule for every change: spatch re-parses a file after each rule
 // that changes it, and the positions found above would no longer hold.
@@ -363,13 +457,18 @@ for a in asserts:
 for e, k, n in exits:
     if LISTING:
         site(e, "candidate", "")
+        for g in after_call.get(here(e), []):
+            site(e, "callee", g)
     elif not in_reach([e]):
         site(e, "left", "not reached from a ->writepage method or write_cache_pages() callback")
     elif here(e) in after_start:
         pass        # writeback of the function itself: nothing to prepare
     elif here(e) in after_call:
         site(e, "left", "the folio leaves after %s(), which may have started writeback"
-             % after_call[here(e)])
+             % "(), ".join(after_call[here(e)]))
+    elif here(e) in after_exit:
+        site(e, "left", "the folio was unlocked before, at line %s, on a path to here; "
+             "locked again, its writeback may be another writer's" % after_exit[here(e)])
     elif k == "move":
         site(e, "changed", "writeback ended before the folio moves to the swap cache")
     else:

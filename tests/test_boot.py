@@ -17,7 +17,12 @@ def test_writeback_void_ships_every_workload_of_the_issue():
     assert rec.boot is not None and rec.boot.disks == (512, 512) and rec.boot.memory == 256
     ws = {w.name: w for w in boot.load_workloads(rec)}
     assert set(ws) == {"bdev", "ext2", "ext4", "xfs", "btrfs", "vfat", "reclaim", "migration",
-                       "fault-storm"}
+                       "fault-storm", "ext4-journal", "ext4-nodelalloc", "f2fs", "jfs",
+                       "reiserfs", "nilfs2", "udf", "gfs2", "exfat", "fuse",
+                       "swap-edge"}
+    # Every filesystem workload needs its filesystem, and the helper script is none.
+    assert "GFS2_FS" in ws["gfs2"].needs and "FUSE_FS" in ws["fuse"].needs
+    assert "mmapx" not in ws and "lib" not in ws
     assert ws["bdev"].proves == ("nr_written",) and ws["bdev"].needs == ()
     assert ws["reclaim"].proves == ("pswpout", "nr_vmscan_write") and "SWAP" in ws["reclaim"].needs
     assert "XFS_FS" in ws["xfs"].needs and ws["ext2"].timeout == 120

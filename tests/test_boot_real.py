@@ -28,6 +28,22 @@ def test_the_series_passes_at_its_tip(real_series, tmp_path):
         assert all(w["proof"]["nr_written"] > 0 for w in c["workloads"])
 
 
+def test_ext4_data_journal_with_mmap_and_msync_passes_at_the_tip(real_series, tmp_path):
+    """The tip hung here (fsync waiting on a folio that __ext4_journalled_writepage()
+    left under writeback) until the prepare step learnt from the call graph that
+    ext4_journalled_write_inline_data() starts no writeback."""
+    repo, _, _ = real_series
+    out = tmp_path / "boot.json"
+    res = krefactor("boot-test", "--tree", str(repo), "--workload", "ext4-journal",
+                    "--json", str(out))
+    assert res.returncode == 0, res.stdout + res.stderr[-3000:]
+    data = json.loads(out.read_text())
+    for c in data["commits"]:
+        [w] = c["workloads"]
+        assert (w["name"], w["status"]) == ("ext4-journal", "PASS"), (c["index"], w["why"])
+        assert w["proof"]["nr_written"] > 0
+
+
 def test_bisect_names_the_vfs_commit_and_decodes_the_bug(real_series, tmp_path):
     """The series without its prepare step oopses in fs/buffer.c from the VFS commit on."""
     repo, _, _ = real_series

@@ -71,3 +71,28 @@ def test_splat_kinds_and_markers_from_literals():
                               "__GFP_COMP|__GFP_ZERO), order=0, oom_score_adj=0")
     assert oom is not None and oom[0] == "out of memory"
     assert console.splat_start("Out of memory: Killed process 51 (dd)") is None
+
+
+def test_tip_ext4_data_journal_hang_is_a_hung_task_in_fsync():
+    """The 30-commit tip before the prepare step knew a callee from the call graph:
+    __ext4_journalled_writepage() left the folio under writeback."""
+    con = load("tip-ext4-journal-hang.log")
+    [hung] = con.splats
+    assert (hung.kind, hung.workload) == ("hung task", "ext4-journal")
+    assert hung.title.startswith("INFO: task python3:79 blocked for more than 10 seconds")
+    assert any("folio_wait_writeback" in l for l in hung.lines)
+    assert any("ext4_sync_file" in l for l in hung.lines)
+    assert not con.workloads["ext4-journal"].ended
+
+
+def test_tip_swap_edge_oom_kills_and_names_its_workload():
+    con = load("tip-swap-edge-oom.log")
+    first = con.splats[0]
+    assert (first.kind, first.workload) == ("out of memory", "swap-edge")
+    assert first.title.startswith("dd invoked oom-killer:")
+    assert any("8191 pages in swap cache" in l for l in first.lines)
+    # Every process the OOM killer picks is its own report; the panic that ends
+    # the boot belongs to the last, init's.
+    assert [s.title.split()[0] for s in con.splats] == ["dd", "sh", "timeout", "init"]
+    assert any("System is deadlocked on memory" in l for l in con.splats[-1].lines)
+    assert not con.workloads["swap-edge"].ended

@@ -4,7 +4,8 @@
 # the host).
 set -u
 
-fail() { echo "FAIL: $*"; exit 1; }
+# A failed workload leaves no mount behind for the next one.
+fail() { echo "FAIL: $*"; cd /; umount /tmp/mnt 2>/dev/null; exit 1; }
 note() { echo "NOTE: $*"; }
 
 # disk N: the Nth disk of this boot
@@ -55,4 +56,52 @@ roundtrip() {
     (cd /tmp/mnt && md5sum -c --quiet /tmp/sums) || fail "checksum mismatch on $fstype after remount"
     umount /tmp/mnt || fail "umount $fstype"
     echo "$fstype: $(wc -l < /tmp/sums) files verified after remount"
+}
+
+# mmap_load DIR: the mmap exerciser (shared writable mmap, msync, write(2),
+# truncation of dirty pages, fallocate, punched holes; every byte checked
+# against its model) and fio's verified writes through a shared mapping.
+# verify_mmap_load DIR checks both again, after a remount.
+mmap_load() {
+    /usr/bin/python3 "$KREFACTOR_BOOT_DIR/mmapx.py" "$1/mmapx" /tmp/mmapx.want 400 \
+        || fail "mmap exerciser on $1"
+    fio_mmap "$1" || fail "fio: verified mmap writes on $1"
+}
+fio_mmap() {   # fio_mmap DIR [--verify_only]
+    # --thread: fio keeps its state in threads, not System V shared memory,
+    # which the boot kernel leaves out.
+    fio --name=mmap --thread --filename="$1/fio" --ioengine=mmap --rw=randwrite --bs=4k --size=4m \
+        --verify=crc32c --do_verify=1 --fsync=16 --randseed=7 --minimal ${2:-} \
+        > /tmp/fio.out 2>&1 || { cat /tmp/fio.out; return 1; }
+}
+verify_mmap_load() {
+    cmp "$1/mmapx" /tmp/mmapx.want || fail "mmap exerciser's file differs from its model ($2)"
+    fio_mmap "$1" --verify_only || fail "fio: mmap-written data does not verify ($2)"
+}
+
+# The mount of fsload; a workload may define its own (fuse) after sourcing lib.sh.
+do_mount() { mount -t "$fstype" $mount_args "$dev" /tmp/mnt; }
+do_umount() { umount /tmp/mnt; }
+
+# fsload FSTYPE "MOUNT ARGS" MKFS...: make the filesystem on the first disk;
+# write the files of make_files and run mmap_load; sync, drop caches and
+# verify; unmount, mount again and verify everything once more.
+fsload() {
+    fstype=$1 mount_args=$2; shift 2
+    dev=$(disk 1)
+    "$@" "$dev" > /tmp/mkfs.log 2>&1 || { cat /tmp/mkfs.log; fail "mkfs for $fstype failed"; }
+    mkdir -p /tmp/mnt
+    do_mount || fail "mount $fstype $mount_args"
+    make_files /tmp/mnt /tmp/sums
+    mmap_load /tmp/mnt
+    sync
+    drop_caches
+    (cd /tmp/mnt && md5sum -c --quiet /tmp/sums) || fail "checksum mismatch on $fstype after drop_caches"
+    verify_mmap_load /tmp/mnt "after drop_caches"
+    do_umount || fail "umount $fstype"
+    do_mount || fail "mount $fstype again"
+    (cd /tmp/mnt && md5sum -c --quiet /tmp/sums) || fail "checksum mismatch on $fstype after remount"
+    verify_mmap_load /tmp/mnt "after remount"
+    do_umount || fail "umount $fstype"
+    echo "$fstype${mount_args:+ $mount_args}: $(wc -l < /tmp/sums) files, mmap exerciser and fio verified after remount"
 }

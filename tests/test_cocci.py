@@ -163,6 +163,18 @@ out:
 	unlock_page(page);
 	return 0;
 }
+
+static int fs_write_data_page(struct page *page, struct writeback_control *wbc)
+{
+	struct fs_io_info fio = {
+		.type = DATA,
+		.page = page,
+	};
+	int err = fs_do_write_data_page(&fio);
+
+	unlock_page(page);
+	return err;
+}
 """
 
 
@@ -178,11 +190,12 @@ def test_prepare_lists_candidates_without_changing_anything(tmp_path):
     assert not r.changed
     assert {s.function for s in r.sites if s.verdict == "candidate"} == {
         "helper", "fs_writepage", "fs_writepage_after_call", "fs_write_super",
-        "fs_journalled_writepage"}
+        "fs_journalled_writepage", "fs_write_data_page"}
     # The calls that take the folio before an exit, for series to ask the call graph.
     assert sorted((s.function, s.line, s.reason) for s in r.sites if s.verdict == "callee") == [
         ("fs_journalled_writepage", 45, "fs_copy_inline"),
         ("fs_journalled_writepage", 51, "fs_copy_inline"),
+        ("fs_write_data_page", 63, "fs_do_write_data_page"),
         ("fs_writepage_after_call", 27, "fs_write_locked")]
 
 

@@ -98,6 +98,19 @@ def obj(p):
 def drop(p):
     return any(here(a) == here(p[0]) for a in asserts) and in_reach(p)
 
+def called_before(u, c, g):
+    """`g`, called at `c` with the folio, comes before the exit at `u`."""
+    if SAFE.match(g) or "%s:%s" % (c.file, g) in INERT:
+        return
+    calls = after_call.setdefault(here(u), [])
+    if g not in calls:
+        calls.append(g)
+
+def holds(p, S, X):
+    """The structure `S` carries the folio `X` of the function at `p`."""
+    if X in objs[key(p)]:
+        holders.add((key(p), S))
+
 def exit_at(u, kind, X=None):
     fn = key(u)
     if X is None:           # returned locked: the folio of the function, else its page
@@ -308,11 +321,8 @@ X << called.X;
 c << called.c;
 u << called.u;
 @@
-if not SAFE.match(g) and X in objs[key(c[0])] and here(c[0]) != here(u[0]) and \
-        "%s:%s" % (c[0].file, g) not in INERT:
-    calls = after_call.setdefault(here(u[0]), [])
-    if g not in calls:
-        calls.append(g)
+if X in objs[key(c[0])] and here(c[0]) != here(u[0]):
+    called_before(u[0], c[0], g)
 
 // The folio carried in a structure that a call takes: f2fs hands its page
 // on in a struct f2fs_io_info (`.page = page`, then `f(&fio)`). Counted for
@@ -330,8 +340,7 @@ S << holder_init.S;
 X << holder_init.X;
 p << holder_init.p;
 @@
-if X in objs[key(p[0])]:
-    holders.add((key(p[0]), S))
+holds(p[0], S, X)
 
 @holder_set@
 identifier S, fld, X;
@@ -344,8 +353,7 @@ S << holder_set.S;
 X << holder_set.X;
 p << holder_set.p;
 @@
-if X in objs[key(p[0])]:
-    holders.add((key(p[0]), S))
+holds(p[0], S, X)
 
 @holder_call@
 identifier S, g;
@@ -363,13 +371,10 @@ S << holder_call.S;
 g << holder_call.g;
 c << holder_call.c;
 @@
-if (key(c[0]), S) in holders and not SAFE.match(g) and \
-        "%s:%s" % (c[0].file, g) not in INERT:
+if (key(c[0]), S) in holders:
     for e, k, n in exits:
         if key(e) == key(c[0]) and int(e.line) > int(c[0].line):
-            calls = after_call.setdefault(here(e), [])
-            if g not in calls:
-                calls.append(g)
+            called_before(e, c[0], g)
 
 // Paths on which the folio was unlocked before: writeback ended there, and
 // once the folio is locked again it may be another writer's to end.

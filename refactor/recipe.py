@@ -6,6 +6,7 @@ krefactor's own semantic_patches/ or from a path the user names.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,11 @@ class HandOff:
     # The calls that start what the hand-off must not leave started (callees.py):
     # a call before an exit that reaches none of them leaves the exit safe to change.
     starts: tuple[str, ...] = ()
+
+    @property
+    def start_call(self) -> str:
+        """A regexp for a line calling `start` (indented: not its definition)."""
+        return rf"\s+.*\b{re.escape(self.start)}\s*\("
 
 
 @dataclass(frozen=True)

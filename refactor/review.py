@@ -181,7 +181,7 @@ def runtime_flags(tree: Tree, commits: list[Sha], recipe: Recipe, *, jobs: int,
     step = next((s for s in recipe.steps if s.reach), None)
     if h is None or not h.start or step is None:
         return {}
-    call = re.compile(rf"^\+\s+.*\b{re.escape(h.start)}\s*\(", re.M)
+    call = re.compile(rf"^\+{h.start_call}", re.M)
     first = next((sha for sha in commits if call.search(
         tree.git("show", "--format=", "--no-renames", sha).decode(errors="replace"))), None)
     if first is None:

@@ -251,7 +251,7 @@ def started_at_handoffs(tree: Tree, commit: Sha, recipe: Recipe) -> bool:
     h = recipe.handoff
     if h is None or not h.start:
         return False
-    call = re.compile(rf"^\s+.*\b{re.escape(h.start)}\s*\(")
+    call = re.compile(f"^{h.start_call}")
     out = tree.git("grep", "-h", "-w", "-F", h.start, commit, "--", "*.c", check=False)
     return any(call.match(l) for l in out.decode(errors="replace").splitlines())
 

@@ -28,6 +28,21 @@ def fallocate(fd, mode, off, length):
         raise OSError(e, os.strerror(e))
 
 
+def try_fallocate(can, what, fd, mode, off, length):
+    """fallocate(), or False once the filesystem has said it does not do `what`."""
+    if not can[what]:
+        return False
+    try:
+        fallocate(fd, mode, off, length)
+    except OSError as e:
+        if e.errno not in (errno.EOPNOTSUPP, errno.ENOSYS):
+            raise
+        can[what] = False
+        print(f"NOTE: {what} not supported here")
+        return False
+    return True
+
+
 def check(fd, model, what):
     os.lseek(fd, 0, os.SEEK_SET)
     got = b""
@@ -52,7 +67,7 @@ def main():
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
     os.ftruncate(fd, size)
     model = bytearray(size)
-    can = {"punch": True, "falloc": True}
+    can = {"punch hole": True, "fallocate": True}
     counts = dict.fromkeys(("mmap", "write", "msync", "fsync", "truncate", "punch",
                             "falloc"), 0)
     for step in range(steps):
@@ -92,29 +107,18 @@ def main():
             os.ftruncate(fd, new)
             del model[new:]
             model.extend(bytes(new - len(model)))
-        elif op == "punch" and can["punch"] and len(model) > 2 * PAGE:
+        elif op == "punch" and len(model) > 2 * PAGE:
             off = rnd.randrange(len(model) - PAGE)
             length = rnd.randint(1, 3 * PAGE)
-            try:
-                fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, length)
-            except OSError as e:
-                if e.errno not in (errno.EOPNOTSUPP, errno.ENOSYS):
-                    raise
-                can["punch"] = False
-                print("NOTE: punch hole not supported here")
+            if not try_fallocate(can, "punch hole", fd,
+                                 FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, length):
                 continue
             end = min(off + length, len(model))
             model[off:end] = bytes(end - off)
-        elif op == "falloc" and can["falloc"]:
+        elif op == "falloc":
             off = rnd.randrange(len(model) + PAGE)
             length = rnd.randint(1, 4 * PAGE)
-            try:
-                fallocate(fd, 0, off, length)
-            except OSError as e:
-                if e.errno not in (errno.EOPNOTSUPP, errno.ENOSYS):
-                    raise
-                can["falloc"] = False
-                print("NOTE: fallocate not supported here")
+            if not try_fallocate(can, "fallocate", fd, 0, off, length):
                 continue
             if off + length > len(model):
                 model.extend(bytes(off + length - len(model)))

@@ -167,7 +167,7 @@ def function_context_diff(tree: Tree, sha: Sha) -> str:
                         "--no-renames", sha).decode(errors="replace")
 
 
-def runtime_flags(tree: Tree, commits: list[Sha], recipe: Recipe, *, jobs: int,
+def runtime_flags(tree: Tree, base: Sha, commits: list[Sha], recipe: Recipe, *, jobs: int,
                   timeout: float, progress=lambda m: None) -> dict[Sha, list[str]]:
     """Flags that the diff cannot show: at the first commit that starts
     writeback at a hand-off (adds an indented call to the recipe's
@@ -188,14 +188,19 @@ def runtime_flags(tree: Tree, commits: list[Sha], recipe: Recipe, *, jobs: int,
         return {}
     progress(f"runtime check at {first[:12]}: {step.name} on its tree")
     files = series.step_files(tree, first, recipe, step)
-    results = series.run_reaching(tree, first, recipe, step, files, jobs=jobs,
-                                  timeout=timeout, progress=progress)
+    reaching = series.run_reaching(tree, first, recipe, step, files, jobs=jobs,
+                                   timeout=timeout, progress=progress, evidence_at=base)
     flags = []
-    for r in results:
+    for r in reaching.results:
         for site in r.sites:
+            where = f"{site.file}:{site.line} {site.function}()"
+            if site.verdict == "left" and (site.file, site.function) in reaching.reached:
+                # Left by the prepare step, and reached from this commit on.
+                flags.append(f"runtime: NEEDS REVIEW: {where}: {h.description} hands it a "
+                             f"folio this commit starts writeback on, and this exit was "
+                             f"left: {site.reason}")
             if site.verdict != "changed":
                 continue
-            where = f"{site.file}:{site.line} {site.function}()"
             if "assertion" in site.reason:
                 flags.append(f"runtime: {where} asserts that writeback is not set, and "
                              f"{h.description} hands it a folio this commit starts "
@@ -218,7 +223,7 @@ def run(*, tree: Tree, base: Sha, tip: Sha, recipe: Recipe | None = None, jobs: 
     result = ReviewResult(base, tip)
     sections = maintainers.sections_at(tree, tip)
     log = tree.log(base, tip)
-    runtime = runtime_flags(tree, [sha for sha, _ in log], recipe, jobs=jobs, timeout=timeout,
+    runtime = runtime_flags(tree, base, [sha for sha, _ in log], recipe, jobs=jobs, timeout=timeout,
                             progress=progress) if recipe is not None else {}
     for i, (sha, msg) in enumerate(log, 1):
         subject = msg.splitlines()[0]

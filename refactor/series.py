@@ -118,7 +118,7 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
             if step.reach:
                 result.analysed[step.name] = files
                 results = run_reaching(tree, parent, recipe, step, files, jobs=jobs,
-                                       timeout=timeout, progress=progress)
+                                       timeout=timeout, progress=progress).results
             else:
                 results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir,
                                     jobs=jobs, timeout=timeout)
@@ -180,12 +180,26 @@ def step_files(tree: Tree, commit: Sha, recipe: Recipe, step: Step) -> list[str]
                                              excludes=recipe.excluded_paths)))
 
 
+@dataclass(frozen=True)
+class Reaching:
+    """A reach = "any" step's results, and the functions a hand-off reaches."""
+    results: list[cocci.FileResult]
+    reached: frozenset[tuple[str, str]]      # (file, function)
+
+
 def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: list[str], *,
-                 jobs: int, timeout: float, progress: Progress) -> list[cocci.FileResult]:
+                 jobs: int, timeout: float, progress: Progress,
+                 evidence_at: Sha | None = None) -> Reaching:
     """A step that changes only what a hand-off reaches on some path: list the
     candidate functions (report mode), search the tree for each, and apply the
     semantic patch to the reached ones. A candidate left for want of a path
-    gets the search's own reason."""
+    gets the search's own reason.
+
+    Whether a call before an exit may start writeback is asked of the tree at
+    `evidence_at` (default `commit`), which must not yet start writeback at
+    the hand-offs: once it does, every caller of write_cache_pages() reaches
+    a start, and the question no longer tells anything (review asks it of
+    the range's base)."""
     assert recipe.handoff is not None
     contents = tree.read(commit, files)
     found = cocci.run(step.cocci, contents, git_dir=tree.git_dir, jobs=jobs,
@@ -201,14 +215,21 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
                 callees.setdefault((s.file, s.line, s.column), []).append(s.reason)
     inert = []
     who = None
-    if callees and recipe.handoff.starts and not started_at_handoffs(tree, commit, recipe):
+    at = evidence_at or commit
+    if callees and recipe.handoff.starts and not started_at_handoffs(tree, at, recipe):
         started = time.monotonic()
-        who = starters(tree, commit, recipe.handoff, recipe.handoff.starts)
+        who = starters(tree, at, recipe.handoff, recipe.handoff.starts)
         names = sorted({(f, g) for (f, _, _), gs in callees.items() for g in gs})
-        inert = [f"{f}:{g}" for f, g in names if who.path(f, g) is None]
+        clear = [f"{f}:{g}" for f, g in names if who.path(f, g) is None]
+        # The path of a call that may start writeback names the evidence
+        # either way; clearing the others is for a tree before the VFS start.
+        if not started_at_handoffs(tree, commit, recipe):
+            inert = clear
         progress(f"  {len(who.via)} functions reach a start of writeback "
                  f"({time.monotonic() - started:.1f}s); of the {len(names)} calls "
-                 f"before an exit, {len(inert)} reach none")
+                 f"before an exit, {len(clear)} reach none"
+                 + ("" if inert or not clear else
+                    " (not cleared: the tree already starts writeback at the hand-offs)"))
     started = time.monotonic()
     graph = callgraph.CallGraph(tree, commit, recipe.handoff, carry=True)
     answers = graph.reach_all(candidates)
@@ -230,6 +251,11 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
             if risky:
                 return replace(s, reason=f"the folio leaves after {risky[0]}(), "
                                f"{who.reason(s.file, risky[0])}")
+            if not inert:
+                return replace(s, reason=f"the folio leaves after {gs[0]}(), which reaches "
+                               f"no start of writeback, but the tree already starts it at "
+                               f"the hand-offs: {gs[0]}() may hand on a folio under "
+                               f"writeback to I/O")
         # A candidate no hand-off reaches is not a site of this change: it is
         # unaffected. One whose callers are not all known is left, to look at.
         a = answers.get((s.file, s.function))
@@ -240,7 +266,7 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
 
     out = [replace(r, sites=tuple(judged(s) for s in r.sites)) for r in results]
     errors = [replace(r, sites=()) for r in found if r.error and r.path not in todo]
-    return out + errors
+    return Reaching(out + errors, frozenset(q for q, a in answers.items() if a.reached))
 
 
 def started_at_handoffs(tree: Tree, commit: Sha, recipe: Recipe) -> bool:

@@ -441,12 +441,22 @@ statement S1, S2;
 + 	end_page_writeback(P);
   return AOP_WRITEPAGE_ACTIVATE@v;
 |
-+ if (folio_test_writeback(X))
++ if (folio_test_writeback(X)) {
++ 	bool reclaim = folio_test_reclaim(X);
++
 + 	folio_end_writeback(X);
++ 	if (reclaim)
++ 		folio_set_reclaim(X);
++ }
   if (<+... add_to_swap_cache@u(X, ...) ...+>) S1 else S2
 |
-+ if (folio_test_writeback(X))
++ if (folio_test_writeback(X)) {
++ 	bool reclaim = folio_test_reclaim(X);
++
 + 	folio_end_writeback(X);
++ 	if (reclaim)
++ 		folio_set_reclaim(X);
++ }
   if (<+... add_to_swap_cache@u(X, ...) ...+>) S1
 )
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from . import build, console, proc, qemu, safety
+from . import build, console, gcov, proc, qemu, safety
 from .errors import KrefactorError
 from .recipe import Recipe
 from .tree import Sha, Tree
@@ -142,6 +142,17 @@ class CommitBoot:
 
 
 @dataclass
+class Area:
+    """A directory the range changes: built into the boot kernel and run, or why not."""
+    path: str
+    files: int
+    sources: int                      # .c files among them
+    built: bool
+    reason: str = ""                  # the recipe's, when no workload can run it
+    ran_by: dict[str, int] = field(default_factory=dict)   # gcov: workload -> lines executed
+
+
+@dataclass
 class BootResult:
     base: str
     tip: str
@@ -155,6 +166,8 @@ class BootResult:
     bisect_note: str = ""
     skipped: list[dict] = field(default_factory=list)   # bisect: commits that fail otherwise
     commit_count: int = 0
+    gcov: gcov.GcovResult | None = None
+    areas: list[Area] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -222,7 +235,6 @@ def config_options(recipe: Recipe, workloads: list[WorkloadSpec]) -> list[str]:
 def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list[WorkloadSpec],
                 recipe: Recipe, accel: str, progress: Progress) -> None:
     """Build, boot and judge one commit; fills `cb`."""
-    assert recipe.boot is not None
     label = f"[{cb.index}] {cb.sha[:12]} {cb.subject}"
     kdir, cb.build_seconds, error = kernels.get(Sha(cb.sha), label)
     cb.build_seconds = round(cb.build_seconds, 1)
@@ -231,6 +243,17 @@ def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list
         cb.workloads = [WorkloadResult(w.name, "NOT RUN", ["the kernel did not build"])
                         for w in workloads]
         return
+    boot_commit(ws, kdir, cb, workloads, recipe, accel, progress)
+
+
+def boot_commit(ws: Workspace, kdir: Path, cb: CommitBoot, workloads: list[WorkloadSpec],
+                recipe: Recipe, accel: str, progress: Progress,
+                counters: gcov.GcovRun | None = None) -> None:
+    """Boot the kernel in `kdir` until every workload has run (a fresh boot
+    after one that died) and judge each; with `counters`, also collect the
+    guest's gcov counters after each boot."""
+    assert recipe.boot is not None
+    label = f"[{cb.index}] {cb.sha[:12]} {cb.subject}"
     results = {w.name: WorkloadResult(w.name) for w in workloads}
     remaining = list(workloads)
     logs = ws.root / "boot" / "logs" / cb.sha[:12]
@@ -242,19 +265,30 @@ def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list
         while remaining:
             log = logs / f"boot-{cb.boots + 1}.log"
             names = [f"vd{chr(ord('a') + i)}" for i in range(len(recipe.boot.disks))]
+            sizes = list(recipe.boot.disks)
+            hooks = None
+            if counters is not None:
+                # The counters' disk comes last, after the workloads' own.
+                names.append(f"vd{chr(ord('a') + len(names))}")
+                sizes.append(gcov.DISK_MB)
+                hooks = gcov.guest_hooks(f"/dev/{names[-1]}")
             disks = [tmp / f"{n}.img" for n in names]
-            for img, size in zip(disks, recipe.boot.disks):
+            for img, size in zip(disks, sizes):
                 with open(img, "wb") as f:         # fresh, sparse, every boot
                     f.truncate(size * 1024 * 1024)
             init = tmp / "init"
             init.write_text(qemu.init_script(remaining, recipe.boot.workloads,
-                                             [f"/dev/{n}" for n in names], recipe.boot.memory))
+                                             [f"/dev/{n}" for n in names[:len(recipe.boot.disks)]],
+                                             recipe.boot.memory, hooks))
             init.chmod(0o755)
             progress(f"{label}: boot ({accel.upper()}): {', '.join(w.name for w in remaining)}")
             run = qemu.boot_once(qemu.qemu_cmd(kdir, init, disks, recipe.boot.memory, accel),
                                  remaining, log, BOOT_SECONDS, progress)
             cb.boots += 1
             cb.boot_seconds = round(cb.boot_seconds + run.seconds, 1)
+            if counters is not None:
+                counters.gcda += gcov.read_image(disks[-1], counters.out, ws.tree.git_dir,
+                                                 counters.counts, ws.src)
             if cb.boot_to_first_workload is None and run.first_workload_at is not None:
                 cb.boot_to_first_workload = round(run.first_workload_at, 1)
             con = console.parse(run.text)
@@ -343,8 +377,10 @@ def mark_also_at_base(base: CommitBoot, cb: CommitBoot) -> None:
 
 def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         names: tuple[str, ...] = (), jobs: int = 2, cc: str | None = None,
-        progress: Progress = lambda m: None) -> BootResult:
-    """Boot-test base and tip ("ends"), every commit ("each"), or bisect a failure ("bisect")."""
+        with_gcov: bool = False, progress: Progress = lambda m: None) -> BootResult:
+    """Boot-test base and tip ("ends"), every commit ("each"), or bisect a failure
+    ("bisect"); `with_gcov` then measures which changed lines the workloads ran
+    at the tip, on a kernel of its own (gcov_run)."""
     for tool in ("make", "gcc", "qemu-system-x86_64"):
         proc.require(tool, "install the build tools and QEMU (scripts/setup.sh)")
     workloads = load_workloads(recipe, names)
@@ -403,7 +439,81 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         tip_cb = test(len(subjects) - 1)
         if mode == "bisect":
             bisect(result, base_cb, tip_cb, workloads, test)
+    if with_gcov:
+        result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
+                               len(subjects) - 1, jobs, cc, result.accel, ws.out, progress)
+    result.areas = areas(tree, recipe, base, tip, ws.out, result.gcov)
     return result
+
+
+def areas(tree: Tree, recipe: Recipe, base: Sha, tip: Sha, out: Path,
+          counted: gcov.GcovResult | None) -> list[Area]:
+    """Each directory the range changes: whether the boot kernel builds its
+    changed .c files (an object in `out`), the recipe's reason where no
+    workload can run it, and with gcov the workloads that executed its lines."""
+    assert recipe.boot is not None
+    names = tree.git("diff", "--name-only", "--no-renames", base, tip).decode().split()
+    by_dir: dict[str, list[str]] = {}
+    for n in names:
+        by_dir.setdefault(str(Path(n).parent), []).append(n)
+    found = []
+    for d, files in sorted(by_dir.items()):
+        sources = [f for f in files if f.endswith(".c")]
+        built = any((out / f).with_suffix(".o").is_file() for f in sources)
+        reason = next((why for p, why in recipe.boot.cannot_run
+                       if d == p or d.startswith(p + "/")), "")
+        a = Area(d, len(files), len(sources), built, reason)
+        for fl in counted.files if counted else []:
+            if str(Path(fl.path).parent) == d:
+                for w, k in fl.ran_by.items():
+                    a.ran_by[w] = a.ran_by.get(w, 0) + k
+        found.append(a)
+    return found
+
+
+def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options: list[str],
+             base: Sha, tip: Sha, subject: str, index: int, jobs: int, cc: str | None,
+             accel: str, plain_out: Path, progress: Progress) -> gcov.GcovResult:
+    """Build the tip's boot kernel with gcov, in a directory of its own (boot/gcov),
+    profiling the objects the range changes; boot it with every workload and
+    match the counts with the range's added lines. `plain_out` is the boot
+    kernel's own build directory, which tells what the config builds."""
+    changed = gcov.changed_lines(tree, base, tip)
+    res = gcov.GcovResult(tip)
+    plain = Workspace(tree, jobs, cc if cc is not None else default_cc(), out="boot/gcov")
+    plain.sync(tip)
+    res.profiled, skipped = gcov.profile_vars(plain.src, list(changed), plain_out)
+    ws = Workspace(tree, jobs, plain.cc, out="boot/gcov", make_vars=tuple(res.profiled))
+    _, unmet, _ = build.configure(ws, "tinyconfig",
+                                  {f"CONFIG_{o}" for o in [*options, *gcov.CONFIG]},
+                                  progress, closure=False, unwanted=UNWANTED)
+    missing = [u for u in unmet if u.split()[0] in {f"CONFIG_{o}" for o in gcov.CONFIG}]
+    if missing:
+        res.error = f"cannot build a gcov kernel: could not enable {missing[0]}"
+        return res
+    progress(f"gcov: make bzImage at the tip, profiling {len(res.profiled)} object names")
+    started = time.monotonic()
+    made = ws.make("bzImage", keep_going=False)
+    if made.returncode != 0:
+        res.error = f"make bzImage (gcov) failed: {proc.tail(made.stderr, 6)}"
+        return res
+    res.build_seconds = round(time.monotonic() - started, 1)
+    kdir = ws.root / "boot" / "gcov-kernel"
+    safety.remove(kdir, tree.git_dir)
+    kdir.mkdir(parents=True)
+    shutil.copyfile(ws.out / "arch/x86/boot/bzImage", kdir / "bzImage")
+    shutil.copyfile(ws.out / "vmlinux", kdir / "vmlinux")
+    counters = gcov.GcovRun(ws.out.resolve())
+    cb = CommitBoot(tip, subject + " (gcov)", index)
+    boot_commit(ws, kdir, cb, workloads, recipe, accel, progress, counters)
+    res.workloads = {w.name: w.status for w in cb.workloads}
+    res.boots, res.gcda, res.boot_seconds = cb.boots, counters.gcda, cb.boot_seconds
+    res.files = gcov.judge(changed, counters.counts,
+                           gcov.built_sources(ws.out, list(changed)), skipped)
+    if not counters.gcda:
+        res.error = "the guest wrote no gcov counters"
+    progress(f"gcov: {res.executed} of {res.code} changed code lines executed")
+    return res
 
 
 def loose(signature: str) -> str:

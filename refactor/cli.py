@@ -217,12 +217,14 @@ def default_branch(t: tree_mod.Tree, recipe: str | None) -> str:
 @click.option("--bisect", "mode", flag_value="bisect",
               help="When the tip fails and the base passes, find the first bad commit.")
 @click.option("--workload", "workloads", multiple=True, help="Run only these (repeatable).")
+@click.option("--gcov", "with_gcov", is_flag=True,
+              help="Then boot a gcov kernel of the tip and report which changed lines ran.")
 @click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True)
 @click.option("--cc", default=None, envvar="CC",
               help="Compiler or wrapper; default 'ccache gcc' when present.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
 def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str | None,
-                  workloads: tuple[str, ...], jobs: int, cc: str | None,
+                  workloads: tuple[str, ...], with_gcov: bool, jobs: int, cc: str | None,
                   json_out: Path | None) -> None:
     """Boot commits under QEMU and run the recipe's writeback workloads on them."""
     rec = recipe_mod.load(recipe_name)
@@ -230,7 +232,7 @@ def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str 
     base, tip = resolve_range(t, rng, str(rec.directory))
     with safety.exclusive(t):
         res = boot.run(tree=t, recipe=rec, base=base, tip=tip, mode=mode or "ends",
-                       names=workloads, jobs=jobs, cc=cc,
+                       names=workloads, jobs=jobs, cc=cc, with_gcov=with_gcov,
                        progress=lambda m: click.echo(m, err=True))
     click.echo(report.boot_text(res))
     if json_out is not None:

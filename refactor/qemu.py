@@ -31,10 +31,11 @@ Progress = Callable[[str], None]
 
 
 def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
-                memory: int) -> str:
+                memory: int, hooks: Hooks | None = None) -> str:
     """The guest's init: mount the basics, run each workload between markers,
     printing the vmstat counters it proves with before and after, then reboot
     (QEMU runs with -no-reboot, so it exits)."""
+    hooks = hooks or Hooks()
     lines = [
         "#!/bin/sh",
         "# krefactor boot-test init (generated for this boot)",
@@ -54,16 +55,20 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
         '  echo "krefactor: start $1"',
         '  echo "krefactor: vmstat-before $1 $(vm "$3")"',
         '  mkdir -p "/tmp/w/$1"; cd "/tmp/w/$1"',
+        *[f"  {h}" for h in hooks.before_each],
         '  timeout -k 5 "$2" /bin/sh "$4" </dev/null 2>&1; rc=$?',
         "  cd /; sync",
+        *[f"  {h}" for h in hooks.after_each],
         '  echo "krefactor: vmstat-after $1 $(vm "$3")"',
         '  echo "krefactor: end $1 rc=$rc"',
         "}",
         'echo "krefactor: boot ok $(uname -r)"',
     ]
+    lines += hooks.start
     for w in workloads:
         lines.append(f"w {w.name} {w.timeout} '{' '.join(w.proves)}' "
                      f"{GUEST_BOOT_DIR}/{w.path.name}")
+    lines += hooks.end
     lines += ['echo "krefactor: done"', "sync", "echo b > /proc/sysrq-trigger", "sleep 10"]
     return "\n".join(lines) + "\n"
 
@@ -84,6 +89,16 @@ def qemu_cmd(kernel: Path, init: Path, disks: list[Path], memory: int, accel: st
             f"ro init={init} console=ttyS0 panic=-1 oops=panic softlockup_panic=0 "
             "hung_task_panic=0 reboot=t"]
     return cmd
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """Shell lines for the init: once after boot, around each workload (whose
+    name is $1), and once after the last."""
+    start: list[str] = field(default_factory=list)
+    before_each: list[str] = field(default_factory=list)
+    after_each: list[str] = field(default_factory=list)
+    end: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from dataclasses import asdict
 import textwrap
 
 from .boot import BootResult
+from .gcov import GcovResult
 from .cocci import site_fn
 from .build import BuildResult
 from .coverage import CoverageResult
@@ -231,6 +232,58 @@ def boot_text(r: BootResult) -> str:
         lines.append(f"skipped by bisect: {s['index']}/{r.commit_count} {s['sha'][:12]} "
                      f"{s['subject']}: fails in another way")
         lines += [f"  {f}" for f in s["failures"]]
+    if r.gcov is not None:
+        lines += gcov_lines(r.gcov)
+    lines += area_lines(r)
     lines.append("FAIL: the range brings a failure" if r.failed else
                  "PASS: the range brings no failure")
     return "\n".join(lines)
+
+
+def area_lines(r: BootResult) -> list[str]:
+    """What the range changes, by directory: run here, or why not."""
+    if not r.areas:
+        return []
+    width = max(len(a.path) for a in r.areas)
+    lines = ["changed directories:"]
+    for a in r.areas:
+        if a.ran_by:
+            what = "ran by " + ", ".join(f"{w} ({n} lines)" for w, n in
+                                         sorted(a.ran_by.items(), key=lambda x: -x[1]))
+        elif a.reason:
+            what = f"cannot run here: {a.reason}"
+        elif a.built:
+            what = "built in the boot kernel" + \
+                   ("; none of its changed lines executed" if r.gcov else "")
+        elif not a.sources:
+            what = "no .c file: its changes are built where they are included"
+        else:
+            what = "not built in the boot kernel, and the recipe gives no reason: a gap"
+        lines.append(f"  {a.path:<{width}}  {what}")
+    return lines
+
+
+def gcov_lines(g: GcovResult) -> list[str]:
+    """The changed lines executed at the tip, per file."""
+    if g.error and not g.files:
+        return [f"gcov: {g.error}"]
+    share = f" ({100 * g.executed // g.code}%)" if g.code else ""
+    ran = ", ".join(f"{n} {s}" for n, s in g.workloads.items())
+    lines = [f"gcov at the tip {g.sha[:12]}: {g.executed} of {g.code} changed code lines "
+             f"executed{share}, in {g.boots} boot(s) (build {g.build_seconds:.0f}s, "
+             f"boot {g.boot_seconds:.0f}s)",
+             f"  workloads: {ran}"]
+    if g.error:
+        lines.append(f"  {g.error}")
+    width = max((len(f.path) for f in g.files), default=10)
+    for f in g.files:
+        if not f.code:
+            lines.append(f"  {f.path:<{width}}     -  {f.why}")
+            continue
+        by = ", ".join(f"{w} {n}" for w, n in sorted(f.ran_by.items(), key=lambda x: -x[1]))
+        lines.append(f"  {f.path:<{width}} {f.share:>5}" + (f"  ran by: {by}" if by else ""))
+        if f.not_executed:
+            shown = ", ".join(str(n) for n in f.not_executed[:10])
+            more = f" and {len(f.not_executed) - 10} more" if len(f.not_executed) > 10 else ""
+            lines.append(f"  {'':<{width}}        not executed: lines {shown}{more}")
+    return lines

@@ -1,0 +1,230 @@
+"""Changed lines executed: the run-time twin of "changed lines compiled".
+
+The boot kernel is built with CONFIG_GCOV_KERNEL, profiling only the objects
+whose .c files the range changes (Kbuild's GCOV_PROFILE_<name>.o=y, given on
+make's command line). The guest zeroes the counters after boot, runs the
+workloads, then copies the .gcda files out of debugfs (read with cat: debugfs
+gives them size 0, so tar alone would store them empty) and writes them as a
+tar archive onto a disk of their own, which the host reads back. gcov(1) with
+the build's .gcno files turns them into line counts, and those are matched
+with the lines the range added or changed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from unidiff import PatchSet
+
+from . import proc, qemu, safety
+from .tree import Sha, Tree
+
+CONFIG = ("DEBUG_FS", "GCOV_KERNEL")
+DISK_MB = 64
+GUEST_DIR = "/tmp/krefactor-gcov"
+
+
+def changed_lines(tree: Tree, base: Sha, tip: Sha) -> dict[str, list[int]]:
+    """The tip's line numbers of every line the range added or changed, per C file."""
+    diff = tree.git("diff", "-U0", "--no-renames", base, tip, "--", "*.c", "*.h")
+    out: dict[str, list[int]] = {}
+    for pf in PatchSet(diff.decode(errors="replace")):
+        lines = [ln.target_line_no for h in pf for ln in h
+                 if ln.is_added and ln.target_line_no is not None]
+        if lines and not pf.is_removed_file:
+            out[pf.path] = sorted(lines)
+    return out
+
+
+def profile_vars(src: Path, files: list[str], built: Path) -> tuple[list[str], dict[str, str]]:
+    """make variables that profile the objects of the changed .c files, and the
+    files left unprofiled with why. Kbuild keys the variable by the object's
+    name alone, so it would also profile every object of that name elsewhere:
+    a name that a directory excluding itself from gcov (GCOV_PROFILE := n, as
+    the early boot code does) builds in this config (an object of that name in
+    the plain build directory `built`) is not profiled."""
+    stems = sorted({Path(f).stem for f in files if f.endswith(".c")})
+    excluded = excluded_names(src, set(stems), built)
+    skipped = {f: f"its object name {Path(f).stem}.o is also built in {excluded[Path(f).stem]}, "
+               "which must not be profiled" for f in files
+               if f.endswith(".c") and Path(f).stem in excluded}
+    return [f"GCOV_PROFILE_{s}.o=y" for s in stems if s not in excluded], skipped
+
+
+def excluded_names(src: Path, stems: set[str], built: Path) -> dict[str, str]:
+    """{object name: directory} for the names a no-gcov directory builds."""
+    found: dict[str, str] = {}
+    res = proc.run(["grep", "-rlE", "--include=Makefile", r"^GCOV_PROFILE\s*:?=\s*n", "."],
+                   cwd=src, check=False)
+    for mk in res.stdout.decode().split():
+        d = (src / mk).parent.relative_to(src)
+        for stem in stems:
+            if (built / d / f"{stem}.o").is_file():
+                found.setdefault(stem, str(d))
+    return found
+
+
+def guest_hooks(disk: str) -> qemu.Hooks:
+    """Zero the counters before each workload and keep a copy after it, so
+    that each line is known by the workloads that ran it; at the end, all
+    copies onto `disk`."""
+    return qemu.Hooks(
+        start=["mount -t debugfs debugfs /sys/kernel/debug"],
+        before_each=["echo 1 > /sys/kernel/debug/gcov/reset"],
+        after_each=["(cd /sys/kernel/debug/gcov && find . -name '*.gcda' | while read -r f; do "
+                    f"mkdir -p \"{GUEST_DIR}/$1/$(dirname \"$f\")\"; "
+                    f"cat \"$f\" > \"{GUEST_DIR}/$1/$f\"; done)"],
+        end=[f"mkdir -p {GUEST_DIR} && tar -cf {disk} -C {GUEST_DIR} . && "
+             f"echo \"krefactor: gcov $(find {GUEST_DIR} -name '*.gcda' | wc -l) files\""])
+
+
+def unpack(image: Path, out: Path, dest: Path) -> dict[str, int]:
+    """Extract the guest's .gcda files to dest/WORKLOAD/OBJECT.gcda, the object
+    named relative to the build directory `out`. Returns {workload: files}."""
+    found: dict[str, int] = {}
+    prefix = str(out).lstrip("/") + "/"
+    try:
+        tf = tarfile.open(image, "r:")
+    except tarfile.TarError:
+        return found
+    with tf:
+        for m in tf.getmembers():
+            workload, _, name = m.name.removeprefix("./").partition("/")
+            name = name.removeprefix("./")
+            if not (m.isfile() and name.endswith(".gcda") and name.startswith(prefix)
+                    and workload and ".." not in name):
+                continue
+            f = tf.extractfile(m)
+            if f is None:
+                continue
+            target = dest / workload / name[len(prefix):]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(f.read())
+            found[workload] = found.get(workload, 0) + 1
+    return found
+
+
+def line_counts(src: Path, out: Path, gcda_dir: Path, scratch: Path) -> dict[str, dict[int, int]]:
+    """{source file relative to src: {line: count}} from gcov over each .gcda."""
+    counts: dict[str, dict[int, int]] = {}
+    for gcda in sorted(gcda_dir.rglob("*.gcda")):
+        rel = gcda.relative_to(gcda_dir)
+        gcno = (out / rel).with_suffix(".gcno")
+        if not gcno.is_file():
+            continue
+        work = scratch / "obj"
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        shutil.copyfile(gcda, work / gcda.name)
+        shutil.copyfile(gcno, work / gcno.name)
+        res = proc.run(["gcov", "-j", "-t", "-o", str(work), str(work / gcda.name)],
+                       cwd=scratch, check=False)
+        for doc in res.stdout.decode(errors="replace").splitlines():
+            if not doc.startswith("{"):
+                continue
+            data = json.loads(doc)
+            cwd = data.get("current_working_directory", str(out))
+            for f in data.get("files", []):
+                path = Path(os.path.normpath(os.path.join(cwd, f["file"])))
+                try:
+                    name = str(path.relative_to(src))
+                except ValueError:
+                    continue
+                per = counts.setdefault(name, {})
+                for ln in f.get("lines", []):
+                    n = ln["line_number"]
+                    per[n] = max(per.get(n, 0), ln["count"])
+    return counts
+
+
+@dataclass
+class GcovRun:
+    """The counters of the boots of one profiled kernel, built in `out`."""
+    out: Path
+    # workload -> source file -> line -> count
+    counts: dict[str, dict[str, dict[int, int]]] = field(default_factory=dict)
+    gcda: int = 0
+
+
+@dataclass
+class FileLines:
+    path: str
+    changed: int                      # lines the range added or changed
+    code: int                         # of those, lines gcov has a count for
+    executed: int
+    not_executed: list[int] = field(default_factory=list)
+    ran_by: dict[str, int] = field(default_factory=dict)   # workload -> lines it executed
+    why: str = ""                     # why none is known, when `code` is 0
+
+    @property
+    def share(self) -> str:
+        return f"{self.executed}/{self.code}" if self.code else "-"
+
+
+@dataclass
+class GcovResult:
+    sha: str
+    workloads: dict[str, str] = field(default_factory=dict)   # name -> PASS, FAIL
+    profiled: list[str] = field(default_factory=list)     # make variables
+    files: list[FileLines] = field(default_factory=list)
+    boots: int = 0
+    gcda: int = 0
+    build_seconds: float = 0.0
+    boot_seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def code(self) -> int:
+        return sum(f.code for f in self.files)
+
+    @property
+    def executed(self) -> int:
+        return sum(f.executed for f in self.files)
+
+
+def judge(changed: dict[str, list[int]], counts: dict[str, dict[str, dict[int, int]]],
+          built: set[str], skipped: dict[str, str]) -> list[FileLines]:
+    """Each changed file's lines against each workload's counts. `built` holds
+    the .c files whose objects were in the kernel (a .gcno exists)."""
+    files = []
+    for path, lines in sorted(changed.items()):
+        code = sorted({n for per in counts.values() for n in lines if n in per.get(path, {})})
+        ran_by = {w: sum(1 for n in code if per.get(path, {}).get(n, 0) > 0)
+                  for w, per in counts.items()}
+        ran = {n for n in code if any(per.get(path, {}).get(n, 0) > 0
+                                      for per in counts.values())}
+        fl = FileLines(path, len(lines), len(code), len(ran),
+                       [n for n in code if n not in ran],
+                       {w: k for w, k in ran_by.items() if k})
+        if not code:
+            if path in skipped:
+                fl.why = f"not profiled: {skipped[path]}"
+            elif path.endswith(".c") and path not in built:
+                fl.why = "not built in the boot kernel's config"
+            elif path.endswith(".h"):
+                fl.why = "no profiled object has code from these lines"
+            else:
+                fl.why = ("no code generated for the changed lines in this build "
+                          "(declarations, or code the config compiles out)")
+        files.append(fl)
+    return files
+
+
+def built_sources(out: Path, files: list[str]) -> set[str]:
+    return {f for f in files if f.endswith(".c") and (out / f).with_suffix(".gcno").is_file()}
+
+
+def read_image(image: Path, out: Path, git_dir: Path,
+               into: dict[str, dict[str, dict[int, int]]], src: Path) -> int:
+    """One boot's counters, per workload, added to `into`; returns the number
+    of .gcda files."""
+    with safety.scratch(git_dir, "gcov") as tmp:
+        found = unpack(image, out, tmp / "gcda")
+        for workload in found:
+            into[workload] = line_counts(src, out, tmp / "gcda" / workload, tmp)
+    return sum(found.values())

@@ -1,0 +1,198 @@
+"""gcov: changed lines from git, the profiled objects, the guest's tar of
+counters, and real gcc --coverage runs read back with gcov(1)."""
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import tarfile
+from pathlib import Path
+
+from conftest import git, make_repo
+
+from refactor import boot, gcov, qemu, recipe, report
+from refactor.boot import BootResult, WorkloadSpec
+from refactor.tree import Sha, open_tree
+
+SRC = """\
+int pick(int x)
+{
+\tif (x > 10)
+\t\treturn x - 10;
+\tif (x < 0)
+\t\treturn -x;
+\treturn x;
+}
+"""
+MAIN = "int pick(int x);\nint main(int argc, char **argv)\n{\n\treturn pick(argc) == 1 ? 0 : 1;\n}\n"
+
+
+def test_changed_lines_are_the_tips_added_lines_per_c_file(tmp_path):
+    repo = make_repo(tmp_path / "r", {"fs/a.c": "one\ntwo\nthree\n", "fs/b.h": "x\n",
+                                      "doc.txt": "t\n"})
+    base = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "fs/a.c").write_text("one\nTWO\nthree\nfour\n")
+    (repo / "fs/b.h").write_text("x\ny\n")
+    (repo / "doc.txt").write_text("u\n")
+    git(repo, "commit", "-qam", "change")
+    tip = git(repo, "rev-parse", "HEAD").strip()
+    t = open_tree(repo)
+    assert gcov.changed_lines(t, Sha(base), Sha(tip)) == {"fs/a.c": [2, 4], "fs/b.h": [2]}
+
+
+def test_a_name_built_where_gcov_is_off_is_not_profiled(tmp_path):
+    src, built = tmp_path / "src", tmp_path / "out"
+    for f in ("fs/x/inode.c", "fs/x/misc.c", "fs/x/file.c", "arch/boot/misc.c",
+              "drivers/efi/file.c", "mm/vmscan.c"):
+        (src / f).parent.mkdir(parents=True, exist_ok=True)
+        (src / f).write_text("\n")
+    (src / "arch/boot/Makefile").write_text("obj-y += misc.o\nGCOV_PROFILE := n\n")
+    (src / "drivers/efi/Makefile").write_text("GCOV_PROFILE\t:= n\nobj-y += file.o\n")
+    (src / "fs/x/Makefile").write_text("obj-y += inode.o misc.o file.o\n")
+    # The config builds arch/boot/misc.o, not drivers/efi/file.o.
+    (built / "arch/boot").mkdir(parents=True)
+    (built / "arch/boot/misc.o").write_text("")
+    made, skipped = gcov.profile_vars(src, ["fs/x/inode.c", "fs/x/misc.c", "fs/x/file.c",
+                                            "mm/vmscan.c", "include/linux/x.h"], built)
+    assert made == ["GCOV_PROFILE_file.o=y", "GCOV_PROFILE_inode.o=y",
+                    "GCOV_PROFILE_vmscan.o=y"]
+    assert list(skipped) == ["fs/x/misc.c"] and "arch/boot" in skipped["fs/x/misc.c"]
+
+
+def test_the_init_keeps_each_workloads_counters_and_writes_them_to_their_disk():
+    w = WorkloadSpec("ext2", Path("/r/boot/ext2.sh"), "s", ("nr_written",), 60, ())
+    text = qemu.init_script([w], Path("/r/boot"), ["/dev/vda"], 256,
+                            gcov.guest_hooks("/dev/vdb"))
+    lines = [ln.strip() for ln in text.splitlines()]
+    mount = lines.index("mount -t debugfs debugfs /sys/kernel/debug")
+    reset = lines.index("echo 1 > /sys/kernel/debug/gcov/reset")
+    workload = next(i for i, ln in enumerate(lines) if ln.startswith("timeout -k 5"))
+    # debugfs says the files are empty: they are read with cat, not archived in place.
+    keep = next(i for i, ln in enumerate(lines) if "cat \"$f\"" in ln)
+    define_end = lines.index("}")
+    run = next(i for i, ln in enumerate(lines) if ln.startswith("w ext2 "))
+    tar = next(i for i, ln in enumerate(lines) if "tar -cf /dev/vdb" in ln)
+    done = lines.index('echo "krefactor: done"')
+    assert reset < workload < keep < define_end < mount < run < tar < done
+    assert "/tmp/krefactor-gcov/$1/" in lines[keep] and "KREFACTOR_DISKS='/dev/vda'" in text
+
+
+def compile_and_run(tmp_path: Path, args: list[str]) -> tuple[Path, Path, Path]:
+    """A Kbuild-like layout: sources in src/, objects in out/ (the compiler's
+    working directory), and the run's .gcda moved out as the guest's tar has them."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    (src / "lib").mkdir(parents=True)
+    (out / "lib").mkdir(parents=True)
+    (src / "lib/pick.c").write_text(SRC)
+    (src / "main.c").write_text(MAIN)
+    for name in ("lib/pick", "main"):
+        subprocess.run(["gcc", "-O2", "--coverage", "-c", f"{src}/{name}.c", "-o",
+                        f"{name}.o"], cwd=out, check=True)
+    subprocess.run(["gcc", "--coverage", "lib/pick.o", "main.o", "-o", "prog"], cwd=out,
+                   check=True)
+    subprocess.run(["./prog", *args], cwd=out)
+    gcda = tmp_path / "gcda"
+    (gcda / "lib").mkdir(parents=True)
+    (out / "lib/pick.gcda").rename(gcda / "lib/pick.gcda")
+    (out / "main.gcda").unlink()
+    return src, out, gcda
+
+
+def test_gcov_counts_say_which_changed_lines_ran(tmp_path):
+    src, out, gcda = compile_and_run(tmp_path, [])      # argc == 1: neither branch taken
+    (tmp_path / "s").mkdir()
+    counts = gcov.line_counts(src, out, gcda, tmp_path / "s")
+    assert set(counts) == {"lib/pick.c"}
+    pick = counts["lib/pick.c"]
+    assert pick[4] == 0 and pick[6] == 0 and pick[3] >= 1
+    # Lines 4 and 6 are the two early returns, line 3 the first test; line 8
+    # is a brace, no code.
+    files = gcov.judge({"lib/pick.c": [3, 4, 6, 8], "lib/gone.c": [3], "lib/x.h": [1]},
+                       {"w1": counts}, gcov.built_sources(out, ["lib/pick.c", "lib/gone.c"]),
+                       {})
+    by = {f.path: f for f in files}
+    assert (by["lib/pick.c"].code, by["lib/pick.c"].executed) == (3, 1)
+    assert by["lib/pick.c"].not_executed == [4, 6] and by["lib/pick.c"].changed == 4
+    assert by["lib/pick.c"].ran_by == {"w1": 1}
+    assert by["lib/gone.c"].why == "not built in the boot kernel's config"
+    assert "no profiled object" in by["lib/x.h"].why
+
+
+def test_a_line_counts_as_executed_when_any_workload_ran_it(tmp_path):
+    _, _, first = compile_and_run(tmp_path / "a", [])
+    src, out, second = compile_and_run(tmp_path / "b", [str(n) for n in range(11)])
+    (tmp_path / "s").mkdir()
+    counts = {"none": gcov.line_counts(src, out, first, tmp_path / "s"),
+              "eleven": gcov.line_counts(src, out, second, tmp_path / "s")}
+    [f] = gcov.judge({"lib/pick.c": [4, 6]}, counts, {"lib/pick.c"}, {})
+    # argc 12 takes the first early return (line 4), never the second.
+    assert (f.code, f.executed, f.not_executed, f.ran_by) == (2, 1, [6], {"eleven": 1})
+
+
+def test_the_guests_tar_is_read_back_by_object(tmp_path):
+    out = tmp_path / "build" / "out"
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for name, data in ((f"./ext2/.{out}/fs/ext2/inode.gcda", b"gcda1"),
+                           (f"./ext2/.{out}/mm/vmscan.gcda", b"gcda2"),
+                           (f"./f2fs/.{out}/mm/vmscan.gcda", b"gcda3"),
+                           ("./ext2/./elsewhere/x.gcda", b"no")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    image = tmp_path / "gcov.img"
+    # The disk is bigger than the archive: zeros follow it.
+    image.write_bytes(buf.getvalue() + bytes(1 << 16))
+    found = gcov.unpack(image, out, tmp_path / "got")
+    assert found == {"ext2": 2, "f2fs": 1}
+    assert (tmp_path / "got/ext2/fs/ext2/inode.gcda").read_bytes() == b"gcda1"
+    assert (tmp_path / "got/f2fs/mm/vmscan.gcda").read_bytes() == b"gcda3"
+    empty = tmp_path / "empty.img"
+    empty.write_bytes(bytes(1 << 16))
+    assert gcov.unpack(empty, out, tmp_path / "none") == {}
+
+
+def test_report_gives_the_share_and_the_lines_not_executed():
+    g = gcov.GcovResult("a" * 40, {"ext2": "PASS", "f2fs": "PASS"}, boots=1, gcda=3)
+    g.files = [gcov.FileLines("fs/buffer.c", 5, 4, 3, [120], {"ext2": 3, "f2fs": 1}),
+               gcov.FileLines("fs/afs/write.c", 3, 0, 0, why="not built in the boot "
+                              "kernel's config")]
+    r = BootResult("b" * 40, "a" * 40, "ends", gcov=g)
+    text = report.boot_text(r)
+    assert "3 of 4 changed code lines executed (75%)" in text
+    assert re.search(r"fs/buffer.c +3/4  ran by: ext2 3, f2fs 1", text)
+    assert "not executed: lines 120" in text
+    assert "fs/afs/write.c" in text and "not built in the boot kernel's config" in text
+    assert "workloads: ext2 PASS, f2fs PASS" in text
+
+
+def test_each_changed_directory_is_run_or_says_why_not(tmp_path):
+    files = {"fs/afs/write.c": "a\n", "fs/ext2/inode.c": "b\n", "fs/nfs/write.c": "c\n",
+             "fs/jfs/inode.c": "d\n", "include/linux/x.h": "e\n"}
+    repo = make_repo(tmp_path / "r", files)
+    base = git(repo, "rev-parse", "HEAD").strip()
+    for name in files:
+        (repo / name).write_text("changed\n")
+    git(repo, "commit", "-qam", "change")
+    tip = git(repo, "rev-parse", "HEAD").strip()
+    out = tmp_path / "out"
+    for o in ("fs/ext2/inode.o", "fs/jfs/inode.o"):
+        (out / o).parent.mkdir(parents=True, exist_ok=True)
+        (out / o).write_text("")
+    rec = recipe.load("writeback-void")
+    counted = gcov.GcovResult(tip, files=[gcov.FileLines("fs/ext2/inode.c", 1, 1, 1, [],
+                                                         {"ext2": 1})])
+    found = {a.path: a for a in boot.areas(open_tree(repo), rec, Sha(base), Sha(tip), out,
+                                           counted)}
+    assert found["fs/ext2"].ran_by == {"ext2": 1} and found["fs/ext2"].built
+    assert "AFS cell" in found["fs/afs"].reason and not found["fs/afs"].built
+    assert found["fs/jfs"].built and not found["fs/jfs"].ran_by
+    text = "\n".join(report.area_lines(BootResult(base, tip, "ends", gcov=counted,
+                                                  areas=list(found.values()))))
+    assert re.search(r"fs/ext2 +ran by ext2 \(1 lines\)", text)
+    assert re.search(r"fs/afs +cannot run here: needs an AFS cell", text)
+    assert re.search(r"fs/jfs +built in the boot kernel; none of its changed lines executed",
+                     text)
+    assert re.search(r"fs/nfs +not built in the boot kernel, and the recipe gives no reason",
+                     text)
+    assert re.search(r"include/linux +no \.c file", text)

@@ -46,6 +46,8 @@ class Boot:
     config: tuple[str, ...]       # options on top of boot-test's own (no CONFIG_ prefix)
     disks: tuple[int, ...]        # MiB each, as /dev/vda, /dev/vdb, ...
     memory: int                   # MiB of guest memory
+    # Directories whose code no workload can run here, and why.
+    cannot_run: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,12 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
         memory = field(raw, "memory", int, ctx, 256)
         if not 64 <= memory <= 8192:
             raise KrefactorError(f"{where}: {ctx}field 'memory' must be 64 to 8192 MiB")
-        boot = Boot(workloads, strings(raw, "config", ctx, []), tuple(disks), memory)
+        cannot = field(raw, "cannot_run", dict, ctx, {})
+        if not all(isinstance(v, str) and v.strip() for v in cannot.values()):
+            raise KrefactorError(f"{where}: {ctx}field 'cannot_run' must map directories "
+                                 "to the reason no workload runs them")
+        boot = Boot(workloads, strings(raw, "config", ctx, []), tuple(disks), memory,
+                    tuple(sorted((k.rstrip("/"), v.strip()) for k, v in cannot.items())))
     handoff = None
     if "handoff" in data:
         raw = field(data, "handoff", dict, "")

@@ -256,3 +256,143 @@ def test_prepare_is_idempotent(tmp_path):
     [again] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/a.c": once},
                         git_dir=tmp_path, jobs=1, defines={"reached": reached, "inert": "-"})
     assert not again.changed
+
+
+SYNC = """static int fs_sync_locked(struct page *page, struct writeback_control *wbc)
+{
+	int rc;
+
+	set_page_writeback(page);
+retry:
+	rc = fs_send(page);
+	if (rc == -EAGAIN && wbc->sync_mode == WB_SYNC_ALL)
+		goto retry;
+	if (rc)
+		redirty_page_for_writepage(wbc, page);
+	end_page_writeback(page);
+	return rc;
+}
+
+static int fs_sync_writepage(struct page *page, struct writeback_control *wbc)
+{
+	int rc = fs_sync_locked(page, wbc);
+
+	unlock_page(page);
+	return rc;
+}
+
+static int fs_maybe_locked(struct page *page)
+{
+	if (!page->mapping)
+		return 0;
+	set_page_writeback(page);
+	return fs_send(page);
+}
+
+static int fs_maybe_writepage(struct page *page, struct writeback_control *wbc)
+{
+	int rc = fs_maybe_locked(page);
+
+	unlock_page(page);
+	return rc;
+}
+"""
+
+
+def test_a_call_that_starts_writeback_on_every_path_counts_as_a_start(tmp_path):
+    reached = ",".join(f"fs/x/s.c:{f}" for f in ("fs_sync_locked", "fs_sync_writepage",
+                                                  "fs_maybe_locked", "fs_maybe_writepage"))
+    [listing] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/s.c": SYNC.encode()},
+                          git_dir=tmp_path, jobs=1, defines={"reached": "?", "inert": "-"})
+    # fs_sync_locked() starts writeback before its retry loop and ends it on
+    # every way out: its caller's exit is not a question for the call graph.
+    assert [(s.function, s.reason) for s in listing.sites if s.verdict == "callee"] == [
+        ("fs_maybe_writepage", "fs_maybe_locked")]
+    [r] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/s.c": SYNC.encode()},
+                    git_dir=tmp_path, jobs=1, defines={"reached": reached, "inert": "-"})
+    # Nothing to do in or after fs_sync_locked(); fs_maybe_locked() returns
+    # before its start when the page lost its mapping, and ends writeback there.
+    assert [(s.function, s.verdict) for s in r.sites] == [("fs_maybe_locked", "changed")]
+    [unchanged] = cocci.run(STEPS / "06-prepare-writepage.cocci",
+                            {"fs/x/s.c": SYNC.split("static int fs_maybe_locked")[0].encode()},
+                            git_dir=tmp_path, jobs=1,
+                            defines={"reached": reached, "inert": "-"})
+    assert not unchanged.changed and not unchanged.sites
+
+
+EARLY = """static int fs_send_locked(struct folio *folio)
+{
+	loff_t start = folio_pos(folio);
+
+	if (start >= fs_size(folio))
+		return 0;
+	fs_wait_cache(folio);
+	folio_start_writeback(folio);
+	fs_send(folio);
+	folio_end_writeback(folio);
+	return fs_err;
+}
+
+static int fs_send_writepage(struct page *page, struct writeback_control *wbc)
+{
+	struct folio *folio = page_folio(page);
+	int rc = fs_send_locked(folio);
+
+	folio_unlock(folio);
+	return rc;
+}
+
+static int fs_flush(struct page *page)
+{
+	int ret = 0;
+
+	if (!fs_lookup(page))
+		goto out;
+	set_page_writeback(page);
+	ret = fs_send(page);
+out:
+	return ret;
+}
+
+static int fs_flush_writepage(struct page *page, struct writeback_control *wbc)
+{
+	int rc = fs_flush(page);
+
+	unlock_page(page);
+	return rc;
+}
+"""
+
+
+def test_a_callee_returning_before_its_own_start_ends_writeback_there(tmp_path):
+    src = {"fs/x/e.c": EARLY.encode()}
+    [listing] = cocci.run(STEPS / "06-prepare-writepage.cocci", src, git_dir=tmp_path,
+                          jobs=1, defines={"reached": "?", "inert": "-"})
+    # The early return is a candidate; the calls before it go to the call graph.
+    assert ("fs_send_locked", 6) in {(s.function, s.line) for s in listing.sites
+                                     if s.verdict == "candidate"}
+    assert {(s.function, s.line, s.reason) for s in listing.sites if s.verdict == "callee"} \
+        >= {("fs_send_locked", 6, "fs_size"), ("fs_send_writepage", 19, "fs_send_locked")}
+    reached = ",".join(f"fs/x/e.c:{f}" for f in ("fs_send_locked", "fs_send_writepage",
+                                                  "fs_flush", "fs_flush_writepage"))
+    [r] = cocci.run(STEPS / "06-prepare-writepage.cocci", src, git_dir=tmp_path, jobs=1,
+                    defines={"reached": reached, "inert": "fs/x/e.c:fs_size"})
+    after = r.after.decode()
+    assert ("\tif (start >= fs_size(folio)) {\n\t\tif (folio_test_writeback(folio))\n"
+            "\t\t\tfolio_end_writeback(folio);\n\t\treturn 0;\n\t}") in after
+    assert after.count("end_writeback") == 2
+    sites = [(s.function, s.verdict, s.reason) for s in r.sites]
+    assert ("fs_send_locked", "changed", "writeback ended where the function returns before "
+            "it starts writeback itself") in sites
+    # Its caller's exit is settled: fs_send_locked() starts or ends writeback
+    # on each way out. fs_flush()'s return is reached with and without its
+    # start (goto out), so nothing can be ended there, and its caller's exit
+    # stays a question.
+    assert [f for f, v, _ in sites if v == "left"] == ["fs_flush_writepage"]
+    # Run again on its own output (review does so on the VFS commit's tree),
+    # without the call graph's verdicts: nothing more to change or to leave.
+    [again] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/e.c": r.after},
+                        git_dir=tmp_path,
+                        jobs=1, defines={"reached": reached, "inert": "-"})
+    assert not again.changed
+    assert [s.function for s in again.sites if s.verdict == "left"] == ["fs_flush_writepage"]

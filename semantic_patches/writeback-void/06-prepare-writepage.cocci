@@ -43,6 +43,8 @@ after_start = set()                       # exits some path reaches after a star
 after_call = {}                           # exit -> the calls that may have started I/O
 after_exit = {}                           # exit -> an earlier exit on a path to it
 holders = set()                           # ((file, fn), struct variable holding the folio)
+always = collections.defaultdict(set)     # file -> functions that start writeback on every path
+early_rets = collections.defaultdict(set) # (file, fn) -> returns no start of its own precedes
 # Calls that take the folio and are known neither to start nor to end writeback.
 SAFE = re.compile(r"^(unlock_page|folio_unlock|lock_page|folio_lock|"
                   r"redirty_page_for_writepage|folio_redirty_for_writepage|"
@@ -102,6 +104,9 @@ def called_before(u, c, g):
     """`g`, called at `c` with the folio, comes before the exit at `u`."""
     if SAFE.match(g) or "%s:%s" % (c.file, g) in INERT:
         return
+    if g in always[c.file]:
+        after_start.add(here(u))
+        return
     calls = after_call.setdefault(here(u), [])
     if g not in calls:
         calls.append(g)
@@ -117,7 +122,8 @@ def exit_at(u, kind, X=None):
         X = folio_name.get(fn) or next(iter(sorted(objs[fn])), None)
         if X is None:
             return
-        kind = "aop-folio" if X == folio_name.get(fn) else "aop-page"
+        kind = ("aop-" if kind is None else kind + "-") + \
+            ("folio" if X == folio_name.get(fn) else "page")
     elif X not in objs[fn]:
         return
     exits.append((u, kind, X))
@@ -289,6 +295,119 @@ u << started.u;
 @@
 after_start.add(here(u[0]))
 
+// Functions of this file that start writeback on the folio they are given
+// on every path to their return (cifs_writepage_locked(),
+// fuse_writepage_locked()), or end it where they do not (as prepared
+// below): for their callers the call is a start of writeback, as their own
+// would be, and the folio leaves the call either with I/O under way or with
+// writeback ended again.
+@starter@
+identifier F, X;
+type T;
+position p;
+@@
+F@p(..., T X, ...) {
+  <+... \(set_page_writeback(X)\|set_page_writeback_keepwrite(X)\|folio_start_writeback(X)\|
+         folio_start_writeback_keepwrite(X)\|__folio_start_writeback(X, ...)\) ...+>
+}
+
+@script:python@
+F << starter.F;
+p << starter.p;
+@@
+always[p[0].file].add(F)
+
+@avoids exists@
+identifier starter.F, starter.X;
+type T;
+position q;
+@@
+F@q(..., T X, ...) {
+  ... when != set_page_writeback(X)
+      when != set_page_writeback_keepwrite(X)
+      when != folio_start_writeback(X)
+      when != folio_start_writeback_keepwrite(X)
+      when != __folio_start_writeback(X, ...)
+      when != end_page_writeback(X)
+      when != folio_end_writeback(X)
+      when != if (PageWriteback(X)) end_page_writeback(X);
+      when != if (folio_test_writeback(X)) folio_end_writeback(X);
+}
+
+@script:python@
+F << starter.F;
+q << avoids.q;
+@@
+always[q[0].file].discard(F)
+
+// Their early ways out: a return that some path reaches before the
+// function's own start, and none after a start or an end of writeback
+// (v9fs_vfs_write_folio_locked() returns 0 when a truncation raced with it).
+// Today writeback is not set there; once the VFS starts it, nothing would
+// end it.
+@early exists@
+identifier starter.F, starter.X;
+type T;
+position r;
+@@
+F(..., T X, ...) {
+  ...
+      when != set_page_writeback(X)
+      when != set_page_writeback_keepwrite(X)
+      when != folio_start_writeback(X)
+      when != folio_start_writeback_keepwrite(X)
+      when != __folio_start_writeback(X, ...)
+      when != unlock_page(X)
+      when != folio_unlock(X)
+  return@r ...;
+}
+
+@script:python@
+F << starter.F;
+r << early.r;
+@@
+early_rets[(r[0].file, F)].add(here(r[0]))
+
+@late exists@
+identifier starter.F, starter.X;
+type T;
+position early.r, l;
+@@
+F(..., T X, ...) {
+  ... when any
+(
+  set_page_writeback(X)
+|
+  set_page_writeback_keepwrite(X)
+|
+  folio_start_writeback(X)
+|
+  folio_start_writeback_keepwrite(X)
+|
+  __folio_start_writeback(X, ...)
+|
+  end_page_writeback(X)
+|
+  folio_end_writeback(X)
+)
+  ... when any
+  return@r@l ...;
+}
+
+@script:python@
+F << starter.F;
+r << late.l;
+@@
+early_rets[(r[0].file, F)].discard(here(r[0]))
+
+@script:python@
+F << starter.F;
+r << early.r;
+@@
+if here(r[0]) in early_rets[(r[0].file, F)] and \
+        all(here(e)[0] != here(r[0])[0] for e, k, n in exits):
+    exit_at(r[0], "ret")
+
 // Paths on which the folio went to a function that may have started I/O.
 @called exists@
 identifier g, X;
@@ -323,6 +442,32 @@ u << called.u;
 @@
 if X in objs[key(c[0])] and here(c[0]) != here(u[0]):
     called_before(u[0], c[0], g)
+
+@called_ret exists@
+identifier g, X;
+expression E;
+position c, early.r, l;
+@@
+(
+  g@c(..., X, ...)
+|
+  g@c(..., &X->page, ...)
+|
+  E->g@c(..., X, ...)
+|
+  E->g@c(..., &X->page, ...)
+)
+  ... when any
+  return@r@l ...;
+
+@script:python@
+g << called_ret.g;
+X << called_ret.X;
+c << called_ret.c;
+r << called_ret.l;
+@@
+if X in objs[key(c[0])] and any(here(e) == here(r[0]) for e, k, n in exits):
+    called_before(r[0], c[0], g)
 
 // The folio carried in a structure that a call takes: f2fs hands its page
 // on in a struct f2fs_io_info (`.page = page`, then `f(&fio)`). Counted for
@@ -407,9 +552,13 @@ if here(u1[0]) != here(u[0]):
 position a : script:python() { drop(a) };
 position u : script:python() { end_here(u, ("page", "folio", "aop-folio", "move")) };
 position v : script:python() { end_here(v, ("aop-page",)) };
+position w : script:python() { end_here(w, ("ret-folio",)) };
+position y : script:python() { end_here(y, ("ret-page",)) };
 expression X;
 fresh identifier F = script:python(u) { obj(u) };
 fresh identifier P = script:python(v) { obj(v) };
+fresh identifier G = script:python(w) { obj(w) };
+fresh identifier Q = script:python(y) { obj(y) };
 statement S1, S2;
 @@
 (
@@ -441,6 +590,14 @@ statement S1, S2;
 + 	end_page_writeback(P);
   return AOP_WRITEPAGE_ACTIVATE@v;
 |
++ if (folio_test_writeback(G))
++ 	folio_end_writeback(G);
+  return@w ...;
+|
++ if (PageWriteback(Q))
++ 	end_page_writeback(Q);
+  return@y ...;
+|
 + if (folio_test_writeback(X)) {
 + 	bool reclaim = folio_test_reclaim(X);
 +
@@ -469,6 +626,13 @@ for a in asserts:
         site(a, "changed", "assertion that writeback is not set dropped")
     else:
         site(a, "left", "not reached from a ->writepage method or write_cache_pages() callback")
+# Functions whose every early return ends writeback (prepared here): for
+# their callers the call is a start of writeback, as with `always`.
+settled = collections.defaultdict(set)
+for (f, fn), rets in early_rets.items():
+    mine = [e for e, k, n in exits if here(e) in rets and key(e) == (f, fn)]
+    if mine and all(ok(e) or here(e) in after_start for e in mine):
+        settled[f].add(fn)
 for e, k, n in exits:
     if LISTING:
         site(e, "candidate", "")
@@ -478,6 +642,8 @@ for e, k, n in exits:
         site(e, "left", "not reached from a ->writepage method or write_cache_pages() callback")
     elif here(e) in after_start:
         pass        # writeback of the function itself: nothing to prepare
+    elif here(e) in after_call and all(g in settled[e.file] for g in after_call[here(e)]):
+        pass        # the callee starts writeback or ends it on each way out
     elif here(e) in after_call:
         site(e, "left", "the folio leaves after %s(), which may have started writeback"
              % "(), ".join(after_call[here(e)]))
@@ -486,6 +652,9 @@ for e, k, n in exits:
              "locked again, its writeback may be another writer's" % after_exit[here(e)])
     elif k == "move":
         site(e, "changed", "writeback ended before the folio moves to the swap cache")
+    elif k.startswith("ret-"):
+        site(e, "changed", "writeback ended where the function returns before it starts "
+             "writeback itself")
     else:
         site(e, "changed", "writeback ended where the folio leaves without I/O")
 

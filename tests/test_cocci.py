@@ -396,3 +396,52 @@ def test_a_callee_returning_before_its_own_start_ends_writeback_there(tmp_path):
                         jobs=1, defines={"reached": reached, "inert": "-"})
     assert not again.changed
     assert [s.function for s in again.sites if s.verdict == "left"] == ["fs_flush_writepage"]
+
+
+FALLBACK = """int fs_page_io(struct page *page, int x)
+{
+	if (!x)
+		return -EOPNOTSUPP;
+	set_page_writeback(page);
+	return fs_send(page);
+}
+
+static int fs_try_io(struct page *page)
+{
+	if (!fs_ready(page))
+		return -EAGAIN;
+	set_page_writeback(page);
+	return fs_send(page);
+}
+
+static int fs_swap_out(struct page *page, struct writeback_control *wbc)
+{
+	if (fs_remote)
+		return fs_swap_remote(page, wbc);
+	if (!fs_try_io(page))
+		return 0;
+	if (!fs_page_io(page, 1))
+		return 0;
+	set_page_writeback(page);
+	unlock_page(page);
+	fs_submit_bio(page);
+	return 0;
+}
+"""
+
+
+def test_no_early_return_is_prepared_where_the_caller_falls_back_to_its_own_io(tmp_path):
+    reached = ",".join(f"fs/x/f.c:{f}" for f in ("fs_page_io", "fs_try_io", "fs_swap_out"))
+    [r] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/f.c": FALLBACK.encode()},
+                    git_dir=tmp_path, jobs=1,
+                    defines={"reached": reached, "inert": "fs/x/f.c:fs_ready"})
+    # fs_page_io() is not static: callers elsewhere are unknown. fs_try_io()'s
+    # caller starts writeback itself when it returns early. fs_swap_out()
+    # hands the folio on in its first return.
+    assert not r.changed, r.after.decode()
+    # Its own returns after those calls are ways out it cannot settle: left, named.
+    assert [(s.function, s.line, s.verdict, s.reason) for s in r.sites] == [
+        ("fs_swap_out", 22, "left", "the folio leaves after fs_try_io(), which may have "
+                                    "started writeback"),
+        ("fs_swap_out", 24, "left", "the folio leaves after fs_try_io(), fs_page_io(), which "
+                                    "may have started writeback")]

@@ -400,6 +400,55 @@ r << late.l;
 @@
 early_rets[(r[0].file, F)].discard(here(r[0]))
 
+// A return that hands the folio on (`return swap_writepage_fs(page, wbc);`)
+// is no way out without I/O.
+@handed_on@
+identifier starter.X;
+position early.r, l;
+@@
+  return@r@l <+... X ...+>;
+
+@script:python@
+F << starter.F;
+r << handed_on.l;
+@@
+early_rets[(r[0].file, F)].discard(here(r[0]))
+
+// Only where the callee is static and no caller goes on to start writeback
+// itself after it returns: __swap_writepage() falls back to a bio of its own
+// when bdev_write_page() returns early, and writeback ended there would be
+// started again, without the reclaim mark.
+@static_fn@
+identifier starter.F;
+type R;
+@@
+  static R F(...) { ... }
+
+@fallback exists@
+identifier starter.F, Y;
+expression list es;
+position c;
+@@
+  F@c(es)
+  ... when any
+(
+  set_page_writeback(Y)
+|
+  set_page_writeback_keepwrite(Y)
+|
+  folio_start_writeback(Y)
+|
+  folio_start_writeback_keepwrite(Y)
+|
+  __folio_start_writeback(Y, ...)
+)
+
+@script:python depends on !static_fn || fallback@
+F << starter.F;
+r << early.r;
+@@
+early_rets[(r[0].file, F)].discard(here(r[0]))
+
 @script:python@
 F << starter.F;
 r << early.r;

@@ -276,13 +276,17 @@ def boot_commit(ws: Workspace, kdir: Path, cb: CommitBoot, workloads: list[Workl
             for img, size in zip(disks, sizes):
                 with open(img, "wb") as f:         # fresh, sparse, every boot
                     f.truncate(size * 1024 * 1024)
+            share = tmp / "share"          # fresh every boot, like the disks
+            safety.remove(share, ws.tree.git_dir)
+            share.mkdir()
             init = tmp / "init"
             init.write_text(qemu.init_script(remaining, recipe.boot.workloads,
                                              [f"/dev/{n}" for n in names[:len(recipe.boot.disks)]],
                                              recipe.boot.memory, hooks))
             init.chmod(0o755)
             progress(f"{label}: boot ({accel.upper()}): {', '.join(w.name for w in remaining)}")
-            run = qemu.boot_once(qemu.qemu_cmd(kdir, init, disks, recipe.boot.memory, accel),
+            run = qemu.boot_once(qemu.qemu_cmd(kdir, init, disks, recipe.boot.memory, accel,
+                                               share),
                                  remaining, log, BOOT_SECONDS, progress)
             cb.boots += 1
             cb.boot_seconds = round(cb.boot_seconds + run.seconds, 1)

@@ -49,7 +49,7 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
         f"echo {HUNG_TASK_SECONDS} > /proc/sys/kernel/hung_task_timeout_secs",
         "echo 1 > /proc/sys/kernel/panic_on_oops",
         f"export KREFACTOR_DISKS='{' '.join(disks)}' KREFACTOR_BOOT_DIR={GUEST_BOOT_DIR}",
-        f"export KREFACTOR_MEM_MB={memory}",
+        f"export KREFACTOR_MEM_MB={memory} KREFACTOR_SHARE={SHARE_TAG}",
         'vm() { for k in $1; do grep "^$k " /proc/vmstat | tr " " "="; done | tr "\\n" " "; }',
         "w() {",
         '  echo "krefactor: start $1"',
@@ -73,14 +73,22 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
     return "\n".join(lines) + "\n"
 
 
-def qemu_cmd(kernel: Path, init: Path, disks: list[Path], memory: int, accel: str) -> list[str]:
+SHARE_TAG = "krefactor-share"          # the writable 9p share's mount tag
+
+
+def qemu_cmd(kernel: Path, init: Path, disks: list[Path], memory: int, accel: str,
+             share: Path | None = None) -> list[str]:
     """QEMU's microvm machine without ACPI: qboot hands the kernel an MP table
     for the CPUs, and QEMU names the virtio-mmio devices on the command line,
-    so that the kernel needs neither ACPI nor PCI."""
+    so that the kernel needs neither ACPI nor PCI. `share`, a host directory
+    of the boot's own, is offered writable over virtio-9p as SHARE_TAG."""
     cmd = ["qemu-system-x86_64", "-M", "microvm,acpi=off", "-m", str(memory), "-smp", "2",
            "-nographic", "-no-reboot", "-kernel", str(kernel / "bzImage"),
            "-fsdev", "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap",
            "-device", "virtio-9p-device,fsdev=root,mount_tag=/dev/root"]
+    if share is not None:
+        cmd += ["-fsdev", f"local,id=share,path={share},security_model=none",
+                "-device", f"virtio-9p-device,fsdev=share,mount_tag={SHARE_TAG}"]
     cmd += ["-enable-kvm", "-cpu", "host"] if accel == "kvm" else ["-cpu", "max"]
     for i, d in enumerate(disks):
         cmd += ["-drive", f"file={d},format=raw,if=none,id=disk{i}",

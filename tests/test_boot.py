@@ -19,7 +19,7 @@ def test_writeback_void_ships_every_workload_of_the_issue():
     assert set(ws) == {"bdev", "ext2", "ext4", "xfs", "btrfs", "vfat", "reclaim", "migration",
                        "fault-storm", "ext4-journal", "ext4-nodelalloc", "f2fs", "jfs",
                        "reiserfs", "nilfs2", "udf", "gfs2", "exfat", "fuse",
-                       "swap-edge"}
+                       "swap-edge", "9p"}
     # Every filesystem workload needs its filesystem, and the helper script is none.
     assert "GFS2_FS" in ws["gfs2"].needs and "FUSE_FS" in ws["fuse"].needs
     assert "mmapx" not in ws and "lib" not in ws
@@ -91,6 +91,13 @@ def test_qemu_command_never_writes_the_host_root(tmp_path):
     assert "reboot=t" in cmd[cmd.index("-append") + 1].split()
     kvm = qemu.qemu_cmd(tmp_path, tmp_path / "init", [], 256, "kvm")
     assert "-enable-kvm" in kvm and "-no-reboot" in kvm
+    assert cmd.count("-fsdev") == 1
+    # The only writable share is the boot's own directory.
+    shared = qemu.qemu_cmd(tmp_path, tmp_path / "init", [], 256, "tcg", tmp_path / "share")
+    devs = [shared[i + 1] for i, a in enumerate(shared) if a == "-fsdev"]
+    assert devs[0].endswith("readonly=on,multidevs=remap")
+    assert devs[1] == f"local,id=share,path={tmp_path / 'share'},security_model=none"
+    assert f"virtio-9p-device,fsdev=share,mount_tag={qemu.SHARE_TAG}" in shared
 
 
 def judged(log: str, proves=("nr_written",)) -> boot.WorkloadResult:

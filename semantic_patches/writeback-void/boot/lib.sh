@@ -83,12 +83,13 @@ verify_mmap_load() {
 do_mount() { mount -t "$fstype" $mount_args "$dev" /tmp/mnt; }
 do_umount() { umount /tmp/mnt; }
 
-# fsload FSTYPE "MOUNT ARGS" MKFS...: make the filesystem on the first disk;
+# fsload FSTYPE "MOUNT ARGS" MKFS...: make the filesystem on the first disk (or
+# on $FSLOAD_DEV, a 9p share tag);
 # write the files of make_files and run mmap_load; sync, drop caches and
 # verify; unmount, mount again and verify everything once more.
 fsload() {
     fstype=$1 mount_args=$2; shift 2
-    dev=$(disk 1)
+    dev=${FSLOAD_DEV:-$(disk 1)}
     "$@" "$dev" > /tmp/mkfs.log 2>&1 || { cat /tmp/mkfs.log; fail "mkfs for $fstype failed"; }
     mkdir -p /tmp/mnt
     do_mount || fail "mount $fstype $mount_args"

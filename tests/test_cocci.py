@@ -445,3 +445,38 @@ def test_no_early_return_is_prepared_where_the_caller_falls_back_to_its_own_io(t
                                     "started writeback"),
         ("fs_swap_out", 24, "left", "the folio leaves after fs_try_io(), fs_page_io(), which "
                                     "may have started writeback")]
+
+
+NOUNLOCK = """static int fs_nounlock(struct page *page, struct writeback_control *wbc)
+{
+	struct folio *folio = page_folio(page);
+
+	if (fs_shutdown)
+		return -EIO;
+	set_page_writeback(page);
+	fs_send(page);
+	return 0;
+}
+
+static int fs_nounlock_writepage(struct page *page, struct writeback_control *wbc)
+{
+	int err = fs_nounlock(page, wbc);
+
+	unlock_page(page);
+	return err;
+}
+"""
+
+
+def test_an_early_return_ends_writeback_on_what_the_function_starts_it_on(tmp_path):
+    """ceph's writepage_nounlock() starts writeback on the page and has a folio
+    made from it: the end goes on the page, so that a second run (review's, on
+    the VFS commit's tree) sees the end and leaves nothing to review."""
+    reached = "fs/x/n.c:fs_nounlock,fs/x/n.c:fs_nounlock_writepage"
+    [r] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/n.c": NOUNLOCK.encode()},
+                    git_dir=tmp_path, jobs=1, defines={"reached": reached, "inert": "-"})
+    assert ("\tif (fs_shutdown) {\n\t\tif (PageWriteback(page))\n"
+            "\t\t\tend_page_writeback(page);\n\t\treturn -EIO;\n\t}") in r.after.decode()
+    [again] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/n.c": r.after},
+                        git_dir=tmp_path, jobs=1, defines={"reached": reached, "inert": "-"})
+    assert not again.changed and not [s for s in again.sites if s.verdict == "left"]

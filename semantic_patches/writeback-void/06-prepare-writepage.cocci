@@ -449,13 +449,17 @@ r << early.r;
 @@
 early_rets[(r[0].file, F)].discard(here(r[0]))
 
+// Writeback is ended on the object the function starts it on (ceph starts
+// it on the page, not on the folio made from it), so that the early and
+// late rules see the end on a second run.
 @script:python@
 F << starter.F;
+X << starter.X;
 r << early.r;
 @@
-if here(r[0]) in early_rets[(r[0].file, F)] and \
+if here(r[0]) in early_rets[(r[0].file, F)] and X in objs[key(r[0])] and \
         all(here(e)[0] != here(r[0])[0] for e, k, n in exits):
-    exit_at(r[0], "ret")
+    exits.append((r[0], "ret-folio" if X == folio_name.get(key(r[0])) else "ret-page", X))
 
 // Paths on which the folio went to a function that may have started I/O.
 @called exists@

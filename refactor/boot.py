@@ -118,6 +118,7 @@ class WorkloadResult:
     signature: str = ""
     also_at_base: bool = False
     seconds: float = 0.0
+    carried_from: int | None = None       # not run here: the result of that commit
 
 
 @dataclass
@@ -408,6 +409,20 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
     def test(i: int, only: list[WorkloadSpec] | None = None,
              previous: CommitBoot | None = None) -> CommitBoot:
         cb = CommitBoot(subjects[i][0], subjects[i][1], i)
+        skip: dict[str, str] = {}
+        if previous is not None and result.gcov is not None and result.gcov.ran_files:
+            changed = tree.git("diff", "--name-only", "--no-renames", previous.sha,
+                               cb.sha).decode().split()
+            skip = gcov.unaffected(changed, ws.out, set(result.gcov.profiled_sources),
+                                   result.gcov.ran_files)
+            if skip:
+                only = [w for w in (only or workloads) if w.name not in skip]
+                if not only:
+                    carry(cb, previous, skip)
+                    progress(f"[{i}] {cb.sha[:12]} {cb.subject}: no workload executes what "
+                             "it changes (gcov at the tip): not built or booted")
+                    result.commits.append(cb)
+                    return cb
         took = 0.0
         if previous is not None and previous.status != "build failed":
             _, took, _ = kernels.get(Sha(cb.sha), f"[{i}] {cb.sha[:12]} {cb.subject}")
@@ -423,10 +438,28 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         else:
             test_commit(ws, kernels, cb, only or workloads, recipe, result.accel, progress)
         cb.build_seconds = round(cb.build_seconds + took, 1)
+        if skip and previous is not None:
+            carry(cb, previous, skip)
         result.commits.append(cb)
         if i > 0 and result.commits[0].index == 0:
             mark_also_at_base(result.commits[0], cb)
         return cb
+
+    def carry(cb: CommitBoot, previous: CommitBoot, skip: dict[str, str]) -> None:
+        """The workloads left out at `cb` keep `previous`'s results, marked."""
+        mine = {w.name: w for w in cb.workloads}
+        before = {w.name: w for w in previous.workloads}
+        cb.workloads = []
+        for w in workloads:
+            if w.name in mine:
+                cb.workloads.append(mine[w.name])
+            elif w.name in before:
+                old = before[w.name]
+                cb.workloads.append(replace(
+                    old, why=[*old.why, f"note: not run: {skip.get(w.name, 'not selected')}"],
+                    carried_from=old.carried_from if old.carried_from is not None
+                    else previous.index))
+        cb.status = "fail" if any(w.status != "PASS" for w in cb.workloads) else "pass"
 
     # The accelerator is probed with the base's kernel, once it is built.
     kdir, took, error = kernels.get(base, "[0] base")
@@ -435,6 +468,11 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
     result.accel, result.accel_note = qemu.probe_accel(ws, kdir, progress)
     base_cb = test(0)
     base_cb.build_seconds = round(took, 1)
+    if mode == "each" and with_gcov:
+        # Measured first, so that each commit runs only the workloads that
+        # execute what it changes.
+        result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
+                               len(subjects) - 1, jobs, cc, result.accel, ws.out, progress)
     if mode == "each":
         previous = base_cb
         for i in range(1, len(subjects)):
@@ -443,7 +481,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         tip_cb = test(len(subjects) - 1)
         if mode == "bisect":
             bisect(result, base_cb, tip_cb, workloads, test)
-    if with_gcov:
+    if with_gcov and result.gcov is None:
         result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
                                len(subjects) - 1, jobs, cc, result.accel, ws.out, progress)
     result.areas = areas(tree, recipe, base, tip, ws.out, result.gcov)
@@ -512,8 +550,11 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     boot_commit(ws, kdir, cb, workloads, recipe, accel, progress, counters)
     res.workloads = {w.name: w.status for w in cb.workloads}
     res.boots, res.gcda, res.boot_seconds = cb.boots, counters.gcda, cb.boot_seconds
-    res.files = gcov.judge(changed, counters.counts,
-                           gcov.built_sources(ws.out, list(changed)), skipped)
+    built = gcov.built_sources(ws.out, list(changed))
+    res.files = gcov.judge(changed, counters.counts, built, skipped)
+    res.profiled_sources = sorted(f for f in built if any(f in per for per in
+                                                          counters.counts.values()))
+    res.ran_files = gcov.executed_files(counters.counts)
     if not counters.gcda:
         res.error = "the guest wrote no gcov counters"
     progress(f"gcov: {res.executed} of {res.code} changed code lines executed")

@@ -177,6 +177,8 @@ class GcovResult:
     build_seconds: float = 0.0
     boot_seconds: float = 0.0
     error: str = ""
+    profiled_sources: list[str] = field(default_factory=list)  # changed .c files with counts
+    ran_files: dict[str, list[str]] = field(default_factory=dict)  # workload -> those it ran
 
     @property
     def code(self) -> int:
@@ -213,6 +215,33 @@ def judge(changed: dict[str, list[int]], counts: dict[str, dict[str, dict[int, i
                           "(declarations, or code the config compiles out)")
         files.append(fl)
     return files
+
+
+def executed_files(counts: dict[str, dict[str, dict[int, int]]]) -> dict[str, list[str]]:
+    """{workload: the profiled source files it executed any line of}."""
+    return {w: sorted(f for f, per in files.items() if any(c > 0 for c in per.values()))
+            for w, files in counts.items()}
+
+
+def unaffected(changed: list[str], built: Path, profiled: set[str],
+               executed: dict[str, list[str]]) -> dict[str, str]:
+    """{workload: why} for the workloads a commit's changes cannot reach: the
+    commit changes only .c files that are either not built into the boot
+    kernel (no object in `built`) or profiled and never executed by the
+    workload at the tip. Anything else (a header, a Makefile, a built file
+    that was not profiled) may reach every workload: then none is left out."""
+    counted = []
+    for f in changed:
+        if f.endswith(".c") and not (built / f).with_suffix(".o").is_file():
+            continue
+        if f not in profiled:
+            return {}
+        counted.append(f)
+    if not counted:
+        return {}       # the kernel is the same: the same-kernel rule decides
+    names = ", ".join(counted)
+    return {w: f"its changes ({names}) are code this workload did not execute at the tip (gcov)"
+            for w, files in executed.items() if not set(counted) & set(files)}
 
 
 def built_sources(out: Path, files: list[str]) -> set[str]:

@@ -202,7 +202,22 @@ def boot_text(r: BootResult) -> str:
         if c.status == "fail" and c.logs:
             lines.append(f"         console logs: {c.logs}")
         decoded_in: dict[str, str] = {}
+        carried = [w for w in c.workloads if w.carried_from is not None]
+        if carried:
+            why = next((n for n in carried[0].why if n.startswith("note: not run: ")), "")
+            at = ", ".join(sorted({"base" if w.carried_from == 0 else str(w.carried_from)
+                                   for w in carried}))
+            lines += textwrap.wrap(f"not run, results as at {at}: " + ", ".join(
+                w.name + (f" {w.status}" if w.status != "PASS" else "") for w in carried),
+                80, initial_indent=" " * 9, subsequent_indent=" " * 11,
+                break_on_hyphens=False)
+            if why:
+                lines += textwrap.wrap(why.removeprefix("note: not run: "), 78,
+                                       initial_indent="           ",
+                                       subsequent_indent="           ")
         for w in c.workloads:
+            if w.carried_from is not None:
+                continue
             proof = " ".join(f"{k} +{v}" for k, v in w.proof.items())
             status = w.status + (" (also at base)" if w.also_at_base else "")
             took = f"{w.seconds:5.1f}s " if w.seconds else ""

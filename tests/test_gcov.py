@@ -196,3 +196,44 @@ def test_each_changed_directory_is_run_or_says_why_not(tmp_path):
     assert re.search(r"fs/nfs +not built in the boot kernel, and the recipe gives no reason",
                      text)
     assert re.search(r"include/linux +no \.c file", text)
+
+
+def test_a_commit_skips_only_the_workloads_that_never_ran_what_it_changes(tmp_path):
+    built = tmp_path / "out"
+    for o in ("fs/f2fs/data.o", "mm/vmscan.o", "fs/ext4/inode.o", "fs/jfs/other.o"):
+        (built / o).parent.mkdir(parents=True, exist_ok=True)
+        (built / o).write_text("")
+    profiled = {"fs/f2fs/data.c", "mm/vmscan.c", "fs/ext4/inode.c"}
+    ran = {"f2fs": ["fs/f2fs/data.c", "mm/vmscan.c"], "ext4": ["fs/ext4/inode.c", "mm/vmscan.c"],
+           "bdev": []}
+    skip = gcov.unaffected(["fs/f2fs/data.c", "fs/ceph/addr.c"], built, profiled, ran)
+    # fs/ceph is not in the kernel; only f2fs ran fs/f2fs/data.c.
+    assert sorted(skip) == ["bdev", "ext4"]
+    assert skip["ext4"] == ("its changes (fs/f2fs/data.c) are code this workload did not "
+                            "execute at the tip (gcov)")
+    assert sorted(gcov.unaffected(["mm/vmscan.c"], built, profiled, ran)) == ["bdev"]
+    # A header, or a built file nobody profiled, may reach anything: all run.
+    assert gcov.unaffected(["fs/f2fs/data.c", "include/linux/pagemap.h"], built, profiled,
+                           ran) == {}
+    assert gcov.unaffected(["fs/jfs/other.c"], built, profiled, ran) == {}
+    # Nothing in the kernel changed: left to the same-kernel rule.
+    assert gcov.unaffected(["fs/ceph/addr.c"], built, profiled, ran) == {}
+
+
+def test_executed_files_are_those_with_any_line_run():
+    counts = {"w": {"a.c": {1: 0, 2: 3}, "b.c": {1: 0}}, "v": {}}
+    assert gcov.executed_files(counts) == {"w": ["a.c"], "v": []}
+
+
+def test_the_report_groups_the_workloads_a_commit_did_not_run():
+    from refactor.boot import CommitBoot, WorkloadResult
+    c = CommitBoot("c" * 40, "f2fs: prepare", 3, workloads=[
+        WorkloadResult("f2fs", "PASS", seconds=20.0),
+        WorkloadResult("ext4", "PASS", ["note: not run: its changes (fs/f2fs/data.c) are "
+                                        "code this workload did not execute at the tip (gcov)"],
+                       carried_from=2),
+        WorkloadResult("bdev", "PASS", ["note: not run: x"], carried_from=0)])
+    text = report.boot_text(BootResult("b" * 40, "c" * 40, "each", commits=[c], commit_count=3))
+    assert "not run, results as at 2, base: ext4, bdev" in text
+    assert "its changes (fs/f2fs/data.c) are code this workload did not execute" in text
+    assert "f2fs" in text and "ext4         PASS" not in text

@@ -295,10 +295,17 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
         site = Site(f, fn.first, name, "", "handoff-impl")
         found = mine.get((f, name), [])
         left = [s for s in found if s["verdict"] == "left"]
+        # A way out left in a helper of the same file that it calls is its own
+        # (f2fs_write_data_page() -> f2fs_write_single_data_page()).
+        inner = [(h, s) for h in helpers(graph.text(f), graph.funcs[f], fn)
+                 for s in mine.get((f, h), []) if s["verdict"] == "left"
+                 and "not reached from" not in s["reason"]]
         if record is None:
             site.reason = "no record of the series for this range (generate it with krefactor series)"
-        elif left:
-            site.reason = "; ".join(sorted({s["reason"] for s in left}))
+        elif left or inner:
+            site.reason = "; ".join(sorted({s["reason"] for s in left} |
+                                           {f"in {h}(), which it calls: {s['reason']}"
+                                            for h, s in inner}))
         elif any(s["verdict"] == "changed" for s in found):
             site.disposition = "prepared"
             sha = tracker.first_touch(f, fn.first, fn.last)
@@ -312,6 +319,26 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
                            f"without I/O in it")
         out.append(site)
     return out
+
+
+def helpers(text: str, funcs: list[callgraph.Function],
+            root: callgraph.Function) -> list[str]:
+    """The functions of the same file that `root` calls, directly or through
+    each other, in order of discovery."""
+    lines = text.splitlines()
+    by_name = {g.name: g for g in funcs}
+    seen, todo = [root.name], [root]
+    while todo:
+        g = todo.pop(0)
+        body = "\n".join(lines[g.first - 1:g.last])
+        for called in dict.fromkeys(CALL.findall(body)):
+            if called in by_name and called not in seen:
+                seen.append(called)
+                todo.append(by_name[called])
+    return seen[1:]
+
+
+CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 
 
 def enclosing_macro_call(lines: list[str], line: int) -> str:

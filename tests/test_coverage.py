@@ -97,3 +97,16 @@ def test_fixture_traps_need_review(tmp_path):
     git(tree, "branch", "empty")
     res = krefactor("coverage", "--tree", str(tree), "--range", "HEAD..empty")
     assert res.returncode == 0 and "NEEDS REVIEW" in res.stdout
+
+
+def test_a_hand_off_owns_what_is_left_in_the_helpers_it_calls():
+    from refactor import callgraph
+    from refactor.coverage import helpers
+    text = ("static int inner(struct page *page)\n{\n\treturn io(page);\n}\n\n"
+            "static int single(struct page *page)\n{\n\treturn inner(page) + other(page);\n}\n\n"
+            "static int unrelated(struct page *page)\n{\n\treturn 0;\n}\n\n"
+            "static int fs_writepage(struct page *page, struct writeback_control *wbc)\n{\n"
+            "\treturn single(page);\n}\n")
+    funcs = callgraph.functions(text)
+    root = next(f for f in funcs if f.name == "fs_writepage")
+    assert helpers(text, funcs, root) == ["single", "inner"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -77,10 +78,19 @@ def test_the_prepared_series_breaks_nothing_and_names_what_needs_review(reviewed
         assert f.startswith("runtime: NEEDS REVIEW: "), f
         assert "which may start writeback on it: " in f, f
     text = "\n".join(flagged[vfs])
-    assert "fuse_writepage_locked() -> set_page_writeback()" in text
-    # f2fs hands its page on in a struct f2fs_io_info: still a call before the exit.
-    assert "f2fs_write_single_data_page(): " in text
+    # Four hand-offs are left to a human. f2fs hands its page on in a struct
+    # f2fs_io_info, and nfs_page_async_flush() returns at one label both
+    # before and after its start.
+    where = {re.search(r"NEEDS REVIEW: \S+:\d+ (\w+)\(\)", f).group(1) for f in flagged[vfs]}
+    assert where == {"__f2fs_write_meta_page", "f2fs_write_single_data_page",
+                     "nfs_writepage", "nfs_writepages_callback"}
     assert "f2fs_do_write_data_page() -> set_page_writeback()" in text
+    assert "nfs_do_writepage() -> nfs_page_async_flush() -> nfs_set_page_writeback()" in text
+    # Settled by the callee's own code: cifs and fuse start writeback on every
+    # path; 9p and ceph return early before their start, and now end it there.
+    for fn in ("cifs_writepage", "fuse_writepage", "orangefs_writepage",
+               "v9fs_vfs_writepage", "ceph_writepage", "writepage_nounlock"):
+        assert f" {fn}():" not in text, fn
 
 
 def test_runtime_flags_name_what_breaks_when_nothing_is_prepared(real_series, tmp_path):

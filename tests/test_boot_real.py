@@ -15,10 +15,10 @@ WORKLOADS = ("--workload", "bdev", "--workload", "ext2")
 VFS_COMMIT = "mm: start writeback before handing a folio to ->writepage()"
 
 
-def test_the_series_passes_at_its_tip(real_series, tmp_path):
+def test_the_series_passes_at_its_tip_and_gcov_shows_what_ran(real_series, tmp_path):
     repo, _, _ = real_series
     out = tmp_path / "boot.json"
-    res = krefactor("boot-test", "--tree", str(repo), *WORKLOADS, "--json", str(out))
+    res = krefactor("boot-test", "--tree", str(repo), *WORKLOADS, "--gcov", "--json", str(out))
     assert res.returncode == 0, res.stdout + res.stderr[-3000:]
     data = json.loads(out.read_text())
     assert [c["index"] for c in data["commits"]] == [0, data["commit_count"]]
@@ -26,6 +26,21 @@ def test_the_series_passes_at_its_tip(real_series, tmp_path):
         assert [(w["name"], w["status"]) for w in c["workloads"]] == [("bdev", "PASS"),
                                                                       ("ext2", "PASS")]
         assert all(w["proof"]["nr_written"] > 0 for w in c["workloads"])
+    # The tip's gcov kernel: its counters came out of the guest, and the
+    # changed lines of mm/page-writeback.c that every writeback runs (the
+    # VFS's start in write_cache_pages()) executed; fs/afs is not built.
+    g = data["gcov"]
+    assert not g["error"] and g["gcda"] > 0 and g["workloads"] == {"bdev": "PASS",
+                                                                   "ext2": "PASS"}
+    files = {f["path"]: f for f in g["files"]}
+    wb = files["mm/page-writeback.c"]
+    assert wb["code"] > 0 and wb["executed"] > 0 and set(wb["ran_by"]) <= {"bdev", "ext2"}
+    assert files["fs/afs/write.c"]["why"] == "not built in the boot kernel's config"
+    assert sum(f["executed"] for f in g["files"]) <= sum(f["code"] for f in g["files"])
+    assert "mm/page-writeback.c" in g["ran_files"]["ext2"]
+    areas = {a["path"]: a for a in data["areas"]}
+    assert areas["fs/afs"]["reason"] and areas["mm"]["ran_by"]
+    assert "changed code lines executed" in res.stdout
 
 
 def test_ext4_data_journal_with_mmap_and_msync_passes_at_the_tip(real_series, tmp_path):

@@ -70,16 +70,17 @@ def excluded_names(src: Path, stems: set[str], built: Path) -> dict[str, str]:
 
 def guest_hooks(disk: str) -> qemu.Hooks:
     """Zero the counters before each workload and keep a copy after it, so
-    that each line is known by the workloads that ran it; at the end, all
-    copies onto `disk`."""
+    that each line is known by the workloads that ran it; all copies so far
+    go onto `disk` after each workload, so that a boot that dies later keeps
+    them."""
     return qemu.Hooks(
         start=["mount -t debugfs debugfs /sys/kernel/debug"],
         before_each=["echo 1 > /sys/kernel/debug/gcov/reset"],
         after_each=["(cd /sys/kernel/debug/gcov && find . -name '*.gcda' | while read -r f; do "
                     f"mkdir -p \"{GUEST_DIR}/$1/$(dirname \"$f\")\"; "
-                    f"cat \"$f\" > \"{GUEST_DIR}/$1/$f\"; done)"],
-        end=[f"mkdir -p {GUEST_DIR} && tar -cf {disk} -C {GUEST_DIR} . && "
-             f"echo \"krefactor: gcov $(find {GUEST_DIR} -name '*.gcda' | wc -l) files\""])
+                    f"cat \"$f\" > \"{GUEST_DIR}/$1/$f\"; done)",
+                    f"tar -cf {disk} -C {GUEST_DIR} . && "
+                    f"echo \"krefactor: gcov $(find {GUEST_DIR} -name '*.gcda' | wc -l) files\""])
 
 
 def unpack(image: Path, out: Path, dest: Path) -> dict[str, int]:

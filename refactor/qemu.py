@@ -55,10 +55,16 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
         '  echo "krefactor: start $1"',
         '  echo "krefactor: vmstat-before $1 $(vm "$3")"',
         '  mkdir -p "/tmp/w/$1"; cd "/tmp/w/$1"',
+        '  before=" $(cut -d" " -f2 /proc/mounts | tr "\\n" " ")"',
         *[f"  {h}" for h in hooks.before_each],
         '  timeout -k 5 "$2" /bin/sh "$4" </dev/null 2>&1; rc=$?',
-        # What a workload left in /tmp (the guest's memory) goes with it.
-        '  cd /; rm -rf "/tmp/w/$1"; sync',
+        # What a workload left behind goes with it, even when it was killed:
+        # its mounts (a tmpfs full of data holds the guest's memory), its
+        # swap and its files in /tmp, so that it does not starve the next.
+        '  cd /; for m in $(cut -d" " -f2 /proc/mounts | tac); do',
+        '    case "$before" in *" $m "*) ;; *) umount -l "$m" 2>/dev/null;; esac',
+        "  done",
+        '  swapoff -a 2>/dev/null; rm -rf "/tmp/w/$1"; sync',
         *[f"  {h}" for h in hooks.after_each],
         '  echo "krefactor: vmstat-after $1 $(vm "$3")"',
         '  echo "krefactor: end $1 rc=$rc"',

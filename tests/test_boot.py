@@ -2,6 +2,7 @@
 the QEMU command line, judging a workload."""
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -237,3 +238,28 @@ def test_bisect_names_every_candidate_when_skips_hide_the_first_bad_commit():
 def test_bisect_of_a_build_failure_looks_for_the_first_commit_that_does_not_build():
     result, _ = _bisect({i: "build" for i in range(9, 14)}, 13)
     assert result.first_bad["index"] == 9
+
+
+def test_a_workload_leaves_no_mount_swap_or_file_to_the_next(tmp_path):
+    """swap-edge, killed for want of memory, left its tmpfs full and mounted,
+    and the next two workloads of that boot ran out of memory too."""
+    rec = recipe.load("writeback-void")
+    text = qemu.init_script(boot.load_workloads(rec, ("bdev",)), BOOT_DIR, ["/dev/vda"], 256)
+    body = text[text.index("w() {"):text.index("\n}\n")]
+    run = body.index('timeout -k 5 "$2"')
+    assert body.index('before=" $(cut -d" " -f2 /proc/mounts') < run
+    assert run < body.index('umount -l "$m"') < body.index("swapoff -a") \
+        < body.index('rm -rf "/tmp/w/$1"') < body.index("vmstat-after")
+    # The shell that runs it accepts it, and the mount filter keeps what was there.
+    script = tmp_path / "init"
+    script.write_text(text)
+    assert subprocess.run(["sh", "-n", str(script)]).returncode == 0
+    mounts0, mounts1 = tmp_path / "m0", tmp_path / "m1"
+    mounts0.write_text("r / 9p\np /proc proc\n")
+    mounts1.write_text("r / 9p\np /proc proc\nt /tmp/edge tmpfs\nd /tmp/mnt ext4\n")
+    loop = body[body.index('  before='):body.index("  done") + 6].replace(
+        "/proc/mounts", str(mounts1)).replace('umount -l "$m" 2>/dev/null', 'echo "$m"')
+    loop = loop.replace(str(mounts1), str(mounts0), 1)
+    loop = loop.replace('  timeout -k 5 "$2" /bin/sh "$4" </dev/null 2>&1; rc=$?\n', "")
+    out = subprocess.run(["sh", "-c", loop], capture_output=True, text=True).stdout
+    assert out.split() == ["/tmp/mnt", "/tmp/edge"]

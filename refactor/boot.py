@@ -257,7 +257,8 @@ def boot_commit(ws: Workspace, kdir: Path, cb: CommitBoot, workloads: list[Workl
     label = f"[{cb.index}] {cb.sha[:12]} {cb.subject}"
     results = {w.name: WorkloadResult(w.name) for w in workloads}
     remaining = list(workloads)
-    logs = ws.root / "boot" / "logs" / cb.sha[:12]
+    # The gcov kernel's boots of the tip keep their own logs, not the tip's.
+    logs = ws.root / "boot" / "logs" / (cb.sha[:12] + ("-gcov" if counters else ""))
     if logs.exists():
         safety.remove(logs, ws.tree.git_dir)
     logs.mkdir(parents=True)

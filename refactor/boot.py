@@ -473,7 +473,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         # Measured first, so that each commit runs only the workloads that
         # execute what it changes.
         result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
-                               len(subjects) - 1, jobs, cc, result.accel, ws.out, progress)
+                               len(subjects) - 1, ws, result.accel, progress)
     if mode == "each":
         previous = base_cb
         for i in range(1, len(subjects)):
@@ -484,7 +484,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
             bisect(result, base_cb, tip_cb, workloads, test)
     if with_gcov and result.gcov is None:
         result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
-                               len(subjects) - 1, jobs, cc, result.accel, ws.out, progress)
+                               len(subjects) - 1, ws, result.accel, progress)
     result.areas = areas(tree, recipe, base, tip, ws.out, result.gcov)
     return result
 
@@ -515,18 +515,17 @@ def areas(tree: Tree, recipe: Recipe, base: Sha, tip: Sha, out: Path,
 
 
 def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options: list[str],
-             base: Sha, tip: Sha, subject: str, index: int, jobs: int, cc: str | None,
-             accel: str, plain_out: Path, progress: Progress) -> gcov.GcovResult:
+             base: Sha, tip: Sha, subject: str, index: int, plain: Workspace, accel: str,
+             progress: Progress) -> gcov.GcovResult:
     """Build the tip's boot kernel with gcov, in a directory of its own (boot/gcov),
     profiling the objects the range changes; boot it with every workload and
-    match the counts with the range's added lines. `plain_out` is the boot
-    kernel's own build directory, which tells what the config builds."""
+    match the counts with the range's added lines. `plain` is the boot
+    kernel's own workspace: its build directory tells what the config builds."""
     changed = gcov.changed_lines(tree, base, tip)
     res = gcov.GcovResult(tip)
-    plain = Workspace(tree, jobs, cc if cc is not None else default_cc(), out="boot/gcov")
     plain.sync(tip)
-    res.profiled, skipped = gcov.profile_vars(plain.src, list(changed), plain_out)
-    ws = Workspace(tree, jobs, plain.cc, out="boot/gcov", make_vars=tuple(res.profiled))
+    res.profiled, skipped = gcov.profile_vars(plain.src, list(changed), plain.out)
+    ws = Workspace(tree, plain.jobs, plain.cc, out="boot/gcov", make_vars=tuple(res.profiled))
     _, unmet, _ = build.configure(ws, "tinyconfig",
                                   {f"CONFIG_{o}" for o in [*options, *gcov.CONFIG]},
                                   progress, closure=False, unwanted=UNWANTED)

@@ -30,7 +30,6 @@ from .workspace import Workspace, default_cc
 from .errors import KrefactorError
 from .tree import Sha, Tree
 
-IDENT_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 KEYWORDS = {"if", "while", "for", "switch", "return", "sizeof", "defined", "__attribute__",
             "typeof", "static", "inline", "void", "bool", "int", "struct"}
 
@@ -198,7 +197,8 @@ def changed_symbols(old_text: str, new_text: str, removed: list[int], added: lis
                 syms.add(name)
             elif n <= len(lines) and lines[n - 1].strip() and \
                     not lines[n - 1].lstrip().startswith(("#", "/*", "*", "//")):
-                syms |= {m for m in IDENT_CALL.findall(lines[n - 1]) if m not in KEYWORDS}
+                syms |= {m for m in kbuild.IDENT_CALL.findall(lines[n - 1])
+                         if m not in KEYWORDS}
     macros = [m for text in (old_text, new_text)
               for m in re.finditer(r"^#\s*define\s+([A-Za-z_]\w*)\(.*$",
                                    re.sub(r"\\\n", " ", text), re.M)]

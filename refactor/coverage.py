@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from unidiff import PatchSet
 
-from . import callgraph, cocci, proc, series
+from . import callgraph, cocci, kbuild, proc, series
 from .errors import KrefactorError
 from .recipe import Recipe
 from .tree import Sha, Tree
@@ -334,14 +334,11 @@ def helpers(text: str, funcs: list[callgraph.Function],
     while todo:
         g = todo.pop(0)
         body = "\n".join(lines[g.first - 1:g.last])
-        for called in dict.fromkeys(CALL.findall(body)):
+        for called in dict.fromkeys(kbuild.IDENT_CALL.findall(body)):
             if called in by_name and called not in seen:
                 seen.append(called)
                 todo.append(by_name[called])
     return seen[1:]
-
-
-CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 
 
 def enclosing_macro_call(lines: list[str], line: int) -> str:

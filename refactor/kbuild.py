@@ -341,6 +341,8 @@ def code_lines(source: str) -> set[int]:
 
 
 IDENT = re.compile(r"[A-Za-z_]\w*")
+# A name followed by "(": a call, a macro use or a definition's head.
+IDENT_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)")
 MACRO_CALL = re.compile(r"^\s*([A-Za-z_]\w*)\s*\(.*\)\s*$", re.S)
 

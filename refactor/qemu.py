@@ -75,7 +75,6 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
     for w in workloads:
         lines.append(f"w {w.name} {w.timeout} '{' '.join(w.proves)}' "
                      f"{GUEST_BOOT_DIR}/{w.path.name}")
-    lines += hooks.end
     lines += ['echo "krefactor: done"', "sync", "echo b > /proc/sysrq-trigger", "sleep 10"]
     return "\n".join(lines) + "\n"
 
@@ -108,12 +107,11 @@ def qemu_cmd(kernel: Path, init: Path, disks: list[Path], memory: int, accel: st
 
 @dataclass(frozen=True)
 class Hooks:
-    """Shell lines for the init: once after boot, around each workload (whose
-    name is $1), and once after the last."""
+    """Shell lines for the init: once after boot, and around each workload
+    (whose name is $1)."""
     start: list[str] = field(default_factory=list)
     before_each: list[str] = field(default_factory=list)
     after_each: list[str] = field(default_factory=list)
-    end: list[str] = field(default_factory=list)
 
 
 @dataclass

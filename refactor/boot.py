@@ -194,6 +194,12 @@ class Kernels:
     def dir(self, sha: str) -> Path:
         return self.root / f"{sha[:12]}-{self.key[:12]}"
 
+    def linked(self, sha: str) -> frozenset[str] | None:
+        """The objects `sha`'s kernel links, as recorded when it was built
+        (None for a kernel built before krefactor kept the list)."""
+        f = self.dir(sha) / "linked-objects"
+        return frozenset(f.read_text().split()) if f.is_file() else None
+
     def get(self, sha: Sha, label: str) -> tuple[Path | None, float, str]:
         """(directory holding bzImage and vmlinux, build seconds, error)."""
         d = self.dir(sha)
@@ -211,6 +217,9 @@ class Kernels:
         tmp.mkdir(parents=True)
         shutil.copyfile(self.ws.out / "arch/x86/boot/bzImage", tmp / "bzImage")
         shutil.copyfile(self.ws.out / "vmlinux", tmp / "vmlinux")
+        linked = build.linked_objects(self.ws.out)
+        if linked is not None:
+            (tmp / "linked-objects").write_text("".join(f"{o}\n" for o in sorted(linked)))
         if d.exists():
             safety.remove(d, self.ws.tree.git_dir)
         tmp.rename(d)
@@ -383,10 +392,13 @@ def mark_also_at_base(base: CommitBoot, cb: CommitBoot) -> None:
 
 def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         names: tuple[str, ...] = (), jobs: int = 2, cc: str | None = None,
-        with_gcov: bool = False, progress: Progress = lambda m: None) -> BootResult:
+        with_gcov: bool = False, full_config: bool = False,
+        progress: Progress = lambda m: None) -> BootResult:
     """Boot-test base and tip ("ends"), every commit ("each"), or bisect a failure
     ("bisect"); `with_gcov` then measures which changed lines the workloads ran
-    at the tip, on a kernel of its own (gcov_run)."""
+    at the tip, on a kernel of its own (gcov_run). With `full_config` the
+    kernel is configured for every workload of the recipe, not only those
+    run, so a run of a few reuses the kernels of a full run."""
     for tool in ("make", "gcc", "qemu-system-x86_64"):
         proc.require(tool, "install the build tools and QEMU (scripts/setup.sh)")
     workloads = load_workloads(recipe, names)
@@ -396,7 +408,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
     result = BootResult(base, tip, mode, commit_count=len(commits))
     ws = Workspace(tree, jobs, cc if cc is not None else default_cc(), out="boot/out")
     ws.sync(base)
-    options = config_options(recipe, workloads)
+    options = config_options(recipe, load_workloads(recipe, ()) if full_config else workloads)
     progress(f"config: tinyconfig + {len(options)} options")
     enabled, result.unmet, _ = build.configure(ws, "tinyconfig", {f"CONFIG_{o}" for o in options},
                                                progress, closure=False,
@@ -415,7 +427,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
             changed = tree.git("diff", "--name-only", "--no-renames", previous.sha,
                                cb.sha).decode().split()
             skip = gcov.unaffected(changed, ws.out, set(result.gcov.profiled_sources),
-                                   result.gcov.ran_files)
+                                   result.gcov.ran_files, kernels.linked(previous.sha))
             if skip:
                 only = [w for w in (only or workloads) if w.name not in skip]
                 if not only:
@@ -485,24 +497,28 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
     if with_gcov and result.gcov is None:
         result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
                                len(subjects) - 1, ws, result.accel, progress)
-    result.areas = areas(tree, recipe, base, tip, ws.out, result.gcov)
+    result.areas = areas(tree, recipe, base, tip, ws.out, result.gcov, kernels.linked(tip))
     return result
 
 
 def areas(tree: Tree, recipe: Recipe, base: Sha, tip: Sha, out: Path,
-          counted: gcov.GcovResult | None) -> list[Area]:
-    """Each directory the range changes: whether the boot kernel builds its
-    changed .c files (an object in `out`), the recipe's reason where no
-    workload can run it, and with gcov the workloads that executed its lines."""
+          counted: gcov.GcovResult | None,
+          linked: frozenset[str] | None = None) -> list[Area]:
+    """Each directory the range changes: whether the tip's boot kernel links
+    its changed .c files (`linked`, as recorded with the kernel; else the
+    last build in `out`), the recipe's reason where no workload can run it,
+    and with gcov the workloads that executed its lines."""
     assert recipe.boot is not None
     names = tree.git("diff", "--name-only", "--no-renames", base, tip).decode().split()
     by_dir: dict[str, list[str]] = {}
     for n in names:
         by_dir.setdefault(str(Path(n).parent), []).append(n)
     found = []
+    if linked is None:
+        linked = build.linked_objects(out)
     for d, files in sorted(by_dir.items()):
         sources = [f for f in files if f.endswith(".c")]
-        built = any((out / f).with_suffix(".o").is_file() for f in sources)
+        built = any(build.built_into(out, f, linked) for f in sources)
         reason = next((why for p, why in recipe.boot.cannot_run
                        if d == p or d.startswith(p + "/")), "")
         a = Area(d, len(files), len(sources), built, reason)

@@ -79,6 +79,27 @@ class BuildResult:
         return json.dumps(asdict(self), indent=2)
 
 
+
+def linked_objects(out: Path) -> frozenset[str] | None:
+    """The objects the last build in `out` linked into vmlinux: the members of
+    its thin archive (vmlinux.a; built-in.a before 6.1). An object file alone
+    proves nothing, since Kbuild leaves those of an earlier config in place.
+    None when `out` holds no such archive."""
+    for name in ("vmlinux.a", "built-in.a"):
+        archive = out / name
+        if archive.is_file():
+            res = proc.run(["ar", "t", name], cwd=out, check=False)
+            if res.returncode == 0:
+                return frozenset(res.stdout.decode().split())
+    return None
+
+
+def built_into(out: Path, source: str, linked: frozenset[str] | None) -> bool:
+    """Did the build in `out` link `source`'s object into vmlinux? Without an
+    archive (`linked` None), an object file in `out` is taken as the answer."""
+    obj = str(Path(source).with_suffix(".o"))
+    return obj in linked if linked is not None else (out / obj).is_file()
+
 def configure(ws: Workspace, base_config: str, needed: set[str],
               progress: Callable[[str], None], *, closure: bool = True,
               unwanted: tuple[str, ...] = ()) -> tuple[list[str], list[str], list[str]]:

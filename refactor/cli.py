@@ -219,13 +219,16 @@ def default_branch(t: tree_mod.Tree, recipe: str | None) -> str:
 @click.option("--workload", "workloads", multiple=True, help="Run only these (repeatable).")
 @click.option("--gcov", "with_gcov", is_flag=True,
               help="Then boot a gcov kernel of the tip and report which changed lines ran.")
+@click.option("--full-config", is_flag=True,
+              help="Configure the kernel for every workload, not only those run, so "
+                   "that the kernels of a full run serve a run of a few.")
 @click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True)
 @click.option("--cc", default=None, envvar="CC",
               help="Compiler or wrapper; default 'ccache gcc' when present.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
 def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str | None,
-                  workloads: tuple[str, ...], with_gcov: bool, jobs: int, cc: str | None,
-                  json_out: Path | None) -> None:
+                  workloads: tuple[str, ...], with_gcov: bool, full_config: bool, jobs: int,
+                  cc: str | None, json_out: Path | None) -> None:
     """Boot commits under QEMU and run the recipe's writeback workloads on them."""
     rec = recipe_mod.load(recipe_name)
     t = tree_mod.open_tree(tree_path)
@@ -233,7 +236,7 @@ def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str 
     with safety.exclusive(t):
         res = boot.run(tree=t, recipe=rec, base=base, tip=tip, mode=mode or "ends",
                        names=workloads, jobs=jobs, cc=cc, with_gcov=with_gcov,
-                       progress=lambda m: click.echo(m, err=True))
+                       full_config=full_config, progress=lambda m: click.echo(m, err=True))
     click.echo(report.boot_text(res))
     if json_out is not None:
         json_out.write_text(res.to_json())

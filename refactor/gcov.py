@@ -20,7 +20,7 @@ from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import proc, qemu, safety
+from . import build, proc, qemu, safety
 from .tree import Sha, Tree
 
 CONFIG = ("DEBUG_FS", "GCOV_KERNEL")
@@ -225,15 +225,18 @@ def executed_files(counts: dict[str, dict[str, dict[int, int]]]) -> dict[str, li
 
 
 def unaffected(changed: list[str], built: Path, profiled: set[str],
-               executed: dict[str, list[str]]) -> dict[str, str]:
+               executed: dict[str, list[str]],
+               linked: frozenset[str] | None = None) -> dict[str, str]:
     """{workload: why} for the workloads a commit's changes cannot reach: the
     commit changes only .c files that are either not built into the boot
     kernel (no object in `built`) or profiled and never executed by the
     workload at the tip. Anything else (a header, a Makefile, a built file
     that was not profiled) may reach every workload: then none is left out."""
     counted = []
+    if linked is None:
+        linked = build.linked_objects(built)
     for f in changed:
-        if f.endswith(".c") and not (built / f).with_suffix(".o").is_file():
+        if f.endswith(".c") and not build.built_into(built, f, linked):
             continue
         if f not in profiled:
             return {}
@@ -246,7 +249,11 @@ def unaffected(changed: list[str], built: Path, profiled: set[str],
 
 
 def built_sources(out: Path, files: list[str]) -> set[str]:
-    return {f for f in files if f.endswith(".c") and (out / f).with_suffix(".gcno").is_file()}
+    """The .c files of `files` that the gcov build in `out` compiled with
+    profiling and linked (a .gcno of an earlier config may linger)."""
+    linked = build.linked_objects(out)
+    return {f for f in files if f.endswith(".c") and (out / f).with_suffix(".gcno").is_file()
+            and build.built_into(out, f, linked)}
 
 
 def read_image(image: Path, out: Path, git_dir: Path,

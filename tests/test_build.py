@@ -133,3 +133,22 @@ def test_make_runs_ccache_in_depend_mode_and_passes_the_architecture(monkeypatch
     assert f"O={tmp_path / 'krefactor' / 'build' / 'cross' / 'arm64'}" in seen["cmd"]
     workspace.Workspace(SimpleNamespace(git_dir=tmp_path), 2, "gcc").make("x.o")
     assert "CCACHE_DEPEND" not in seen["env"]
+
+
+def test_built_means_linked_into_vmlinux_not_an_object_left_by_an_earlier_config(tmp_path):
+    """Kbuild keeps fs/ext4/inode.o after a config without ext4; vmlinux.a (a
+    thin archive, made here with real ar as Kbuild makes it) says what the
+    last build linked."""
+    import subprocess
+    out = tmp_path / "out"
+    for o in ("mm/shmem.o", "fs/ext4/inode.o"):
+        (out / o).parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["gcc", "-c", "-x", "c", "-", "-o", str(out / o)], input=b"int x;\n",
+                       check=True)
+    assert build.linked_objects(out) is None
+    assert build.built_into(out, "fs/ext4/inode.c", None)      # no archive: the file decides
+    subprocess.run(["ar", "cDPrST", "vmlinux.a", "mm/shmem.o"], cwd=out, check=True)
+    linked = build.linked_objects(out)
+    assert linked == {"mm/shmem.o"}
+    assert build.built_into(out, "mm/shmem.c", linked)
+    assert not build.built_into(out, "fs/ext4/inode.c", linked)

@@ -198,6 +198,11 @@ def test_each_changed_directory_is_run_or_says_why_not(tmp_path):
                      text)
     assert re.search(r"fs/nfs +not built in the boot kernel, and the recipe gives no reason",
                      text)
+    # What the tip's kernel linked, recorded when it was built, outranks an
+    # object file an earlier config left in `out`.
+    found = {a.path: a for a in boot.areas(open_tree(repo), rec, Sha(base), Sha(tip), out,
+                                           counted, frozenset({"fs/ext2/inode.o"}))}
+    assert found["fs/ext2"].built and not found["fs/jfs"].built
     assert re.search(r"include/linux +no \.c file", text)
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .workspace import Workspace
 
 HUNG_TASK_SECONDS = 10
+WATCHDOG_THRESH = 30
 GUEST_BOOT_DIR = "/dev/krefactor"      # the recipe's boot scripts, inside the guest
 KVM_PROBE_SECONDS = 20
 Progress = Callable[[str], None]
@@ -47,6 +48,11 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
         f"mkdir {GUEST_BOOT_DIR} && cp '{boot_dir}'/* {GUEST_BOOT_DIR}/",
         "mount -t tmpfs -o size=64m tmpfs /tmp",
         f"echo {HUNG_TASK_SECONDS} > /proc/sys/kernel/hung_task_timeout_secs",
+        # A soft lockup is reported after twice this many seconds without a
+        # schedule: 60, not 20. Under TCG (slower still with gcov) a kernel
+        # clearing pages for a big allocation went 23 s without one and was
+        # taken for stuck; a kernel looping for good is still caught.
+        f"echo {WATCHDOG_THRESH} > /proc/sys/kernel/watchdog_thresh",
         "echo 1 > /proc/sys/kernel/panic_on_oops",
         f"export KREFACTOR_DISKS='{' '.join(disks)}' KREFACTOR_BOOT_DIR={GUEST_BOOT_DIR}",
         f"export KREFACTOR_MEM_MB={memory} KREFACTOR_SHARE={SHARE_TAG}",
@@ -142,6 +148,7 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
                 line = raw.decode("utf-8", "replace")
                 chunks.append(line)
                 f.write(line)
+                f.flush()       # readable while the boot runs (tail -f)
                 stripped = console.strip(line)
                 if stripped.startswith(console.MARK):
                     marks.append((time.monotonic(), stripped))

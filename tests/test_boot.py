@@ -13,6 +13,23 @@ from refactor.errors import KrefactorError
 BOOT_DIR = Path(__file__).resolve().parent.parent / "semantic_patches" / "writeback-void" / "boot"
 
 
+def test_dirty_py_writes_through_a_mapping_and_checks_every_byte(tmp_path):
+    """The workloads' helper that leaves pages dirty in a shared mapping, run
+    here on the host's own filesystem: its check passes on what it wrote and
+    names the first byte that differs."""
+    f = tmp_path / "m"
+    run = lambda *a: subprocess.run(["python3", str(BOOT_DIR / "dirty.py"), *a],
+                                    capture_output=True, text=True)
+    assert run(str(f), "10000", "3").returncode == 0 and f.stat().st_size == 10000
+    assert run("--check", str(f), "10000", "3").returncode == 0
+    data = bytearray(f.read_bytes())
+    data[4321] ^= 0xff
+    f.write_bytes(bytes(data))
+    bad = run("--check", str(f), "10000", "3")
+    assert bad.returncode == 1 and "at byte 4321" in bad.stdout
+    assert run("--check", str(f), "10000", "4").returncode == 1
+
+
 def test_writeback_void_ships_every_workload_of_the_issue():
     rec = recipe.load("writeback-void")
     assert rec.boot is not None and rec.boot.disks == (512, 512) and rec.boot.memory == 256
@@ -20,10 +37,11 @@ def test_writeback_void_ships_every_workload_of_the_issue():
     assert set(ws) == {"bdev", "ext2", "ext4", "xfs", "btrfs", "vfat", "reclaim", "migration",
                        "fault-storm", "ext4-journal", "ext4-nodelalloc", "f2fs", "jfs",
                        "reiserfs", "nilfs2", "udf", "gfs2", "exfat", "fuse",
-                       "swap-edge", "9p"}
+                       "swap-edge", "9p", "shutdown", "dirty-migration", "fs-pageout",
+                       "ecryptfs", "nfs", "ntfs3"}
     # Every filesystem workload needs its filesystem, and the helper script is none.
     assert "GFS2_FS" in ws["gfs2"].needs and "FUSE_FS" in ws["fuse"].needs
-    assert "mmapx" not in ws and "lib" not in ws
+    assert "mmapx" not in ws and "lib" not in ws and "dirty" not in ws
     assert ws["bdev"].proves == ("nr_written",) and ws["bdev"].needs == ()
     assert ws["reclaim"].proves == ("pswpout", "nr_vmscan_write") and "SWAP" in ws["reclaim"].needs
     assert "XFS_FS" in ws["xfs"].needs and ws["ext2"].timeout == 120
@@ -78,6 +96,7 @@ def test_init_script_runs_each_workload_between_markers():
     assert text.index("w bdev") < text.index("w reclaim") < text.index('"krefactor: done"')
     assert "KREFACTOR_DISKS='/dev/vda /dev/vdb'" in text
     assert "panic_on_oops" in text and "hung_task_timeout_secs" in text
+    assert f"echo {qemu.WATCHDOG_THRESH} > /proc/sys/kernel/watchdog_thresh" in text
 
 
 def test_qemu_command_never_writes_the_host_root(tmp_path):

@@ -1,0 +1,70 @@
+#!/bin/sh
+# workload: compaction while dirty pages sit on filesystems whose ->writepage migration must call (no migrate_folio: fallback_migrate_folio -> writeout): nilfs2, gfs2 journaled data, fuse; with a sync in flight for fuse's congestion; verified after remount
+# proves: pgmigrate_success
+# needs: NILFS2_FS GFS2_FS FUSE_FS EXT4_FS COMPACTION MIGRATION
+# timeout: 420
+. "$KREFACTOR_BOOT_DIR/lib.sh"
+mnt() {
+    case $fstype in
+        nilfs2) mount -t nilfs2 -i "$dev" /tmp/mnt ;;
+        gfs2) mount -t gfs2 "$dev" /tmp/mnt ;;
+        fuse) fuse2fs "$dev" /tmp/mnt > /tmp/fuse2fs.log 2>&1 ;;
+    esac
+}
+unmnt() {
+    umount /tmp/mnt || return 1
+    while pgrep -x fuse2fs > /dev/null; do sleep 0.2; done
+}
+compact() { for r in 1 2 3; do echo 1 > /proc/sys/vm/compact_memory; done; }
+# migrate FSTYPE MKFS...: dirty pages through write(2) and shared mappings,
+# kept dirty (no flusher, high thresholds) while memory is compacted, once on
+# its own and once beside a sync; then everything verified after drop_caches
+# and after a remount.
+migrate() {
+    fstype=$1; shift
+    dev=$(disk 1)
+    "$@" "$dev" > /tmp/mkfs.log 2>&1 || { cat /tmp/mkfs.log; fail "mkfs for $fstype failed"; }
+    mkdir -p /tmp/mnt
+    mnt || fail "mount $fstype"
+    d=/tmp/mnt
+    if [ "$fstype" = gfs2 ]; then
+        # Journaled data: new files in the directory inherit it, and their
+        # pages go through gfs2_jdata_writepage().
+        mkdir /tmp/mnt/j && chattr +j /tmp/mnt/j || fail "chattr +j on gfs2"
+        d=/tmp/mnt/j
+    fi
+    echo 0 > /proc/sys/vm/dirty_writeback_centisecs
+    echo 90 > /proc/sys/vm/dirty_ratio
+    echo 80 > /proc/sys/vm/dirty_background_ratio
+    for n in 1 2 3 4; do
+        /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" "$d/m$n" 3000000 "$n" || fail "dirtying m$n on $fstype"
+        head -c 2000000 /dev/urandom > "$d/w$n"
+    done
+    (cd "$d" && md5sum w*) > /tmp/sums
+    before=$(vmstat nr_written) moved=$(vmstat pgmigrate_success)
+    compact
+    sync & syncer=$!
+    compact
+    wait $syncer
+    note "$fstype: $(( $(vmstat pgmigrate_success) - moved )) pages migrated, $(( $(vmstat nr_written) - before )) written while compacting"
+    echo 500 > /proc/sys/vm/dirty_writeback_centisecs
+    echo 20 > /proc/sys/vm/dirty_ratio
+    echo 10 > /proc/sys/vm/dirty_background_ratio
+    for when in "after drop_caches" "after remount"; do
+        if [ "$when" = "after remount" ]; then
+            unmnt || fail "umount $fstype"
+            mnt || fail "mount $fstype again"
+        fi
+        drop_caches
+        (cd "$d" && md5sum -c --quiet /tmp/sums) || fail "written files differ on $fstype $when"
+        for n in 1 2 3 4; do
+            /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --check "$d/m$n" 3000000 "$n" \
+                || fail "mapped file m$n differs on $fstype $when"
+        done
+    done
+    unmnt || fail "umount $fstype"
+    echo "$fstype: compacted with dirty pages, 8 files verified after remount"
+}
+migrate nilfs2 mkfs.nilfs2 -f -q
+migrate gfs2 mkfs.gfs2 -O -p lock_nolock -j 1
+migrate fuse mkfs.ext4 -q -F

@@ -1,0 +1,69 @@
+#!/bin/sh
+# workload: reclaim finds dirty file pages and kswapd hands them to ->writepage itself (pageout): reiserfs data=journal (reiserfs_write_full_page() redirties under PF_MEMALLOC) and fuse (fuse_writepage() skips a congested connection); verified after remount
+# proves: nr_vmscan_write
+# needs: REISERFS_FS FUSE_FS EXT4_FS
+# timeout: 420
+. "$KREFACTOR_BOOT_DIR/lib.sh"
+# pressure FSTYPE "MOUNT ARGS" MKFS...: fill the page cache with dirty pages
+# that no flusher writes (periodic writeback off, background writeback above
+# them), then make memory scarce with anonymous memory and no swap, so that
+# reclaim can only free file pages and meets them dirty. (ext4 is not here:
+# its flusher, woken by reclaim, cleaned every page before kswapd came back
+# to one, so reclaim wrote none itself.)
+mnt() {
+    case $fstype in
+        fuse) fuse2fs "$dev" /tmp/mnt > /tmp/fuse2fs.log 2>&1 ;;
+        *) mount -t "$fstype" $args "$dev" /tmp/mnt ;;
+    esac
+}
+unmnt() {
+    umount /tmp/mnt || return 1
+    while pgrep -x fuse2fs > /dev/null; do sleep 0.2; done
+}
+pressure() {
+    fstype=$1 args=$2; shift 2
+    dev=$(disk 1)
+    "$@" "$dev" > /tmp/mkfs.log 2>&1 || { cat /tmp/mkfs.log; fail "mkfs for $fstype failed"; }
+    mkdir -p /tmp/mnt
+    mnt || fail "mount $fstype $args"
+    drop_caches
+    avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+    files=$((avail / 2 / 8))
+    echo 0 > /proc/sys/vm/dirty_writeback_centisecs
+    echo $((avail * 1024 * 1024)) > /proc/sys/vm/dirty_bytes
+    echo $((avail * 1024 * 1024 - 1048576)) > /proc/sys/vm/dirty_background_bytes
+    n=0
+    while [ $n -lt $files ]; do
+        /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" "/tmp/mnt/m$n" 4194304 "$n" || fail "dirtying m$n on $fstype"
+        head -c 4194304 /dev/urandom > "/tmp/mnt/w$n"
+        n=$((n + 1))
+    done
+    (cd /tmp/mnt && md5sum w*) > /tmp/sums
+    dirty=$(vmstat nr_dirty) before=$(vmstat nr_vmscan_write)
+    # Anonymous memory for all but 48 MiB of what is available: only the
+    # dirty file pages can make room for it. (24 MiB short ran the tip out of
+    # memory once on reiserfs, with no page left dirty: too near the edge.)
+    avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+    /usr/bin/python3 -c "import time; b = b'x' * ($avail - 48) * 1048576; time.sleep(2)" \
+        || fail "allocating $((avail - 48)) of $avail MiB available, with $dirty dirty pages on $fstype"
+    note "$fstype${args:+ $args}: $dirty dirty pages, $((avail - 48)) of $avail MiB taken; reclaim wrote $(( $(vmstat nr_vmscan_write) - before )) pages itself"
+    echo 500 > /proc/sys/vm/dirty_writeback_centisecs
+    echo 0 > /proc/sys/vm/dirty_bytes
+    echo 0 > /proc/sys/vm/dirty_background_bytes
+    echo 20 > /proc/sys/vm/dirty_ratio
+    echo 10 > /proc/sys/vm/dirty_background_ratio
+    drop_caches
+    unmnt || fail "umount $fstype"
+    mnt || fail "mount $fstype again"
+    (cd /tmp/mnt && md5sum -c --quiet /tmp/sums) || fail "written files differ on $fstype after remount"
+    n=0
+    while [ $n -lt $files ]; do
+        /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --check "/tmp/mnt/m$n" 4194304 "$n" \
+            || fail "mapped file m$n differs on $fstype after remount"
+        n=$((n + 1))
+    done
+    unmnt || fail "umount $fstype"
+    echo "$fstype${args:+ $args}: $((files * 2)) files through reclaim with dirty pages, verified after remount"
+}
+pressure reiserfs "-o data=journal" mkfs.reiserfs -q -f -f
+pressure fuse "" mkfs.ext4 -q -F

@@ -395,7 +395,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         with_gcov: bool = False, full_config: bool = False,
         progress: Progress = lambda m: None) -> BootResult:
     """Boot-test base and tip ("ends"), every commit ("each"), or bisect a failure
-    ("bisect"); `with_gcov` then measures which changed lines the workloads ran
+    ("bisect"), or only measure at the tip ("gcov"); `with_gcov` then measures which changed lines the workloads ran
     at the tip, on a kernel of its own (gcov_run). With `full_config` the
     kernel is configured for every workload of the recipe, not only those
     run, so a run of a few reuses the kernels of a full run."""
@@ -474,18 +474,30 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
                     else previous.index))
         cb.status = "fail" if any(w.status != "PASS" for w in cb.workloads) else "pass"
 
+    def accel(kdir: Path) -> str:
+        """QEMU's accelerator, probed once, with the first kernel built."""
+        if not result.accel:
+            result.accel, result.accel_note = qemu.probe_accel(ws, kdir, progress)
+        return result.accel
+
+    if mode == "gcov":
+        # Only the measurement: no pass/fail boots of base and tip.
+        result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
+                               len(subjects) - 1, ws, accel, progress)
+        result.areas = areas(tree, recipe, base, tip, ws.root / "boot" / "gcov", result.gcov)
+        return result
     # The accelerator is probed with the base's kernel, once it is built.
     kdir, took, error = kernels.get(base, "[0] base")
     if kdir is None:
         raise KrefactorError(f"the base {base[:12]} does not build as a boot kernel: {error}")
-    result.accel, result.accel_note = qemu.probe_accel(ws, kdir, progress)
+    accel(kdir)
     base_cb = test(0)
     base_cb.build_seconds = round(took, 1)
     if mode == "each" and with_gcov:
         # Measured first, so that each commit runs only the workloads that
         # execute what it changes.
         result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
-                               len(subjects) - 1, ws, result.accel, progress)
+                               len(subjects) - 1, ws, accel, progress)
     if mode == "each":
         previous = base_cb
         for i in range(1, len(subjects)):
@@ -496,7 +508,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
             bisect(result, base_cb, tip_cb, workloads, test)
     if with_gcov and result.gcov is None:
         result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
-                               len(subjects) - 1, ws, result.accel, progress)
+                               len(subjects) - 1, ws, accel, progress)
     result.areas = areas(tree, recipe, base, tip, ws.out, result.gcov, kernels.linked(tip))
     return result
 
@@ -531,8 +543,8 @@ def areas(tree: Tree, recipe: Recipe, base: Sha, tip: Sha, out: Path,
 
 
 def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options: list[str],
-             base: Sha, tip: Sha, subject: str, index: int, plain: Workspace, accel: str,
-             progress: Progress) -> gcov.GcovResult:
+             base: Sha, tip: Sha, subject: str, index: int, plain: Workspace,
+             accel: Callable[[Path], str], progress: Progress) -> gcov.GcovResult:
     """Build the tip's boot kernel with gcov, in a directory of its own (boot/gcov),
     profiling the objects the range changes; boot it with every workload and
     match the counts with the range's added lines. `plain` is the boot
@@ -563,7 +575,7 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     shutil.copyfile(ws.out / "vmlinux", kdir / "vmlinux")
     counters = gcov.GcovRun(ws.out.resolve())
     cb = CommitBoot(tip, subject + " (gcov)", index)
-    boot_commit(ws, kdir, cb, workloads, recipe, accel, progress, counters)
+    boot_commit(ws, kdir, cb, workloads, recipe, accel(kdir), progress, counters)
     res.workloads = {w.name: w.status for w in cb.workloads}
     res.boots, res.gcda, res.boot_seconds = cb.boots, counters.gcda, cb.boot_seconds
     built = gcov.built_sources(ws.out, list(changed))

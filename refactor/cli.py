@@ -216,6 +216,9 @@ def default_branch(t: tree_mod.Tree, recipe: str | None) -> str:
 @click.option("--each", "mode", flag_value="each", help="Test every commit.")
 @click.option("--bisect", "mode", flag_value="bisect",
               help="When the tip fails and the base passes, find the first bad commit.")
+@click.option("--gcov-only", "mode", flag_value="gcov",
+              help="Only the gcov measurement at the tip: no pass/fail boots of base "
+                   "and tip.")
 @click.option("--workload", "workloads", multiple=True, help="Run only these (repeatable).")
 @click.option("--gcov", "with_gcov", is_flag=True,
               help="Then boot a gcov kernel of the tip and report which changed lines ran.")
@@ -235,12 +238,13 @@ def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str 
     base, tip = resolve_range(t, rng, str(rec.directory))
     with safety.exclusive(t):
         res = boot.run(tree=t, recipe=rec, base=base, tip=tip, mode=mode or "ends",
-                       names=workloads, jobs=jobs, cc=cc, with_gcov=with_gcov,
+                       names=workloads, jobs=jobs, cc=cc,
+                       with_gcov=with_gcov or mode == "gcov",
                        full_config=full_config, progress=lambda m: click.echo(m, err=True))
     click.echo(report.boot_text(res))
     if json_out is not None:
         json_out.write_text(res.to_json())
-    if res.failed:
+    if res.failed or (mode == "gcov" and res.gcov is not None and res.gcov.error):
         sys.exit(1)
 
 

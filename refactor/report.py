@@ -181,7 +181,8 @@ def bar(label: str, done: int, total: int, columns: int = 80) -> str:
 
 
 def boot_text(r: BootResult) -> str:
-    modes = {"ends": "base and tip", "each": "every commit", "bisect": "base, tip and bisect"}
+    modes = {"ends": "base and tip", "each": "every commit", "bisect": "base, tip and bisect",
+             "gcov": "gcov at the tip only"}
     lines = [f"boot-test {r.base[:12]}..{r.tip[:12]} ({r.commit_count} commits): "
              f"{modes.get(r.mode, r.mode)}, QEMU {r.accel.upper()} ({r.accel_note})",
              f"config: tinyconfig + {len(r.config)} options: "

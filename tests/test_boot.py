@@ -38,7 +38,7 @@ def test_writeback_void_ships_every_workload_of_the_issue():
                        "fault-storm", "ext4-journal", "ext4-nodelalloc", "f2fs", "jfs",
                        "reiserfs", "nilfs2", "udf", "gfs2", "exfat", "fuse",
                        "swap-edge", "9p", "shutdown", "dirty-migration", "fs-pageout",
-                       "ecryptfs", "nfs", "ntfs3"}
+                       "ecryptfs", "nfs"}
     # Every filesystem workload needs its filesystem, and the helper script is none.
     assert "GFS2_FS" in ws["gfs2"].needs and "FUSE_FS" in ws["fuse"].needs
     assert "mmapx" not in ws and "lib" not in ws and "dirty" not in ws

@@ -1,7 +1,7 @@
 #!/bin/sh
-# workload: xfs and f2fs shut down (xfs_io shutdown) with dirty pages in the page cache: writeback errors out (iomap's block mapping fails; f2fs's checkpoint error), sync returns, unmount, mount again, data synced before verified
+# workload: xfs, f2fs and ext4 shut down (xfs_io shutdown) with dirty pages in the page cache: writeback errors out (iomap's block mapping fails; f2fs's checkpoint error; ext4's pages only reclaim can drop, through ext4_writepage()), sync returns, unmount, mount again, data synced before verified
 # proves: nr_written
-# needs: XFS_FS F2FS_FS
+# needs: XFS_FS F2FS_FS EXT4_FS
 # timeout: 240
 . "$KREFACTOR_BOOT_DIR/lib.sh"
 # shut FSTYPE MKFS...: files synced, more dirtied (write and shared mmap, no
@@ -33,5 +33,44 @@ shut() {
     umount /tmp/mnt || fail "umount $fstype"
     echo "$fstype: shut down with dirty pages, mounted again, $(wc -l < /tmp/sums) files synced before verified"
 }
+# ext4 after a shutdown: its ->writepages refuses every dirty page, so they
+# stay dirty and only reclaim can free them, by handing each to
+# ext4_writepage(), whose shutdown exit drops it. Anonymous memory with no
+# swap makes reclaim do so.
+shut_reclaim() {
+    dev=$(disk 1)
+    mkfs.ext4 -q -F "$dev" || fail "mkfs.ext4"
+    mkdir -p /tmp/mnt
+    mount -t ext4 "$dev" /tmp/mnt || fail "mount ext4"
+    make_files /tmp/mnt /tmp/sums
+    sync
+    drop_caches
+    avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+    echo 0 > /proc/sys/vm/dirty_writeback_centisecs
+    echo $((avail * 1024 * 1024)) > /proc/sys/vm/dirty_bytes
+    echo $((avail * 1024 * 1024 - 1048576)) > /proc/sys/vm/dirty_background_bytes
+    n=0
+    while [ $n -lt $((avail / 4 / 4)) ]; do
+        /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" "/tmp/mnt/late$n" 4194304 "$n" || fail "dirtying late$n"
+        n=$((n + 1))
+    done
+    dirty=$(vmstat nr_dirty) before=$(vmstat nr_vmscan_write)
+    xfs_io -x -c shutdown /tmp/mnt || fail "xfs_io shutdown on ext4"
+    sync
+    avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+    take=$((avail - 40))
+    /usr/bin/python3 -c "import time; b = b'x' * $take * 1048576; time.sleep(2)" \
+        || fail "allocating $take of $avail MiB available, with $dirty dirty pages on a shut-down ext4"
+    note "ext4 shut down with $dirty dirty pages, $take of $avail MiB taken: reclaim handed $(( $(vmstat nr_vmscan_write) - before )) pages to ->writepage"
+    echo 500 > /proc/sys/vm/dirty_writeback_centisecs
+    echo 20 > /proc/sys/vm/dirty_ratio
+    echo 10 > /proc/sys/vm/dirty_background_ratio
+    umount /tmp/mnt || fail "umount ext4 after shutdown"
+    mount -t ext4 "$dev" /tmp/mnt || fail "mount ext4 after shutdown"
+    (cd /tmp/mnt && md5sum -c --quiet /tmp/sums) || fail "data synced before the shutdown differs on ext4"
+    umount /tmp/mnt || fail "umount ext4"
+    echo "ext4: shut down with dirty pages under memory pressure, mounted again, $(wc -l < /tmp/sums) files synced before verified"
+}
 shut xfs mkfs.xfs -q -f
 shut f2fs mkfs.f2fs -f -q
+shut_reclaim

@@ -56,6 +56,7 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
         "echo 1 > /proc/sys/kernel/panic_on_oops",
         f"export KREFACTOR_DISKS='{' '.join(disks)}' KREFACTOR_BOOT_DIR={GUEST_BOOT_DIR}",
         f"export KREFACTOR_MEM_MB={memory} KREFACTOR_SHARE={SHARE_TAG}",
+        f"export KREFACTOR_SHARE2={SHARE_TAG2}",
         'vm() { for k in $1; do grep "^$k " /proc/vmstat | tr " " "="; done | tr "\\n" " "; }',
         "w() {",
         '  echo "krefactor: start $1"',
@@ -86,6 +87,10 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
 
 
 SHARE_TAG = "krefactor-share"          # the writable 9p share's mount tag
+# The same directory once more: a virtio-9p device takes one mount, and a
+# second mount (an inode of its own for each file) can change a file behind
+# the first one's page cache.
+SHARE_TAG2 = "krefactor-share2"
 
 
 def qemu_cmd(kernel: Path, init: Path, disks: list[Path], memory: int, accel: str,
@@ -93,14 +98,17 @@ def qemu_cmd(kernel: Path, init: Path, disks: list[Path], memory: int, accel: st
     """QEMU's microvm machine without ACPI: qboot hands the kernel an MP table
     for the CPUs, and QEMU names the virtio-mmio devices on the command line,
     so that the kernel needs neither ACPI nor PCI. `share`, a host directory
-    of the boot's own, is offered writable over virtio-9p as SHARE_TAG."""
+    of the boot's own, is offered writable over virtio-9p as SHARE_TAG, and
+    again as SHARE_TAG2."""
     cmd = ["qemu-system-x86_64", "-M", "microvm,acpi=off", "-m", str(memory), "-smp", "2",
            "-nographic", "-no-reboot", "-kernel", str(kernel / "bzImage"),
            "-fsdev", "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap",
            "-device", "virtio-9p-device,fsdev=root,mount_tag=/dev/root"]
     if share is not None:
         cmd += ["-fsdev", f"local,id=share,path={share},security_model=none",
-                "-device", f"virtio-9p-device,fsdev=share,mount_tag={SHARE_TAG}"]
+                "-device", f"virtio-9p-device,fsdev=share,mount_tag={SHARE_TAG}",
+                "-fsdev", f"local,id=share2,path={share},security_model=none",
+                "-device", f"virtio-9p-device,fsdev=share2,mount_tag={SHARE_TAG2}"]
     cmd += ["-enable-kvm", "-cpu", "host"] if accel == "kvm" else ["-cpu", "max"]
     for i, d in enumerate(disks):
         cmd += ["-drive", f"file={d},format=raw,if=none,id=disk{i}",

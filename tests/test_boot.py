@@ -118,6 +118,7 @@ def test_qemu_command_never_writes_the_host_root(tmp_path):
     assert devs[0].endswith("readonly=on,multidevs=remap")
     assert devs[1] == f"local,id=share,path={tmp_path / 'share'},security_model=none"
     assert f"virtio-9p-device,fsdev=share,mount_tag={qemu.SHARE_TAG}" in shared
+    assert f"virtio-9p-device,fsdev=share2,mount_tag={qemu.SHARE_TAG2}" in shared
 
 
 def judged(log: str, proves=("nr_written",)) -> boot.WorkloadResult:

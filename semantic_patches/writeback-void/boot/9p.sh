@@ -17,7 +17,7 @@ FSLOAD_DEV=$KREFACTOR_SHARE fsload 9p "-o trans=virtio,version=9p2000.L,cache=mm
 opts=trans=virtio,version=9p2000.L,cache=mmap
 mkdir -p /tmp/mnt /tmp/mnt2
 mount -t 9p -o "$opts" "$KREFACTOR_SHARE" /tmp/mnt || fail "mount 9p"
-mount -t 9p -o "$opts" "$KREFACTOR_SHARE" /tmp/mnt2 || fail "mount 9p a second time"
+mount -t 9p -o "$opts" "$KREFACTOR_SHARE2" /tmp/mnt2 || fail "mount the share a second time (its second device)"
 echo 0 > /proc/sys/vm/dirty_writeback_centisecs
 /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" /tmp/mnt/behind 1048576 9 || fail "dirtying /tmp/mnt/behind"
 truncate -s 8192 /tmp/mnt2/behind || fail "truncate through the second mount"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # workload: NFSv3 over loopback inside the guest (kernel nfsd exporting ext4; nfs_writepages -> nfs_writepages_callback, nfs_writepage from migration): files, mmap exerciser, fio mmap verify, remount, verify
 # proves: nr_written
-# needs: NFS_FS NFS_V3 NFSD FSNOTIFY EXT4_FS
+# needs: NFS_FS NFS_V3 NFSD INOTIFY_USER EXT4_FS
+# (nfsd depends on FSNOTIFY, which no one can enable but a notifier that selects it)
 # timeout: 420
 . "$KREFACTOR_BOOT_DIR/lib.sh"
 # The server's state directories live on tmpfs over the read-only root; the

@@ -251,8 +251,15 @@ def boot_text(r: BootResult) -> str:
     if r.gcov is not None:
         lines += gcov_lines(r.gcov)
     lines += area_lines(r)
-    lines.append("FAIL: the range brings a failure" if r.failed else
-                 "PASS: the range brings no failure")
+    if r.mode == "gcov":
+        # No base was booted: a failure here cannot be told from one the base has.
+        failed = sorted(w for w, status in (r.gcov.workloads if r.gcov else {}).items()
+                        if status != "PASS")
+        lines.append("gcov only: no pass/fail verdict on the range (the base was not booted)"
+                     + (f"; failed on the gcov kernel: {', '.join(failed)}" if failed else ""))
+    else:
+        lines.append("FAIL: the range brings a failure" if r.failed else
+                     "PASS: the range brings no failure")
     return "\n".join(lines)
 
 

@@ -167,6 +167,14 @@ def test_report_gives_the_share_and_the_lines_not_executed():
     assert "not executed: lines 120" in text
     assert "fs/afs/write.c" in text and "not built in the boot kernel's config" in text
     assert "workloads: ext2 PASS, f2fs PASS" in text
+    assert text.endswith("PASS: the range brings no failure")
+    # --gcov-only boots no base: it gives no verdict on the range, and names
+    # what failed on the gcov kernel.
+    g.workloads["f2fs"] = "FAIL"
+    text = report.boot_text(BootResult("b" * 40, "a" * 40, "gcov", gcov=g))
+    assert "PASS: the range" not in text and "gcov at the tip only" in text
+    assert text.endswith("gcov only: no pass/fail verdict on the range (the base was not "
+                         "booted); failed on the gcov kernel: f2fs")
 
 
 def test_each_changed_directory_is_run_or_says_why_not(tmp_path):

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -208,7 +209,7 @@ class Kernels:
         started = time.monotonic()
         self.ws.sync(sha)
         self.progress(f"{label}: make bzImage")
-        res = self.ws.make("bzImage", keep_going=False)
+        res = make_bzimage(self.ws)
         took = time.monotonic() - started
         if res.returncode != 0:
             return None, took, f"make bzImage failed: {proc.tail(res.stderr, 6)}"
@@ -232,6 +233,19 @@ class Kernels:
         config does not build leaves vmlinux as it was."""
         a, b = self.dir(previous) / "bzImage", self.dir(sha) / "bzImage"
         return a.is_file() and b.is_file() and filecmp.cmp(a, b, shallow=False)
+
+
+def make_bzimage(ws: Workspace) -> subprocess.CompletedProcess[bytes]:
+    """make bzImage, then the compressed kernel once more without ccache.
+    piggy.S pulls vmlinux in with .incbin, which ccache's depend mode does
+    not see: when piggy.S's text (the sizes) matched an earlier build's,
+    ccache gave back that build's piggy.o. Seen on 6.1: the bisect test's tip
+    kernel booted the base's image (its banner), while its vmlinux was the tip."""
+    res = ws.make("bzImage", keep_going=False)
+    if res.returncode != 0:
+        return res
+    safety.remove(ws.out / "arch/x86/boot/compressed/piggy.o", ws.tree.git_dir)
+    return ws.make("bzImage", keep_going=False, no_cache=True)
 
 
 def config_options(recipe: Recipe, workloads: list[WorkloadSpec]) -> list[str]:
@@ -563,7 +577,7 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
         return res
     progress(f"gcov: make bzImage at the tip, profiling {len(res.profiled)} object names")
     started = time.monotonic()
-    made = ws.make("bzImage", keep_going=False)
+    made = make_bzimage(ws)
     if made.returncode != 0:
         res.error = f"make bzImage (gcov) failed: {proc.tail(made.stderr, 6)}"
         return res

@@ -65,7 +65,8 @@ class Workspace:
         self.state.write_text(commit + "\n")
 
     def make(self, *targets: str, keep_going: bool = True, timeout: float | None = None,
-             on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[bytes]:
+             on_line: Callable[[str], None] | None = None,
+             no_cache: bool = False) -> subprocess.CompletedProcess[bytes]:
         """Run make on `targets`; with `on_line`, stream Kbuild's per-object
         lines (output grouped per target) instead of running silently.
         `timeout` applies to silent runs (the bench's baseline)."""
@@ -87,6 +88,8 @@ class Workspace:
             # preprocessor once more on a miss: a cold boot kernel of 6.1
             # built in 223 s with it, 299 s without, 225 s without ccache.
             env["CCACHE_DEPEND"] = "1"
+        if no_cache:
+            env["CCACHE_DISABLE"] = "1"     # same command line: Kbuild rebuilds nothing more
         if on_line:
             return proc.stream(cmd + list(targets), on_line, env=env)
         return proc.run(cmd + list(targets), env=env, check=False, timeout=timeout)

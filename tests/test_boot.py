@@ -283,3 +283,28 @@ def test_a_workload_leaves_no_mount_swap_or_file_to_the_next(tmp_path):
     loop = loop.replace('  timeout -k 5 "$2" /bin/sh "$4" </dev/null 2>&1; rc=$?\n', "")
     out = subprocess.run(["sh", "-c", loop], capture_output=True, text=True).stdout
     assert out.split() == ["/tmp/mnt", "/tmp/edge"]
+
+
+def test_the_compressed_kernel_is_rebuilt_without_ccache(tmp_path):
+    """piggy.S takes vmlinux in by .incbin, which ccache's depend mode does not
+    hash: the boot image is made once more, piggy.o removed, with ccache off."""
+    calls = []
+    git_dir = tmp_path / ".git"
+    out = git_dir / "krefactor" / "build" / "boot" / "out"
+    piggy = out / "arch/x86/boot/compressed/piggy.o"
+    piggy.parent.mkdir(parents=True)
+
+    class Tree:
+        pass
+
+    class Ws:
+        def make(self, *targets, keep_going=True, no_cache=False):
+            calls.append((targets, no_cache, piggy.exists()))
+            piggy.write_text("obj")
+            return subprocess.CompletedProcess([], 0)
+
+    ws = Ws()
+    ws.out, ws.tree = out, Tree()
+    ws.tree.git_dir = git_dir
+    assert boot.make_bzimage(ws).returncode == 0
+    assert calls == [(("bzImage",), False, False), (("bzImage",), True, False)]

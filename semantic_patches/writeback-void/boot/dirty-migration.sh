@@ -47,9 +47,7 @@ migrate() {
     compact
     wait $syncer
     note "$fstype: $(( $(vmstat pgmigrate_success) - moved )) pages migrated, $(( $(vmstat nr_written) - before )) written while compacting"
-    echo 500 > /proc/sys/vm/dirty_writeback_centisecs
-    echo 20 > /proc/sys/vm/dirty_ratio
-    echo 10 > /proc/sys/vm/dirty_background_ratio
+    release_dirty
     for when in "after drop_caches" "after remount"; do
         if [ "$when" = "after remount" ]; then
             unmnt || fail "umount $fstype"

@@ -23,11 +23,9 @@ pressure() {
     mkdir -p /tmp/mnt
     mnt || fail "mount $fstype $args"
     drop_caches
-    avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+    avail=$(mem_available)
     files=$((avail / 2 / 8))
-    echo 0 > /proc/sys/vm/dirty_writeback_centisecs
-    echo $((avail * 1024 * 1024)) > /proc/sys/vm/dirty_bytes
-    echo $((avail * 1024 * 1024 - 1048576)) > /proc/sys/vm/dirty_background_bytes
+    hold_dirty "$avail"
     n=0
     while [ $n -lt $files ]; do
         /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" "/tmp/mnt/m$n" 4194304 "$n" || fail "dirtying m$n on $fstype"
@@ -39,13 +37,11 @@ pressure() {
     # Anonymous memory for all but 48 MiB of what is available: only the
     # dirty file pages can make room for it. (24 MiB short ran the tip out of
     # memory once on reiserfs, with no page left dirty: too near the edge.)
-    avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+    avail=$(mem_available)
     /usr/bin/python3 -c "import time; b = b'x' * ($avail - 48) * 1048576; time.sleep(2)" \
         || fail "allocating $((avail - 48)) of $avail MiB available, with $dirty dirty pages on $fstype"
     note "$fstype${args:+ $args}: $dirty dirty pages, $((avail - 48)) of $avail MiB taken; reclaim wrote $(( $(vmstat nr_vmscan_write) - before )) pages itself"
-    echo 500 > /proc/sys/vm/dirty_writeback_centisecs
-    echo 20 > /proc/sys/vm/dirty_ratio
-    echo 10 > /proc/sys/vm/dirty_background_ratio
+    release_dirty
     drop_caches
     unmnt || fail "umount $fstype"
     mnt || fail "mount $fstype again"

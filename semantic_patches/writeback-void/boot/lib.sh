@@ -15,6 +15,23 @@ vmstat() { grep "^$1 " /proc/vmstat | cut -d' ' -f2; }
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 
+# MemAvailable in MiB.
+mem_available() { awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo; }
+
+# hold_dirty MIB: no periodic writeback, and no background writeback below
+# MIB of dirty pages, so that what a workload dirties stays dirty.
+# release_dirty: the defaults again (writing the ratios clears the bytes).
+hold_dirty() {
+    echo 0 > /proc/sys/vm/dirty_writeback_centisecs
+    echo $(($1 * 1024 * 1024)) > /proc/sys/vm/dirty_bytes
+    echo $(($1 * 1024 * 1024 - 1048576)) > /proc/sys/vm/dirty_background_bytes
+}
+release_dirty() {
+    echo 500 > /proc/sys/vm/dirty_writeback_centisecs
+    echo 20 > /proc/sys/vm/dirty_ratio
+    echo 10 > /proc/sys/vm/dirty_background_ratio
+}
+
 # make_files DIR SUMS: files of known content, with partial last pages,
 # an overwrite in place, a truncation during writeback, and fsync; their
 # checksums, relative to DIR, go to SUMS.

@@ -45,10 +45,8 @@ shut_reclaim() {
     make_files /tmp/mnt /tmp/sums
     sync
     drop_caches
-    avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
-    echo 0 > /proc/sys/vm/dirty_writeback_centisecs
-    echo $((avail * 1024 * 1024)) > /proc/sys/vm/dirty_bytes
-    echo $((avail * 1024 * 1024 - 1048576)) > /proc/sys/vm/dirty_background_bytes
+    avail=$(mem_available)
+    hold_dirty "$avail"
     n=0
     while [ $n -lt $((avail / 4 / 4)) ]; do
         /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" "/tmp/mnt/late$n" 4194304 "$n" || fail "dirtying late$n"
@@ -57,14 +55,12 @@ shut_reclaim() {
     dirty=$(vmstat nr_dirty) before=$(vmstat nr_vmscan_write)
     xfs_io -x -c shutdown /tmp/mnt || fail "xfs_io shutdown on ext4"
     sync
-    avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+    avail=$(mem_available)
     take=$((avail - 40))
     /usr/bin/python3 -c "import time; b = b'x' * $take * 1048576; time.sleep(2)" \
         || fail "allocating $take of $avail MiB available, with $dirty dirty pages on a shut-down ext4"
     note "ext4 shut down with $dirty dirty pages, $take of $avail MiB taken: reclaim handed $(( $(vmstat nr_vmscan_write) - before )) pages to ->writepage"
-    echo 500 > /proc/sys/vm/dirty_writeback_centisecs
-    echo 20 > /proc/sys/vm/dirty_ratio
-    echo 10 > /proc/sys/vm/dirty_background_ratio
+    release_dirty
     umount /tmp/mnt || fail "umount ext4 after shutdown"
     mount -t ext4 "$dev" /tmp/mnt || fail "mount ext4 after shutdown"
     (cd /tmp/mnt && md5sum -c --quiet /tmp/sums) || fail "data synced before the shutdown differs on ext4"

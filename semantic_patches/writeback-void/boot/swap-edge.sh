@@ -20,7 +20,7 @@ want=$(md5sum < /tmp/edge/rand)
 # dd may fail for want of memory (ENOSPC, ENOMEM); the kernel must not kill
 # processes for it.
 drop_caches
-avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+avail=$(mem_available)
 count=$((avail + 16))
 note "MemAvailable ${avail} MiB: writing ${count} MiB"
 dd if=/dev/zero of=/tmp/edge/zero bs=1M count="$count" 2>/tmp/dd.err || note "dd: $(tail -n 1 /tmp/dd.err)"

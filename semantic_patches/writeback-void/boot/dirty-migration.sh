@@ -1,5 +1,5 @@
 #!/bin/sh
-# workload: compaction while dirty pages sit on filesystems whose ->writepage migration must call (no migrate_folio: fallback_migrate_folio -> writeout): nilfs2, gfs2 journaled data, fuse; with a sync in flight for fuse's congestion; verified after remount
+# workload: compaction while dirty pages sit on filesystems whose ->writepage migration must call (no migrate_folio: fallback_migrate_folio -> writeout): nilfs2, gfs2 journaled data, fuse (its congestion threshold at 0 meanwhile); verified after remount
 # proves: pgmigrate_success
 # needs: NILFS2_FS GFS2_FS FUSE_FS EXT4_FS COMPACTION MIGRATION
 # timeout: 420
@@ -16,6 +16,24 @@ unmnt() {
     while pgrep -x fuse2fs > /dev/null; do sleep 0.2; done
 }
 compact() { for r in 1 2 3; do echo 1 > /proc/sys/vm/compact_memory; done; }
+# congest VALUE: the fuse connection's congestion threshold (fusectl), so
+# that at 0 every ->writepage outside data-integrity writeback finds the
+# connection congested: fuse_writepage() leaves with AOP_WRITEPAGE_ACTIVATE
+# and the page stays dirty. Background ->writepages then writes nothing
+# either; sync's WB_SYNC_ALL pass does not look at the threshold. congest
+# with no VALUE puts back the one it found.
+congest() {
+    ctl=/sys/fs/fuse/connections
+    mountpoint -q $ctl || mount -t fusectl fusectl $ctl || return 1
+    f=$(ls -d $ctl/*/congestion_threshold | head -n 1)
+    [ -n "$f" ] || return 1
+    if [ $# -gt 0 ]; then
+        was=$(cat "$f")
+        echo "$1" > "$f"
+    else
+        echo "$was" > "$f"
+    fi
+}
 # migrate FSTYPE MKFS...: dirty pages through write(2) and shared mappings,
 # kept dirty (no flusher, high thresholds) while memory is compacted, once on
 # its own and once beside a sync; then everything verified after drop_caches
@@ -42,10 +60,12 @@ migrate() {
     done
     (cd "$d" && md5sum w*) > /tmp/sums
     before=$(vmstat nr_written) moved=$(vmstat pgmigrate_success)
+    [ "$fstype" != fuse ] || congest 0 || fail "fuse congestion threshold to 0 (fusectl)"
     compact
     sync & syncer=$!
     compact
     wait $syncer
+    [ "$fstype" != fuse ] || congest || fail "fuse congestion threshold back to $was"
     note "$fstype: $(( $(vmstat pgmigrate_success) - moved )) pages migrated, $(( $(vmstat nr_written) - before )) written while compacting"
     release_dirty
     for when in "after drop_caches" "after remount"; do

@@ -1,0 +1,18 @@
+#!/bin/sh
+# workload: ubifs on a simulated NAND chip (nandsim, a UBI volume; ubifs_writepage from write_cache_pages): files, mmap exerciser, fio mmap verify, remount, verify
+# proves: nr_written
+# needs: MTD MTD_RAW_NAND MTD_NAND_NANDSIM MTD_UBI UBIFS_FS
+# timeout: 420
+. "$KREFACTOR_BOOT_DIR/lib.sh"
+# nandsim, built in, registers its default chip at boot as mtd0: 128 MiB of
+# small-page NAND (512-byte pages, 16 KiB erase blocks) held in the guest's
+# memory. UBI attaches it (and formats it, as it is blank) and an empty UBI
+# volume becomes ubifs on its first mount, so the "mkfs" is a new volume.
+ubi_volume() {
+    [ -e /dev/ubi0 ] || ubiattach -m 0 > /tmp/ubi.log 2>&1 || { cat /tmp/ubi.log; return 1; }
+    ubirmvol /dev/ubi0 -N krefactor > /dev/null 2>&1
+    ubimkvol /dev/ubi0 -N krefactor -m
+}
+grep -q '^mtd0:' /proc/mtd || fail "no mtd0 in /proc/mtd: nandsim did not register its chip"
+FSLOAD_DEV=ubi0:krefactor fsload ubifs "" ubi_volume
+ubidetach -m 0 || fail "ubidetach"

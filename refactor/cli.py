@@ -14,10 +14,11 @@ from pathlib import Path
 
 import click
 
+from . import adhoc
 from . import recipe as recipe_mod
 from . import reroll as reroll_mod
 from . import boot, build, coverage, report, review, safety, series, tree as tree_mod
-from .errors import KrefactorError
+from .errors import BadInput, KrefactorError
 
 
 @click.group()
@@ -46,8 +47,21 @@ def import_cmd(src: Path, dest: Path) -> None:
 @cli.command("series")
 @click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path),
               help="Kernel git tree (default: the current directory).")
-@click.option("--recipe", "recipe_name", default="writeback-void", show_default=True,
-              help="Built-in recipe name, or a directory holding recipe.toml.")
+@click.option("--recipe", "recipe_name", default=None,
+              help="Built-in recipe name, or a directory holding recipe.toml "
+                   "(default: writeback-void, unless --cocci is given).")
+@click.option("--cocci", "cocci_files", multiple=True,
+              help="Run this plain semantic patch (e.g. one of the tree's "
+                   "scripts/coccinelle/) as a step of its own; repeatable.")
+@click.option("--split", type=click.Choice(["maintainers", "subsystem", "none"]),
+              default=None, help="With --cocci: one commit per MAINTAINERS section "
+                                 "(default), per subsystem, or one in all.")
+@click.option("--subject", default=None,
+              help="With --cocci: the subject after the prefix (default: the file's first "
+                   "/// line).")
+@click.option("--path", "paths", multiple=True,
+              help="With --cocci: only files under this directory, like coccicheck's M=; "
+                   "repeatable.")
 @click.option("--branch", default=None, help="Branch to create (default: krefactor/RECIPE).")
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="Write format-patch files and a cover letter here.")
@@ -64,7 +78,9 @@ def import_cmd(src: Path, dest: Path) -> None:
               help="Seconds spatch may spend on one file.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
               help="Also write the result as JSON.")
-def series_cmd(tree_path: Path, recipe_name: str, branch: str | None, output: Path | None,
+def series_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[str, ...],
+               split: str | None, subject: str | None, paths: tuple[str, ...],
+               branch: str | None, output: Path | None,
                per_maintainer: bool, force: bool, reroll: bool, jobs: int, timeout: float,
                json_out: Path | None) -> None:
     """Generate the recipe's patch series as commits on a new branch."""
@@ -72,8 +88,15 @@ def series_cmd(tree_path: Path, recipe_name: str, branch: str | None, output: Pa
         raise click.UsageError("--reroll keeps every version; it does not go with --force")
     if per_maintainer and (output is None or reroll):
         raise click.UsageError("--per-maintainer needs --output, and does not go with --reroll")
-    rec = recipe_mod.load(recipe_name)
+    if cocci_files and recipe_name:
+        raise click.UsageError("give --recipe or --cocci, not both")
+    if not cocci_files and (split or subject or paths):
+        raise click.UsageError("--split, --subject and --path go with --cocci")
     t = tree_mod.open_tree(tree_path)
+    if cocci_files:
+        rec = adhoc_recipe(t, cocci_files, split or "maintainers", subject, paths)
+    else:
+        rec = recipe_mod.load(recipe_name or "writeback-void")
     if output is not None:
         check_writable(output)
     branch = branch or f"krefactor/{rec.name}"
@@ -105,6 +128,20 @@ def series_cmd(tree_path: Path, recipe_name: str, branch: str | None, output: Pa
         click.echo(f"wrote {len(paths)} patches to {output}")
     if json_out is not None:
         json_out.write_text(report.series_json(res, rr))
+
+
+def adhoc_recipe(t: tree_mod.Tree, files: tuple[str, ...], split: str, subject: str | None,
+                 paths: tuple[str, ...]) -> recipe_mod.Recipe:
+    """An ad-hoc recipe of plain semantic patches, with the tree's .cocciconfig."""
+    head = t.rev("HEAD")
+    config = t.read(head, [".cocciconfig"], missing_ok=True).get(".cocciconfig", b"") \
+        if head else b""
+    options = adhoc.cocciconfig_options(config.decode(errors="replace"))
+    for p in paths:
+        if Path(p).is_absolute() or ".." in Path(p).parts:
+            raise BadInput(f"--path {p}: give a directory of the tree, relative to its top")
+    return adhoc.recipe([adhoc.prepare(f, options) for f in files], split=split,
+                        subject=subject, paths=tuple(p.rstrip("/") for p in paths) or (".",))
 
 
 @cli.command("compile-test")
@@ -334,7 +371,7 @@ def main() -> None:
         if debug:
             raise
         click.echo(f"krefactor: error: {e}", err=True)
-        sys.exit(1)
+        sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("krefactor: interrupted", err=True)
         sys.exit(130)

@@ -71,13 +71,21 @@ def parse_sites(text: str) -> list[Site]:
     return sites
 
 
-def check_syntax(cocci: Path, mode: str = "patch") -> None:
-    """Fail early, with spatch's own message, on a semantic patch that does not parse."""
+def mode_args(mode: str | None) -> list[str]:
+    """`-D mode`, or nothing for a semantic patch that declares no virtual modes."""
+    return ["-D", mode] if mode else []
+
+
+def check_syntax(cocci: Path, mode: str | None = "patch") -> str:
+    """Fail early, with spatch's own message, on a semantic patch that does not
+    parse; return what spatch --parse-cocci printed (its grep query among it)."""
     proc.require("spatch", "install Coccinelle (apt-get install coccinelle, or scripts/setup.sh)")
-    res = proc.run(["spatch", "--parse-cocci", "-D", mode, "--sp-file", str(cocci)], check=False)
+    res = proc.run(["spatch", "--parse-cocci", *mode_args(mode), "--sp-file", str(cocci)],
+                   check=False)
     if res.returncode != 0:
         msg = [l for l in res.stderr.decode(errors="replace").splitlines() if l.strip()]
         raise KrefactorError(f"{cocci.name} does not parse: {' | '.join(msg[:4])}")
+    return res.stdout.decode(errors="replace")
 
 
 @contextlib.contextmanager
@@ -114,17 +122,29 @@ def unparsed(files: dict[str, bytes], *, git_dir: Path,
 
 def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
         jobs: int = os.cpu_count() or 1, timeout: float = 120,
-        mode: str = "patch", defines: dict[str, str] | None = None) -> list[FileResult]:
+        mode: str | None = "patch", defines: dict[str, str] | None = None,
+        options: tuple[str, ...] | None = None,
+        headers: dict[str, bytes] | None = None) -> list[FileResult]:
     """Apply `cocci` to each of `files` (path -> content), in a scratch directory
     of the tree at `git_dir`; return the results in order. `defines` become
-    `-D name=value`, read by the semantic patch as `virtual.name`."""
+    `-D name=value`, read by the semantic patch as `virtual.name`.
+
+    `options` replace krefactor's own `--no-includes` with a semantic patch's
+    own spatch options (its `// Options:` line); `headers` are files put in
+    the scratch directory beside `files` for spatch's local includes, and not
+    patched themselves."""
     check_syntax(cocci, mode)
     extra = [a for k, v in sorted((defines or {}).items()) for a in ("-D", f"{k}={v}")]
-    with scratch(files, git_dir) as tmp:
+    opts = list(options) if options is not None else ["--no-includes"]
+    if "--timeout" in opts[:-1]:
+        timeout = float(opts[opts.index("--timeout") + 1])
+    else:
+        opts += ["--timeout", str(max(1, int(timeout)))]
+    with scratch({**(headers or {}), **files}, git_dir) as tmp:
 
         def one(path: str) -> FileResult:
-            cmd = ["spatch", "--very-quiet", "--no-includes", "--no-show-diff",
-                   "-D", mode, *extra, "--timeout", str(max(1, int(timeout))), "--sp-file", str(cocci),
+            cmd = ["spatch", "--very-quiet", *opts, "--no-show-diff",
+                   *mode_args(mode), *extra, "--sp-file", str(cocci),
                    "--in-place", path]
             error = None
             try:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from .errors import KrefactorError
 from .recipe import Recipe
 from . import series
-from .series import MARKER
 from .tree import Sha, Tree
 
 
@@ -100,14 +99,13 @@ def run(*, tree: Tree, recipe: Recipe, branch: str, jobs: int, timeout: float,
 def series_base(tree: Tree, tip: Sha, recipe: Recipe) -> Sha:
     """The commit the series at `tip` was made on: the parent of its oldest
     commit that carries the recipe's Generated-by trailer."""
-    marker = MARKER.format(recipe=recipe.name, cocci="")
     out = tree.git("log", "--first-parent", "--format=%H%x00%B%x01", tip).decode()
     for rec in filter(str.strip, out.split("\x01")):
         sha, msg = rec.strip("\n").split("\x00", 1)
-        if marker not in msg:
+        if not recipe.marks(msg):
             return Sha(sha)
-    raise KrefactorError(f"{tip[:12]}: every commit down to the root carries {marker!r}; "
-                         "no base found")
+    raise KrefactorError(f"{tip[:12]}: every commit down to the root carries "
+                         f"{recipe.markers[0].strip()!r}; no base found")
 
 
 def patch_ids(tree: Tree, base: Sha, tip: Sha) -> list[str]:

@@ -97,6 +97,16 @@ class Tree:
         return sorted({line[len(prefix):] for line in res.splitlines()
                        if line.startswith(prefix)})
 
+    def files(self, commit: Sha, paths: tuple[str, ...],
+              globs: tuple[str, ...] = ("*.c", "*.h")) -> list[str]:
+        """Every file at `commit` under `paths` matching `globs`."""
+        specs = []
+        for p in paths:
+            base = "" if p in (".", "") else p.rstrip("/") + "/"
+            specs += [p] if p.endswith((".c", ".h")) else [f":(glob){base}**/{g}" for g in globs]
+        out = self.git("ls-tree", "-r", "--name-only", "-z", commit, "--", *specs).decode()
+        return sorted(filter(None, out.split("\0")))
+
     def grep_words(self, commit: Sha, words: tuple[str, ...], paths: tuple[str, ...],
                    globs: tuple[str, ...] = ("*.c", "*.h")) -> dict[str, set[str]]:
         """For each identifier of `words`, the files at `commit` that mention it."""

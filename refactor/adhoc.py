@@ -167,9 +167,14 @@ class AdHoc:
     headers_too: bool           # --include-headers: .h files are candidates too
 
 
-def prepare(given: str, tree_options: tuple[str, ...] = ()) -> AdHoc:
-    """Check one `--cocci` file; every error is one line naming it."""
+def prepare(given: str, tree_options: tuple[str, ...] = (), top: Path | None = None) -> AdHoc:
+    """Check one `--cocci` file; every error is one line naming it. A relative
+    path that is not a file here is looked for in the tree's checkout at
+    `top` (`--cocci scripts/coccinelle/api/memdup_user.cocci`)."""
     path = Path(given)
+    if not path.is_file() and top is not None and not path.is_absolute() \
+            and (top / path).is_file():
+        path = top / path
     if not path.is_file():
         raise BadInput(f"{given}: no such file")
     if path.suffix != ".cocci":
@@ -205,6 +210,40 @@ def check_options(path: Path, mode: str | None, options: tuple[str, ...], given:
                              f"{' '.join(options)}: {err[0] if err else 'exit ' + str(res.returncode)}")
 
 
+SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
+SUBJECT_MAX = 64
+
+
+def title_parts(f: AdHoc) -> tuple[str, str]:
+    """A subject and a body from the `///` lines: the first sentence of the
+    first paragraph, and the rest (the whole first paragraph again when it
+    says more than that sentence). With no `///` line, or a first sentence
+    longer than SUBJECT_MAX characters: "apply NAME.cocci", and every `///`
+    line in the body."""
+    paras = "\n".join(f.header.title).strip().split("\n\n")
+    first = " ".join(paras[0].split())
+    m = SENTENCE.match(first)
+    sentence = (m.group(1) if m else first).rstrip(".")
+    if not sentence or len(sentence) > SUBJECT_MAX:
+        return f"apply {f.path.name}", "\n\n".join(paras).strip()
+    rest = paras if sentence != first.rstrip(".") else paras[1:]
+    return sentence, "\n\n".join(rest).strip()
+
+
+def subject_notes(files: list[AdHoc]) -> list[str]:
+    """What a user may want to know about subjects taken from `///` lines."""
+    notes = []
+    for f in files:
+        subj, _ = title_parts(f)
+        if not f.header.title:
+            notes.append(f"note: {f.given} has no /// line to take a subject from: "
+                         f"\"{subj}\"; --subject gives one")
+        elif subj == f"apply {f.path.name}":
+            notes.append(f"note: the first /// sentence of {f.given} is longer than "
+                         f"{SUBJECT_MAX} characters: subject \"{subj}\"; --subject gives one")
+    return notes
+
+
 def recipe(files: list[AdHoc], *, split: str = "maintainers", subject: str | None = None,
            paths: tuple[str, ...] = (".",)) -> Recipe:
     """The ad-hoc recipe: one step per file, in the order given."""
@@ -212,12 +251,11 @@ def recipe(files: list[AdHoc], *, split: str = "maintainers", subject: str | Non
         raise BadInput(f"--split must be one of {', '.join(SPLITS)}, not '{split}'")
     steps = []
     for i, f in enumerate(files, 1):
-        first = f.header.title[0].rstrip(".") if f.header.title else f.path.stem
+        first, rest = title_parts(f)
         subj = subject or first
         if split != "none" and "{prefix}" not in subj:
             subj = "{prefix}: " + subj
-        body = "\n".join(f.header.title[1:]).strip() if subject is None \
-            else "\n".join(f.header.title).strip()
+        body = rest if subject is None else "\n".join(f.header.title).strip()
         steps.append(Step(index=i, cocci=f.path, grep=query_words(f.query), grep_fixed=False,
                           paths=paths, split=split, subject=subj, body=body, required=False,
                           query=f.query, options=f.options, mode=f.mode,

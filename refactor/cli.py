@@ -140,8 +140,12 @@ def adhoc_recipe(t: tree_mod.Tree, files: tuple[str, ...], split: str, subject: 
     for p in paths:
         if Path(p).is_absolute() or ".." in Path(p).parts:
             raise BadInput(f"--path {p}: give a directory of the tree, relative to its top")
-    return adhoc.recipe([adhoc.prepare(f, options) for f in files], split=split,
-                        subject=subject, paths=tuple(p.rstrip("/") for p in paths) or (".",))
+    prepared = [adhoc.prepare(f, options, t.path) for f in files]
+    if subject is None:
+        for note in adhoc.subject_notes(prepared):
+            click.echo(note, err=True)
+    return adhoc.recipe(prepared, split=split, subject=subject,
+                        paths=tuple(p.rstrip("/") for p in paths) or (".",))
 
 
 @cli.command("compile-test")

@@ -213,6 +213,10 @@ def default_prefix(paths: list[str]) -> str:
     file under kernel/ and lib/."""
     common = os.path.commonpath(paths) if len(paths) > 1 else paths[0]
     parts = PurePosixPath(common).parts
+    if not parts:
+        # One section's files in trees apart (drivers/ and sound/): the
+        # first file's prefix.
+        return default_prefix(sorted(paths)[:1])
     stem = PurePosixPath(common).stem if len(paths) == 1 else parts[-1]
     for key, prefix in PREFIX.items():
         if common == key or common.startswith(key + "/"):

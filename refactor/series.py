@@ -118,10 +118,10 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
                 results = run_reaching(tree, parent, recipe, step, files, jobs=jobs,
                                        timeout=timeout, progress=progress).results
             elif step.options is not None:
-                results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir,
-                                    jobs=jobs, timeout=timeout, mode=step.mode,
-                                    options=step.options,
-                                    headers=local_headers(tree, parent, files, step))
+                results = cocci.run_dir(step.cocci, tree.read(parent, files),
+                                        git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
+                                        mode=step.mode, options=step.options,
+                                        headers=local_headers(tree, parent, files, step))
             else:
                 results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir,
                                     jobs=jobs, timeout=timeout)
@@ -396,23 +396,34 @@ def maintainer_groups(changed: list[cocci.FileResult], tree: Tree, commit: Sha
     out = []
     for _, members in by.items():
         paths = [m.path for m in members]
-        common = os.path.commonpath([os.path.dirname(p) or "." for p in paths])
+        # A section's files in trees apart share no directory: the first's.
+        common = os.path.commonpath([os.path.dirname(p) or "." for p in paths]) \
+            or os.path.dirname(sorted(paths)[0]) or "."
         out.append((maintainers.Subsystem(common, maintainers.default_prefix(paths)), members))
     names = distinct_prefixes([(g.prefix, Path(m[0].path if len(m) == 1 else g.key).stem)
+                               for g, m in out],
+                              [Path(m[0].path if len(m) == 1 else g.key).parent.name
                                for g, m in out])
     out = [(replace(g, prefix=name), m) for (g, m), name in zip(out, names)]
     return sorted(out, key=lambda kv: (kv[0].key, kv[1][0].path))
 
 
-def distinct_prefixes(groups: list[tuple[str, str]]) -> list[str]:
+def distinct_prefixes(groups: list[tuple[str, str]], dirs: list[str] | None = None) -> list[str]:
     """Two sections with one prefix: say which part each commit touches,
     `prefix: name`, except where the name says the prefix again (the drm core
-    directory keeps "drm:" beside "drm: drm_mipi_dsi")."""
+    directory keeps "drm:" beside "drm: drm_mipi_dsi"). Names that still
+    collide (three drivers' main.c) take their directory's name from `dirs`
+    (mlx4, mlx5)."""
     seen = Counter(p for p, _ in groups)
     named = [p if seen[p] == 1 else p if n == p.rsplit("/", 1)[-1] else f"{p}: {n}"
              for p, n in groups]
     again = Counter(named)
-    return [f"{p}: {n}" if again[x] > 1 else x for (p, n), x in zip(groups, named)]
+    named = [f"{p}: {n}" if again[x] > 1 else x for (p, n), x in zip(groups, named)]
+    if dirs is None:
+        return named
+    again = Counter(named)
+    return [f"{p}: {d}" if again[x] > 1 and d else x
+            for (p, _), d, x in zip(groups, dirs, named)]
 
 
 def prefix_for(tree: Tree, commit: Sha, group: maintainers.Subsystem) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from fnmatch import fnmatch
 import re
 import shutil
 import tarfile
@@ -100,12 +101,9 @@ class Tree:
     def files(self, commit: Sha, paths: tuple[str, ...],
               globs: tuple[str, ...] = ("*.c", "*.h")) -> list[str]:
         """Every file at `commit` under `paths` matching `globs`."""
-        specs = []
-        for p in paths:
-            base = "" if p in (".", "") else p.rstrip("/") + "/"
-            specs += [p] if p.endswith((".c", ".h")) else [f":(glob){base}**/{g}" for g in globs]
+        specs = [p for p in paths if p not in (".", "")]
         out = self.git("ls-tree", "-r", "--name-only", "-z", commit, "--", *specs).decode()
-        return sorted(filter(None, out.split("\0")))
+        return sorted(n for n in out.split("\0") if n and any(fnmatch(n, g) for g in globs))
 
     def grep_words(self, commit: Sha, words: tuple[str, ...], paths: tuple[str, ...],
                    globs: tuple[str, ...] = ("*.c", "*.h")) -> dict[str, set[str]]:

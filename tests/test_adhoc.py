@@ -68,6 +68,26 @@ def test_grep_query_is_evaluated_per_file():
         adhoc.matches("(a || b", {"a"})
 
 
+def test_subject_is_the_first_sentence(tmp_path):
+    wrapped = ("/// Since commit abcdef012345 (\"x: y\"), a NULL check\n/// before f() is not needed.\n"
+               "/// It says so.\n///\n/// More.\nvirtual patch\n@@\n@@\n- g();\n")
+    f = adhoc.prepare(str(cocci_file(tmp_path, wrapped, "w.cocci")))
+    subject, body = adhoc.title_parts(f)
+    assert subject == "apply w.cocci"    # its first sentence has 73 characters
+    assert body == ('Since commit abcdef012345 ("x: y"), a NULL check\nbefore f() is not needed.\n'
+                    "It says so.\n\nMore.")
+    assert "longer than 64 characters" in adhoc.subject_notes([f])[0]
+    short = adhoc.prepare(str(cocci_file(tmp_path, wrapped.replace("Since commit abcdef012345", "So"),
+                                         "s.cocci")))
+    assert adhoc.title_parts(short) == (
+        'So ("x: y"), a NULL check before f() is not needed',
+        'So ("x: y"), a NULL check\nbefore f() is not needed.\nIt says so.\n\nMore.')
+    assert adhoc.subject_notes([short]) == []
+    bare = adhoc.prepare(str(cocci_file(tmp_path, "virtual patch\n@@\n@@\n- g();\n", "b.cocci")))
+    assert adhoc.title_parts(bare) == ("apply b.cocci", "")
+    assert "no /// line" in adhoc.subject_notes([bare])[0]
+
+
 def test_header_and_cocciconfig(tmp_path):
     h = adhoc.read_header(cocci_file(tmp_path, PLAIN))
     assert h.title[0] == "Use strscpy() where the value of strlcpy() is unused"
@@ -163,5 +183,5 @@ def test_plain_file_without_virtuals_runs_without_D(tree, tmp_path):
                                  "+ strscpy(d, s, n);\n", "bare.cocci")
     res = krefactor("series", "--tree", str(tree), "--cocci", str(cocci), "--split", "none")
     assert res.returncode == 0, res.stderr
-    assert git(tree, "log", "--format=%s", "-1", "krefactor/bare").strip() == "bare"
+    assert git(tree, "log", "--format=%s", "-1", "krefactor/bare").strip() == "apply bare.cocci"
     assert "+\tstrscpy(" in git(tree, "diff", "master", "krefactor/bare")

@@ -33,6 +33,7 @@ def test_prefix_from_history_takes_the_common_one():
     (["fs/befs/linuxvfs.c"], "befs"),
     (["arch/arm/kernel/setup.c", "arch/arm/kernel/vdso.c"], "arm"),
     (["net/sched/act_api.c"], "net/sched"),
+    (["sound/soc/codecs/wm.c", "drivers/mfd/wm.c"], "mfd: wm"),
 ])
 def test_default_prefix_without_history(paths, prefix):
     assert default_prefix(paths) == prefix
@@ -53,5 +54,7 @@ def test_sections_sharing_a_prefix_are_told_apart():
     from refactor.series import distinct_prefixes
     assert distinct_prefixes([("drm", "drm"), ("drm", "drm_mipi_dsi"), ("befs", "befs")]) == \
         ["drm", "drm: drm_mipi_dsi", "befs"]
+    assert distinct_prefixes([("ib: hw", "main"), ("ib: hw", "main"), ("ib", "cma")],
+                             ["mlx4", "mlx5", "core"]) == ["ib: hw: mlx4", "ib: hw: mlx5", "ib"]
     assert distinct_prefixes([("tracing", "ftrace"), ("tracing", "trace")]) == \
         ["tracing: ftrace", "tracing: trace"]

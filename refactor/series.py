@@ -402,8 +402,8 @@ def maintainer_groups(changed: list[cocci.FileResult], tree: Tree, commit: Sha
         out.append((maintainers.Subsystem(common, maintainers.default_prefix(paths)), members))
     names = distinct_prefixes([(g.prefix, Path(m[0].path if len(m) == 1 else g.key).stem)
                                for g, m in out],
-                              [Path(m[0].path if len(m) == 1 else g.key).parent.name
-                               for g, m in out])
+                              [Path(m[0].path).parent.name if len(m) == 1
+                               else Path(m[0].path).stem for g, m in out])
     out = [(replace(g, prefix=name), m) for (g, m), name in zip(out, names)]
     return sorted(out, key=lambda kv: (kv[0].key, kv[1][0].path))
 
@@ -412,8 +412,8 @@ def distinct_prefixes(groups: list[tuple[str, str]], dirs: list[str] | None = No
     """Two sections with one prefix: say which part each commit touches,
     `prefix: name`, except where the name says the prefix again (the drm core
     directory keeps "drm:" beside "drm: drm_mipi_dsi"). Names that still
-    collide (three drivers' main.c) take their directory's name from `dirs`
-    (mlx4, mlx5)."""
+    collide take the name in `dirs`: a lone file's directory (three drivers'
+    main.c: mlx4, mlx5), or the first file of several."""
     seen = Counter(p for p, _ in groups)
     named = [p if seen[p] == 1 else p if n == p.rsplit("/", 1)[-1] else f"{p}: {n}"
              for p, n in groups]

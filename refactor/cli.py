@@ -17,7 +17,7 @@ import click
 from . import adhoc
 from . import recipe as recipe_mod
 from . import reroll as reroll_mod
-from . import boot, build, coverage, report, review, safety, series, tree as tree_mod
+from . import boot, build, cocci, coverage, report, review, safety, series, tree as tree_mod
 from .errors import BadInput, KrefactorError
 
 
@@ -94,7 +94,7 @@ def series_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[str,
         raise click.UsageError("--split, --subject and --path go with --cocci")
     t = tree_mod.open_tree(tree_path)
     if cocci_files:
-        rec = adhoc_recipe(t, cocci_files, split or "maintainers", subject, paths)
+        rec, _ = adhoc_recipe(t, cocci_files, split or "maintainers", subject, paths)
     else:
         rec = recipe_mod.load(recipe_name or "writeback-void")
     if output is not None:
@@ -131,7 +131,8 @@ def series_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[str,
 
 
 def adhoc_recipe(t: tree_mod.Tree, files: tuple[str, ...], split: str, subject: str | None,
-                 paths: tuple[str, ...]) -> recipe_mod.Recipe:
+                 paths: tuple[str, ...], notes: bool = True
+                 ) -> tuple[recipe_mod.Recipe, list[adhoc.AdHoc]]:
     """An ad-hoc recipe of plain semantic patches, with the tree's .cocciconfig."""
     head = t.rev("HEAD")
     config = t.read(head, [".cocciconfig"], missing_ok=True).get(".cocciconfig", b"") \
@@ -141,11 +142,62 @@ def adhoc_recipe(t: tree_mod.Tree, files: tuple[str, ...], split: str, subject: 
         if Path(p).is_absolute() or ".." in Path(p).parts:
             raise BadInput(f"--path {p}: give a directory of the tree, relative to its top")
     prepared = [adhoc.prepare(f, options, t.path) for f in files]
-    if subject is None:
+    if subject is None and notes:
         for note in adhoc.subject_notes(prepared):
             click.echo(note, err=True)
     return adhoc.recipe(prepared, split=split, subject=subject,
-                        paths=tuple(p.rstrip("/") for p in paths) or (".",))
+                        paths=tuple(p.rstrip("/") for p in paths) or (".",)), prepared
+
+
+@cli.group("recipe")
+def recipe_group() -> None:
+    """Make and check recipe directories."""
+
+
+@recipe_group.command("new")
+@click.argument("name")
+@click.option("--from", "sources", multiple=True, required=True,
+              help="A plain semantic patch to make a step of; repeatable, in order.")
+@click.option("--dir", "parent", type=click.Path(path_type=Path), default=Path("."),
+              show_default=True, help="Where to make the recipe's directory.")
+def recipe_new_cmd(name: str, sources: tuple[str, ...], parent: Path) -> None:
+    """Write a recipe directory (recipe.toml, the .cocci files copied) from
+    plain semantic patches, one step each, to edit and run with --recipe."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        raise BadInput(f"recipe name {name!r}: use letters, digits, '.', '_' and '-'")
+    dest = parent / name
+    if dest.exists():
+        raise BadInput(f"{dest} exists; give another NAME or --dir")
+    files = [adhoc.prepare(f) for f in sources]
+    names = [f.path.name for f in files]
+    if len(set(names)) != len(names):
+        raise BadInput(f"two --from files share a name ({', '.join(names)}): a recipe keeps "
+                       "them side by side")
+    text = adhoc.recipe_toml(name, files)
+    dest.mkdir(parents=True)
+    for f in files:
+        shutil.copyfile(f.path, dest / f.path.name)
+    (dest / "recipe.toml").write_text(text)
+    recipe_mod.load(str(dest))   # what it wrote must load
+    click.echo(f"wrote {dest}/recipe.toml with {len(files)} step(s); run it with "
+               f"`krefactor series --recipe {dest}`")
+
+
+@recipe_group.command("check")
+@click.argument("directory", type=click.Path(path_type=Path))
+def recipe_check_cmd(directory: Path) -> None:
+    """Validate a recipe directory: its recipe.toml, and each step's semantic patch."""
+    if not (directory / "recipe.toml").is_file():
+        raise BadInput(f"{directory}: no recipe.toml")
+    rec = recipe_mod.load(str(directory))
+    for step in rec.steps:
+        try:
+            cocci.check_syntax(step.cocci, step.mode)
+        except KrefactorError as e:
+            raise BadInput(f"{directory}/recipe.toml: step {step.index}: field 'cocci': "
+                           f"{e}") from e
+    click.echo(f"{directory}: recipe {rec.name}, {len(rec.steps)} step(s): "
+               + ", ".join(s.cocci.name for s in rec.steps) + "; OK")
 
 
 @cli.command("compile-test")
@@ -310,18 +362,38 @@ def review_cmd(tree_path: Path, recipe_name: str | None, rng: str | None,
 
 @cli.command("coverage")
 @click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path))
-@click.option("--recipe", "recipe_name", default="writeback-void", show_default=True)
+@click.option("--recipe", "recipe_name", default=None,
+              help="[default: writeback-void, unless --cocci is given]")
+@click.option("--cocci", "cocci_files", multiple=True,
+              help="The plain semantic patch(es) of a `series --cocci` series: list what "
+                   "each still matches at the tip, in its report (else context) mode.")
+@click.option("--path", "paths", multiple=True, help="With --cocci: as given to series.")
 @click.option("--range", "rng", default=None,
               help="BASE..TIP (default: HEAD..krefactor/RECIPE, its latest version).")
 @click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True)
 @click.option("--timeout", type=float, default=120, show_default=True)
-@click.option("--strict", is_flag=True, help="Exit non-zero when any site needs review.")
+@click.option("--strict", is_flag=True,
+              help="Exit non-zero when any site needs review (with --cocci: still matches).")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
-def coverage_cmd(tree_path: Path, recipe_name: str, rng: str | None, jobs: int, timeout: float,
+def coverage_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[str, ...],
+                 paths: tuple[str, ...], rng: str | None, jobs: int, timeout: float,
                  strict: bool, json_out: Path | None) -> None:
     """Account for every in-tree reference to the recipe's symbols and hand-offs."""
-    rec = recipe_mod.load(recipe_name)
+    if cocci_files and recipe_name:
+        raise click.UsageError("give --recipe or --cocci, not both")
     t = tree_mod.open_tree(tree_path)
+    if cocci_files:
+        rec, prepared = adhoc_recipe(t, cocci_files, "none", None, paths, notes=False)
+        _, tip = resolve_range(t, rng or f"HEAD..krefactor/{rec.name}")
+        found = coverage.adhoc_run(tree=t, recipe=rec, files=prepared, tip=tip, jobs=jobs,
+                                   progress=lambda m: click.echo(m, err=True))
+        click.echo(report.adhoc_coverage_text(found))
+        if json_out is not None:
+            json_out.write_text(report.adhoc_coverage_json(found))
+        if strict and any(c.matches for c in found):
+            sys.exit(1)
+        return
+    rec = recipe_mod.load(recipe_name or "writeback-void")
     base, tip = resolve_range(t, rng, str(rec.directory))
     res = coverage.run(tree=t, recipe=rec, base=base, tip=tip, jobs=jobs, timeout=timeout,
                        progress=lambda m: click.echo(m, err=True))

@@ -198,3 +198,21 @@ def run_dir(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
         if error and found and not any(r.error for r in found):
             found[0] = replace(found[0], error=error)   # shown once, not per file
         return found
+
+
+def report_dir(cocci: Path, files: dict[str, bytes], *, git_dir: Path, mode: str,
+               jobs: int = os.cpu_count() or 1, options: tuple[str, ...] = (),
+               headers: dict[str, bytes] | None = None) -> str:
+    """What `cocci` prints over `files` in a report or context mode (one
+    spatch over a scratch directory holding them; nothing is changed)."""
+    check_syntax(cocci, mode)
+    with scratch({**(headers or {}), **files}, git_dir) as tmp:
+        cmd = ["spatch", "--very-quiet", *options, "-D", mode, "--sp-file", str(cocci),
+               "--dir", "."]
+        if jobs > 1:
+            cmd += ["--jobs", str(jobs), "--chunksize", "1", "--tmp-dir",
+                    str(Path(tmp, ".spatch-par"))]
+        res = proc.run(cmd, cwd=tmp, check=False)
+        if res.returncode != 0:
+            raise KrefactorError(f"{cocci.name} -D {mode} failed: {proc.tail(res.stderr)}")
+        return res.stdout.decode(errors="replace")

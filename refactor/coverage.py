@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from unidiff import PatchSet
 
-from . import callgraph, cocci, kbuild, proc, series
+from . import adhoc, callgraph, cocci, kbuild, proc, series
 from .errors import KrefactorError
 from .recipe import Recipe
 from .tree import Sha, Tree
@@ -495,3 +495,36 @@ def grep_lines(tree: Tree, commit: Sha, syms: tuple[str, ...]) -> list[tuple[str
         _, path, n, text = line.split(":", 3)
         hits.append((path, int(n), text))
     return hits
+
+
+@dataclass
+class AdhocCoverage:
+    """What a plain semantic patch still matches at the tip, per file given."""
+    script: str
+    mode: str | None             # report, context, or None: it has neither
+    tip: str
+    files: int = 0               # files it was run on (its grep query at the tip)
+    matches: list[adhoc.Match] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def adhoc_run(*, tree: Tree, recipe: Recipe, files: list[adhoc.AdHoc], tip: Sha, jobs: int,
+              progress=lambda m: None) -> list[AdhocCoverage]:
+    """Run each `--cocci` file in its report mode (else context mode) on the
+    files its grep query picks at the tip, and list what still matches."""
+    found = []
+    for f, step in zip(files, recipe.steps):
+        mode = adhoc.check_mode(f)
+        cov = AdhocCoverage(f.given, mode, tip)
+        if mode is not None:
+            names = series.step_files(tree, tip, recipe, step)
+            cov.files = len(names)
+            progress(f"{f.given}: -D {mode} on {len(names)} files at {tip[:12]}")
+            out = cocci.report_dir(f.path, tree.read(tip, names), git_dir=tree.git_dir,
+                                   mode=mode, jobs=jobs, options=f.options,
+                                   headers=series.local_headers(tree, tip, names, step))
+            cov.matches = adhoc.parse_matches(mode, out)
+        found.append(cov)
+    return found

@@ -192,9 +192,24 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
                                  f"not '{reach}'")
         if reach == "any" and "handoff" not in data:
             raise KrefactorError(f"{where}: {ctx}reach = \"any\" needs a [handoff] table")
+        # A plain semantic patch's step (recipe new --from): spatch's grep
+        # query, its own options and mode, as series --cocci runs it.
+        query = field(raw, "query", str, ctx, "\0")
+        options = strings(raw, "options", ctx, ["\0"])
+        mode = field(raw, "mode", str, ctx, "patch")
+        if mode not in ("patch", "none"):
+            raise KrefactorError(f"{where}: {ctx}field 'mode' must be 'patch' or 'none', "
+                                 f"not '{mode}'")
+        if "options" not in raw and ("query" in raw or "mode" in raw):
+            raise KrefactorError(f"{where}: {ctx}fields 'query' and 'mode' go with "
+                                 "'options' (a plain semantic patch's step)")
         steps.append(Step(
             index=i, cocci=cocci, reach="" if reach == "none" else reach,
-            grep=strings(raw, "grep", ctx),
+            query=None if query == "\0" else query,
+            options=None if options == ("\0",) else options,
+            mode=None if mode == "none" else mode,
+            headers=field(raw, "headers", bool, ctx, False),
+            grep=strings(raw, "grep", ctx, [] if "options" in raw else None),
             grep_fixed=field(raw, "grep_fixed", bool, ctx, False),
             paths=strings(raw, "paths", ctx, ["."]),
             split=split, subject=subject,

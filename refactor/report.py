@@ -310,3 +310,20 @@ def gcov_lines(g: GcovResult) -> list[str]:
             more = f" and {len(f.not_executed) - 10} more" if len(f.not_executed) > 10 else ""
             lines.append(f"  {'':<{width}}        not executed: lines {shown}{more}")
     return lines
+
+
+def adhoc_coverage_text(found: list) -> str:
+    lines = []
+    for c in found:
+        if c.mode is None:
+            lines.append(f"{c.script}: no report or context mode, so nothing lists what it "
+                         "still matches")
+            continue
+        lines.append(f"{c.script} at {c.tip[:12]} (-D {c.mode}, {c.files} files): "
+                     f"{len(c.matches)} place(s) still match")
+        lines += [f"  {m.file}:{m.line}: {m.message}" for m in c.matches]
+    return "\n".join(lines)
+
+
+def adhoc_coverage_json(found: list) -> str:
+    return json.dumps([c.to_dict() for c in found], indent=2) + "\n"

@@ -192,7 +192,8 @@ def adhoc_files(tree: Tree, commit: Sha, recipe: Recipe, step: Step) -> list[str
     globs = ("*.c", "*.h") if step.headers else ("*.c",)
     if not step.query:
         return tree.files(commit, step.paths, globs)
-    found = tree.grep_words(commit, step.grep, step.paths, globs)
+    found = tree.grep_words(commit, step.grep or adhoc.query_words(step.query), step.paths,
+                            globs)
     by_file: dict[str, set[str]] = {}
     for word, paths in found.items():
         for p in paths:

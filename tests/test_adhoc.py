@@ -185,3 +185,78 @@ def test_plain_file_without_virtuals_runs_without_D(tree, tmp_path):
     assert res.returncode == 0, res.stderr
     assert git(tree, "log", "--format=%s", "-1", "krefactor/bare").strip() == "apply bare.cocci"
     assert "+\tstrscpy(" in git(tree, "diff", "master", "krefactor/bare")
+
+
+REPORTING = PLAIN + """
+@r depends on report@
+expression d, s, n;
+position p;
+@@
+strlcpy@p(d, s, n);
+
+@script:python depends on report@
+p << r.p;
+@@
+coccilib.report.print_report(p[0], "strlcpy() whose value is unused")
+"""
+
+
+def test_coverage_lists_what_still_matches(tree, tmp_path):
+    cocci = cocci_file(tmp_path, REPORTING)
+    before = krefactor("coverage", "--tree", str(tree), "--cocci", str(cocci),
+                       "--range", "HEAD..HEAD", "--strict", "--json", str(tmp_path / "c.json"))
+    assert before.returncode == 1, before.stderr
+    import json
+    found = json.loads((tmp_path / "c.json").read_text())
+    assert found[0]["mode"] == "report" and found[0]["matches"]
+    assert all(m["message"] == "strlcpy() whose value is unused" for m in found[0]["matches"])
+    first = found[0]["matches"][0]
+    line = (tree / first["file"]).read_text().splitlines()[first["line"] - 1]
+    assert "strlcpy(" in line
+    assert krefactor("series", "--tree", str(tree), "--cocci", str(cocci)).returncode == 0
+    after = krefactor("coverage", "--tree", str(tree), "--cocci", str(cocci), "--strict")
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert "0 place(s) still match" in after.stdout
+
+
+def test_recipe_new_then_series_gives_the_same_tree(tree, tmp_path):
+    cocci = cocci_file(tmp_path, PLAIN)
+    made = krefactor("recipe", "new", "mine", "--from", str(cocci), "--dir", str(tmp_path))
+    assert made.returncode == 0, made.stderr
+    toml = (tmp_path / "mine" / "recipe.toml").read_text()
+    assert 'query = "strlcpy"' in toml and 'options = ["--no-includes", "--include-headers"]' in toml
+    assert (tmp_path / "mine" / "use_strscpy.cocci").read_text() == PLAIN
+    checked = krefactor("recipe", "check", str(tmp_path / "mine"))
+    assert checked.returncode == 0 and "1 step(s): use_strscpy.cocci; OK" in checked.stdout
+    assert krefactor("series", "--tree", str(tree), "--recipe",
+                     str(tmp_path / "mine")).returncode == 0
+    assert krefactor("series", "--tree", str(tree), "--cocci", str(cocci)).returncode == 0
+    assert git(tree, "diff", "krefactor/mine", "krefactor/use_strscpy") == ""
+    again = krefactor("recipe", "new", "mine", "--from", str(cocci), "--dir", str(tmp_path))
+    assert again.returncode == 2 and "exists" in again.stderr
+
+
+@pytest.mark.parametrize("edit, message", [
+    (('mode = "patch"', 'mode = "sometimes"'), "step 1: field 'mode' must be 'patch' or 'none'"),
+    (('options = [', 'options = 3 #['), "step 1: field 'options' must be a list"),
+    (('cocci = "use_strscpy.cocci"', 'cocci = "gone.cocci"'), "step 1: field 'cocci': no file"),
+])
+def test_recipe_check_names_the_field(tmp_path, edit, message):
+    cocci = cocci_file(tmp_path, PLAIN)
+    assert krefactor("recipe", "new", "mine", "--from", str(cocci), "--dir",
+                     str(tmp_path)).returncode == 0
+    toml = tmp_path / "mine" / "recipe.toml"
+    toml.write_text(toml.read_text().replace(*edit))
+    res = krefactor("recipe", "check", str(tmp_path / "mine"))
+    assert res.returncode != 0 and message in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_recipe_check_runs_spatch_on_each_step(tmp_path):
+    cocci = cocci_file(tmp_path, PLAIN)
+    assert krefactor("recipe", "new", "mine", "--from", str(cocci), "--dir",
+                     str(tmp_path)).returncode == 0
+    (tmp_path / "mine" / "use_strscpy.cocci").write_text("virtual patch\n@@\n- f(\n")
+    res = krefactor("recipe", "check", str(tmp_path / "mine"))
+    assert res.returncode == 2 and "step 1: field 'cocci': use_strscpy.cocci does not parse" \
+        in res.stderr, res.stderr

@@ -260,3 +260,18 @@ def test_recipe_check_runs_spatch_on_each_step(tmp_path):
     res = krefactor("recipe", "check", str(tmp_path / "mine"))
     assert res.returncode == 2 and "step 1: field 'cocci': use_strscpy.cocci does not parse" \
         in res.stderr, res.stderr
+
+
+def test_reroll_and_review_take_an_adhoc_series(tree, tmp_path):
+    cocci = cocci_file(tmp_path, PLAIN)
+    assert krefactor("series", "--tree", str(tree), "--cocci", str(cocci), "--split",
+                     "none").returncode == 0
+    v2 = krefactor("series", "--tree", str(tree), "--cocci", str(cocci), "--split", "none",
+                   "--subject", "treewide: use strscpy()", "--reroll")
+    assert v2.returncode == 0, v2.stderr
+    assert "Changes in v2:" in v2.stdout and "treewide: use strscpy()" in v2.stdout
+    assert git(tree, "rev-parse", "--verify", "-q", "krefactor/use_strscpy-v2").strip()
+    review = krefactor("review", "--tree", str(tree), "--range",
+                       "master..krefactor/use_strscpy-v2")
+    assert review.returncode == 0, review.stderr
+    assert "series: 1 commits" in review.stdout

@@ -118,6 +118,8 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
                 results = run_reaching(tree, parent, recipe, step, files, jobs=jobs,
                                        timeout=timeout, progress=progress).results
             elif step.options is not None:
+                progress(f"[{step.index}/{len(recipe.steps)}] {step.name}: spatch on "
+                         f"{len(files)} files chosen by its grep query, -j {jobs}")
                 results = cocci.run_dir(step.cocci, tree.read(parent, files),
                                         git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
                                         mode=step.mode, options=step.options,

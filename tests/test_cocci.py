@@ -480,3 +480,33 @@ def test_an_early_return_ends_writeback_on_what_the_function_starts_it_on(tmp_pa
     [again] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/n.c": r.after},
                         git_dir=tmp_path, jobs=1, defines={"reached": reached, "inert": "-"})
     assert not again.changed and not [s for s in again.sites if s.verdict == "left"]
+
+
+# Written here, in the shape of a segment constructor's "begin I/O" helper.
+BEGIN_IO = """static void seg_begin_io(struct page *page)
+{
+\tif (!page || PageWriteback(page))
+\t\treturn;
+\tlock_page(page);
+\tclear_page_dirty_for_io(page);
+\tset_page_writeback(page);
+\tunlock_page(page);
+}
+
+static void other(struct page *page)
+{
+\tif (!page || PageWriteback(page))
+\t\treturn;
+\tput_page(page);
+}
+"""
+
+
+def test_nilfs_begin_io_reads_the_flag_unlocked_only_for_node_pages(tmp_path):
+    [r] = cocci.run(STEPS / "06-nilfs-begin-page-io.cocci", {"fs/nilfs2/s.c": BEGIN_IO.encode()},
+                    git_dir=tmp_path, jobs=1)
+    after = r.after.decode()
+    assert "if (!page || (buffer_nilfs_node(page_buffers(page)) && PageWriteback(page)))" \
+        in after
+    # Only where the page is locked next: other() keeps its test.
+    assert after.count("PageWriteback(page)") == 2 and after.count("buffer_nilfs_node") == 1

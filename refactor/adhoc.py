@@ -191,11 +191,18 @@ def prepare(given: str, tree_options: tuple[str, ...] = (), top: Path | None = N
     mode = "patch" if header.modes else None
     options = spatch_options(header, tree_options, given)
     proc.require("spatch", "install Coccinelle (apt-get install coccinelle, or scripts/setup.sh)")
-    try:
-        parsed = cocci.check_syntax(path, mode)
-    except KrefactorError as e:     # "NAME does not parse: spatch's message"
-        raise BadInput(f"{given}: {str(e).removeprefix(path.name + ' ')}") from e
-    check_options(path, mode, options, given)
+    # One spatch --parse-cocci with the options; only if it fails, another
+    # without them, to tell a semantic patch that does not parse from options
+    # spatch refuses.
+    res = proc.run(["spatch", "--parse-cocci", *cocci.mode_args(mode), *options,
+                    "--sp-file", str(path)], check=False)
+    if res.returncode != 0:
+        try:
+            cocci.check_syntax(path, mode)
+        except KrefactorError as e:     # "NAME does not parse: spatch's message"
+            raise BadInput(f"{given}: {str(e).removeprefix(path.name + ' ')}") from e
+        check_options(path, mode, options, given)
+    parsed = res.stdout.decode(errors="replace")
     return AdHoc(given, path.resolve(), header, mode, grep_query(parsed), options,
                  "--include-headers" in options)
 

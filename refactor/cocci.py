@@ -167,13 +167,15 @@ def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
 def run_dir(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
             jobs: int = os.cpu_count() or 1, mode: str | None = "patch",
             options: tuple[str, ...] = (), headers: dict[str, bytes] | None = None,
-            timeout: float = 120) -> list[FileResult]:
+            timeout: float = 120, checked: bool = False) -> list[FileResult]:
     """Apply `cocci` to `files` the way `make coccicheck` does, in one spatch
     over a scratch directory holding them (`--dir`, `--jobs`, `--chunksize
     1`), rather than a process per file: for plain semantic patches, whose
     output krefactor does not read per file, this saves a start of spatch
-    (and a parse of the semantic patch) per file."""
-    check_syntax(cocci, mode)
+    (and a parse of the semantic patch) per file. `checked`: the caller has
+    parsed the semantic patch already."""
+    if not checked:
+        check_syntax(cocci, mode)
     opts = list(options)
     if "--timeout" not in opts[:-1]:
         opts += ["--timeout", str(max(1, int(timeout)))]

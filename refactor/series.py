@@ -123,7 +123,8 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
                 results = cocci.run_dir(step.cocci, tree.read(parent, files),
                                         git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
                                         mode=step.mode, options=step.options,
-                                        headers=local_headers(tree, parent, files, step))
+                                        headers=local_headers(tree, parent, files, step),
+                                        checked=recipe.adhoc)
             else:
                 results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir,
                                     jobs=jobs, timeout=timeout)
@@ -194,6 +195,10 @@ def adhoc_files(tree: Tree, commit: Sha, recipe: Recipe, step: Step) -> list[str
     globs = ("*.c", "*.h") if step.headers else ("*.c",)
     if not step.query:
         return tree.files(commit, step.paths, globs)
+    words = step.grep or adhoc.query_words(step.query)
+    if "&&" not in step.query:
+        # Any of the words will do: one `git grep -l`.
+        return tree.grep(commit, words, step.paths, globs=globs)
     found = tree.grep_words(commit, step.grep or adhoc.query_words(step.query), step.paths,
                             globs)
     by_file: dict[str, set[str]] = {}

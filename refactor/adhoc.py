@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,8 +106,9 @@ def query_words(query: str) -> tuple[str, ...]:
     return tuple(sorted({t for t in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", query)}))
 
 
-def matches(query: str, words: set[str]) -> bool:
-    """Does a file that mentions `words` satisfy the grep query?"""
+def compile_query(query: str) -> Callable[[set[str]], bool]:
+    """The grep query as a test on the words a file mentions, parsed once
+    (series asks it of thousands of files)."""
     tokens = []
     pos = 0
     while pos < len(query.rstrip()):
@@ -116,24 +118,24 @@ def matches(query: str, words: set[str]) -> bool:
         tokens.append(m.group(1))
         pos = m.end()
     i = 0
+    Test = Callable[[set[str]], bool]
 
-    def expr() -> bool:      # term (|| term)*
+    def chain(op: str, operand: Callable[[], Test], combine: Callable[[list[Test]], Test]) -> Test:
+        """operand (op operand)*: `||` of terms, `&&` of atoms."""
         nonlocal i
-        v = term()
-        while i < len(tokens) and tokens[i] == "||":
+        parts = [operand()]
+        while i < len(tokens) and tokens[i] == op:
             i += 1
-            v = term() or v
-        return v
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else combine(parts)
 
-    def term() -> bool:      # atom (&& atom)*
-        nonlocal i
-        v = atom()
-        while i < len(tokens) and tokens[i] == "&&":
-            i += 1
-            v = atom() and v
-        return v
+    def expr() -> Test:
+        return chain("||", term, lambda ps: lambda w: any(p(w) for p in ps))
 
-    def atom() -> bool:
+    def term() -> Test:
+        return chain("&&", atom, lambda ps: lambda w: all(p(w) for p in ps))
+
+    def atom() -> Test:
         nonlocal i
         if i >= len(tokens):
             raise KrefactorError(f"spatch's grep query ends early: {query!r}")
@@ -147,12 +149,17 @@ def matches(query: str, words: set[str]) -> bool:
             return v
         if t in ("||", "&&", ")"):
             raise KrefactorError(f"cannot read spatch's grep query: {query!r}")
-        return t in words
+        return lambda w: t in w
 
     v = expr()
     if i != len(tokens):
         raise KrefactorError(f"cannot read spatch's grep query: {query!r}")
     return v
+
+
+def matches(query: str, words: set[str]) -> bool:
+    """Does a file that mentions `words` satisfy the grep query?"""
+    return compile_query(query)(words)
 
 
 @dataclass(frozen=True)

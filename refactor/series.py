@@ -199,13 +199,13 @@ def adhoc_files(tree: Tree, commit: Sha, recipe: Recipe, step: Step) -> list[str
     if "&&" not in step.query:
         # Any of the words will do: one `git grep -l`.
         return tree.grep(commit, words, step.paths, globs=globs)
-    found = tree.grep_words(commit, step.grep or adhoc.query_words(step.query), step.paths,
-                            globs)
+    found = tree.grep_words(commit, words, step.paths, globs)
     by_file: dict[str, set[str]] = {}
     for word, paths in found.items():
         for p in paths:
             by_file.setdefault(p, set()).add(word)
-    return sorted(p for p, words in by_file.items() if adhoc.matches(step.query, words))
+    wanted = adhoc.compile_query(step.query)
+    return sorted(p for p, mentioned in by_file.items() if wanted(mentioned))
 
 
 INCLUDE = re.compile(rb'^\s*#\s*include\s+"([^"]+)"', re.M)

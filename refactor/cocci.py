@@ -135,11 +135,8 @@ def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
     patched themselves."""
     check_syntax(cocci, mode)
     extra = [a for k, v in sorted((defines or {}).items()) for a in ("-D", f"{k}={v}")]
-    opts = list(options) if options is not None else ["--no-includes"]
-    if "--timeout" in opts[:-1]:
-        timeout = float(opts[opts.index("--timeout") + 1])
-    else:
-        opts += ["--timeout", str(max(1, int(timeout)))]
+    opts, timeout = with_timeout(options if options is not None else ("--no-includes",),
+                                 timeout)
     with scratch({**(headers or {}), **files}, git_dir) as tmp:
 
         def one(path: str) -> FileResult:
@@ -164,6 +161,31 @@ def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
             return list(pool.map(one, list(files)))
 
 
+def with_timeout(options: tuple[str, ...], timeout: float) -> tuple[list[str], float]:
+    """spatch's options with a per-file `--timeout`: the semantic patch's
+    own (`// Options:` or .cocciconfig) when it gives one, else `timeout`."""
+    opts = list(options)
+    if "--timeout" in opts[:-1]:
+        return opts, float(opts[opts.index("--timeout") + 1])
+    return opts + ["--timeout", str(max(1, int(timeout)))], timeout
+
+
+@contextlib.contextmanager
+def over_dir(cocci: Path, files: dict[str, bytes], args: list[str], *, git_dir: Path,
+             jobs: int, headers: dict[str, bytes] | None
+             ) -> Iterator[tuple[subprocess.CompletedProcess[bytes], str]]:
+    """One spatch over a scratch directory holding `files` (and `headers`
+    for its local includes), as `make coccicheck` runs it: `--dir`, with
+    `--jobs --chunksize 1` when there is more than one job. Yields spatch's
+    result and the directory, which holds the files as spatch left them."""
+    with scratch({**(headers or {}), **files}, git_dir) as tmp:
+        cmd = ["spatch", "--very-quiet", *args, "--sp-file", str(cocci), "--dir", "."]
+        if jobs > 1:
+            cmd += ["--jobs", str(jobs), "--chunksize", "1", "--tmp-dir",
+                    str(Path(tmp, ".spatch-par"))]
+        yield proc.run(cmd, cwd=tmp, check=False), tmp
+
+
 def run_dir(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
             jobs: int = os.cpu_count() or 1, mode: str | None = "patch",
             options: tuple[str, ...] = (), headers: dict[str, bytes] | None = None,
@@ -176,16 +198,9 @@ def run_dir(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
     parsed the semantic patch already."""
     if not checked:
         check_syntax(cocci, mode)
-    opts = list(options)
-    if "--timeout" not in opts[:-1]:
-        opts += ["--timeout", str(max(1, int(timeout)))]
-    with scratch({**(headers or {}), **files}, git_dir) as tmp:
-        cmd = ["spatch", "--very-quiet", *opts, "--no-show-diff", *mode_args(mode),
-               "--sp-file", str(cocci), "--in-place", "--dir", "."]
-        if jobs > 1:
-            cmd += ["--jobs", str(jobs), "--chunksize", "1", "--tmp-dir",
-                    str(Path(tmp, ".spatch-par"))]
-        res = proc.run(cmd, cwd=tmp, check=False)
+    opts, _ = with_timeout(options, timeout)
+    with over_dir(cocci, files, [*opts, "--no-show-diff", *mode_args(mode), "--in-place"],
+                  git_dir=git_dir, jobs=jobs, headers=headers) as (res, tmp):
         out = res.stdout.decode(errors="replace")
         err = res.stderr.decode(errors="replace")
         error = None if res.returncode == 0 else f"spatch failed: {proc.tail(res.stderr)}"
@@ -208,13 +223,8 @@ def report_dir(cocci: Path, files: dict[str, bytes], *, git_dir: Path, mode: str
     """What `cocci` prints over `files` in a report or context mode (one
     spatch over a scratch directory holding them; nothing is changed)."""
     check_syntax(cocci, mode)
-    with scratch({**(headers or {}), **files}, git_dir) as tmp:
-        cmd = ["spatch", "--very-quiet", *options, "-D", mode, "--sp-file", str(cocci),
-               "--dir", "."]
-        if jobs > 1:
-            cmd += ["--jobs", str(jobs), "--chunksize", "1", "--tmp-dir",
-                    str(Path(tmp, ".spatch-par"))]
-        res = proc.run(cmd, cwd=tmp, check=False)
+    with over_dir(cocci, files, [*options, "-D", mode], git_dir=git_dir, jobs=jobs,
+                  headers=headers) as (res, _):
         if res.returncode != 0:
             raise KrefactorError(f"{cocci.name} -D {mode} failed: {proc.tail(res.stderr)}")
         return res.stdout.decode(errors="replace")

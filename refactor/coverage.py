@@ -522,9 +522,10 @@ def adhoc_run(*, tree: Tree, recipe: Recipe, files: list[adhoc.AdHoc], tip: Sha,
             names = series.step_files(tree, tip, recipe, step)
             cov.files = len(names)
             progress(f"{f.given}: -D {mode} on {len(names)} files at {tip[:12]}")
-            out = cocci.report_dir(f.path, tree.read(tip, names), git_dir=tree.git_dir,
+            texts = tree.read(tip, names)
+            out = cocci.report_dir(f.path, texts, git_dir=tree.git_dir,
                                    mode=mode, jobs=jobs, options=f.options,
-                                   headers=series.local_headers(tree, tip, names, step))
+                                   headers=series.local_headers(tree, tip, texts, step))
             cov.matches = adhoc.parse_matches(mode, out)
         found.append(cov)
     return found

@@ -120,10 +120,11 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
             elif step.options is not None:
                 progress(f"[{step.index}/{len(recipe.steps)}] {step.name}: spatch on "
                          f"{len(files)} files chosen by its grep query, -j {jobs}")
-                results = cocci.run_dir(step.cocci, tree.read(parent, files),
+                texts = tree.read(parent, files)
+                results = cocci.run_dir(step.cocci, texts,
                                         git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
                                         mode=step.mode, options=step.options,
-                                        headers=local_headers(tree, parent, files, step),
+                                        headers=local_headers(tree, parent, texts, step),
                                         checked=recipe.adhoc)
             else:
                 results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir,
@@ -211,14 +212,16 @@ def adhoc_files(tree: Tree, commit: Sha, recipe: Recipe, step: Step) -> list[str
 INCLUDE = re.compile(rb'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
-def local_headers(tree: Tree, commit: Sha, files: list[str], step: Step) -> dict[str, bytes]:
-    """The headers spatch's local includes read for `files` (`#include "x.h"`
-    beside each file): none when the semantic patch says --no-includes."""
+def local_headers(tree: Tree, commit: Sha, files: dict[str, bytes],
+                  step: Step) -> dict[str, bytes]:
+    """The headers spatch's local includes read for `files` (path -> content
+    at `commit`; `#include "x.h"` beside each file): none when the semantic
+    patch says --no-includes."""
     assert step.options is not None
     if "--no-includes" in step.options or not files:
         return {}
     wanted = set()
-    for path, text in tree.read(commit, files).items():
+    for path, text in files.items():
         for m in INCLUDE.finditer(text):
             name = os.path.normpath(os.path.join(os.path.dirname(path),
                                                  m.group(1).decode(errors="replace")))

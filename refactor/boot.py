@@ -564,9 +564,10 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     match the counts with the range's added lines. `plain` is the boot
     kernel's own workspace: its build directory tells what the config builds."""
     changed = gcov.changed_lines(tree, base, tip)
+    sources = gcov.changed_sources(tree, base, tip)
     res = gcov.GcovResult(tip)
     plain.sync(tip)
-    res.profiled, skipped = gcov.profile_vars(plain.src, list(changed), plain.out)
+    res.profiled, skipped = gcov.profile_vars(plain.src, sources, plain.out)
     ws = Workspace(tree, plain.jobs, plain.cc, out="boot/gcov", make_vars=tuple(res.profiled))
     _, unmet, _ = build.configure(ws, "tinyconfig",
                                   {f"CONFIG_{o}" for o in [*options, *gcov.CONFIG]},
@@ -592,7 +593,7 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     boot_commit(ws, kdir, cb, workloads, recipe, accel(kdir), progress, counters)
     res.workloads = {w.name: w.status for w in cb.workloads}
     res.boots, res.gcda, res.boot_seconds = cb.boots, counters.gcda, cb.boot_seconds
-    built = gcov.built_sources(ws.out, list(changed))
+    built = gcov.built_sources(ws.out, sources)
     res.files = gcov.judge(changed, counters.counts, built, skipped)
     res.profiled_sources = sorted(f for f in built if any(f in per for per in
                                                           counters.counts.values()))

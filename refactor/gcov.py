@@ -40,6 +40,15 @@ def changed_lines(tree: Tree, base: Sha, tip: Sha) -> dict[str, list[int]]:
     return out
 
 
+def changed_sources(tree: Tree, base: Sha, tip: Sha) -> list[str]:
+    """Every .c file the range changes and the tip still has, those it only
+    deletes lines from included: a commit that removes a line is run by the
+    workloads that execute its file, which only profiling that file can tell."""
+    out = tree.git("diff", "--name-only", "--no-renames", "--diff-filter=d", base, tip,
+                   "--", "*.c")
+    return sorted(out.decode().split())
+
+
 def profile_vars(src: Path, files: list[str], built: Path) -> tuple[list[str], dict[str, str]]:
     """make variables that profile the objects of the changed .c files, and the
     files left unprofiled with why. Kbuild keys the variable by the object's

@@ -40,6 +40,21 @@ def test_changed_lines_are_the_tips_added_lines_per_c_file(tmp_path):
     assert gcov.changed_lines(t, Sha(base), Sha(tip)) == {"fs/a.c": [2, 4], "fs/b.h": [2]}
 
 
+def test_changed_sources_include_files_with_deletions_only(tmp_path):
+    repo = make_repo(tmp_path / "r", {"fs/a.c": "one\ntwo\n", "fs/cut.c": "x\ny\n",
+                                      "fs/gone.c": "z\n", "fs/b.h": "h\n"})
+    base = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "fs/a.c").write_text("one\nTWO\n")
+    (repo / "fs/cut.c").write_text("x\n")
+    (repo / "fs/b.h").write_text("")
+    git(repo, "rm", "-q", "fs/gone.c")
+    git(repo, "commit", "-qam", "change")
+    tip = git(repo, "rev-parse", "HEAD").strip()
+    t = open_tree(repo)
+    assert gcov.changed_sources(t, Sha(base), Sha(tip)) == ["fs/a.c", "fs/cut.c"]
+    assert "fs/cut.c" not in gcov.changed_lines(t, Sha(base), Sha(tip))
+
+
 def test_a_name_built_where_gcov_is_off_is_not_profiled(tmp_path):
     src, built = tmp_path / "src", tmp_path / "out"
     for f in ("fs/x/inode.c", "fs/x/misc.c", "fs/x/file.c", "arch/boot/misc.c",

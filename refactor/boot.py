@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from . import build, console, gcov, proc, qemu, safety
+from . import build, console, gcov, passes, proc, qemu, safety
 from .errors import KrefactorError
 from .recipe import Recipe
 from .tree import Sha, Tree
@@ -257,8 +257,11 @@ def config_options(recipe: Recipe, workloads: list[WorkloadSpec]) -> list[str]:
 
 
 def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list[WorkloadSpec],
-                recipe: Recipe, accel: str, progress: Progress) -> None:
-    """Build, boot and judge one commit; fills `cb`."""
+                recipe: Recipe, accel: str, progress: Progress,
+                kept: passes.Store | None = None, resume: bool = False) -> None:
+    """Build, boot and judge one commit; fills `cb`. Each pass is kept in
+    `kept`; with `resume`, a workload kept as passed on the same kernel bytes
+    (and workloads, guest and judge) is not booted again."""
     label = f"[{cb.index}] {cb.sha[:12]} {cb.subject}"
     kdir, cb.build_seconds, error = kernels.get(Sha(cb.sha), label)
     cb.build_seconds = round(cb.build_seconds, 1)
@@ -267,7 +270,27 @@ def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list
         cb.workloads = [WorkloadResult(w.name, "NOT RUN", ["the kernel did not build"])
                         for w in workloads]
         return
-    boot_commit(ws, kdir, cb, workloads, recipe, accel, progress)
+    reused: dict[str, WorkloadResult] = {}
+    if kept is not None and resume:
+        for w in workloads:
+            k = kept.get(kdir / "bzImage", w.name)
+            if k is not None and k["record"].get("status") == "PASS":
+                old = WorkloadResult(**k["record"])
+                reused[w.name] = replace(old, why=[*old.why, (
+                    f"note: reused (--resume): passed at {k['sha'][:12]} on {k['when']}, "
+                    "the same kernel bytes, workloads, guest and judge")])
+    fresh = [w for w in workloads if w.name not in reused]
+    if reused:
+        progress(f"{label}: reused {len(reused)} kept passes: {', '.join(reused)}")
+    if fresh:
+        boot_commit(ws, kdir, cb, fresh, recipe, accel, progress)
+    ran = {w.name: w for w in cb.workloads}
+    cb.workloads = [reused.get(w.name) or ran[w.name] for w in workloads]
+    cb.status = "fail" if any(w.status != "PASS" for w in cb.workloads) else "pass"
+    if kept is not None:
+        for w in cb.workloads:
+            if w.name in ran and w.status == "PASS":
+                kept.put(kdir / "bzImage", w.name, asdict(w), cb.sha)
 
 
 def boot_commit(ws: Workspace, kdir: Path, cb: CommitBoot, workloads: list[WorkloadSpec],
@@ -406,13 +429,15 @@ def mark_also_at_base(base: CommitBoot, cb: CommitBoot) -> None:
 
 def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         names: tuple[str, ...] = (), jobs: int = 2, cc: str | None = None,
-        with_gcov: bool = False, full_config: bool = False,
+        with_gcov: bool = False, full_config: bool = False, resume: bool = False,
         progress: Progress = lambda m: None) -> BootResult:
     """Boot-test base and tip ("ends"), every commit ("each"), or bisect a failure
     ("bisect"), or only measure at the tip ("gcov"); `with_gcov` then measures which changed lines the workloads ran
     at the tip, on a kernel of its own (gcov_run). With `full_config` the
     kernel is configured for every workload of the recipe, not only those
-    run, so a run of a few reuses the kernels of a full run."""
+    run, so a run of a few reuses the kernels of a full run. With `resume`,
+    passes kept by an earlier run on the same kernel bytes are taken instead of
+    booted again (passes.py), and so is the gcov measurement."""
     for tool in ("make", "gcc", "qemu-system-x86_64"):
         proc.require(tool, "install the build tools and QEMU (scripts/setup.sh)")
     workloads = load_workloads(recipe, names)
@@ -463,7 +488,8 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
             progress(f"[{i}] {cb.sha[:12]} {cb.subject}: same kernel as "
                      f"[{cb.same_kernel_as}], not booted again")
         else:
-            test_commit(ws, kernels, cb, only or workloads, recipe, result.accel, progress)
+            test_commit(ws, kernels, cb, only or workloads, recipe, result.accel, progress,
+                        kept(), resume)
         cb.build_seconds = round(cb.build_seconds + took, 1)
         if skip and previous is not None:
             carry(cb, previous, skip)
@@ -494,10 +520,15 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
             result.accel, result.accel_note = qemu.probe_accel(ws, kdir, progress)
         return result.accel
 
+    def kept() -> passes.Store:
+        assert recipe.boot is not None and result.accel
+        return passes.Store(ws.root / "boot" / "passes", recipe.boot.workloads,
+                            recipe.boot.memory, list(recipe.boot.disks), result.accel)
+
     if mode == "gcov":
         # Only the measurement: no pass/fail boots of base and tip.
         result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
-                               len(subjects) - 1, ws, accel, progress)
+                               len(subjects) - 1, ws, accel, progress, resume)
         result.areas = areas(tree, recipe, base, tip, ws.root / "boot" / "gcov", result.gcov)
         return result
     # The accelerator is probed with the base's kernel, once it is built.
@@ -511,7 +542,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         # Measured first, so that each commit runs only the workloads that
         # execute what it changes.
         result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
-                               len(subjects) - 1, ws, accel, progress)
+                               len(subjects) - 1, ws, accel, progress, resume)
     if mode == "each":
         previous = base_cb
         for i in range(1, len(subjects)):
@@ -522,7 +553,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
             bisect(result, base_cb, tip_cb, workloads, test)
     if with_gcov and result.gcov is None:
         result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
-                               len(subjects) - 1, ws, accel, progress)
+                               len(subjects) - 1, ws, accel, progress, resume)
     result.areas = areas(tree, recipe, base, tip, ws.out, result.gcov, kernels.linked(tip))
     return result
 
@@ -558,7 +589,8 @@ def areas(tree: Tree, recipe: Recipe, base: Sha, tip: Sha, out: Path,
 
 def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options: list[str],
              base: Sha, tip: Sha, subject: str, index: int, plain: Workspace,
-             accel: Callable[[Path], str], progress: Progress) -> gcov.GcovResult:
+             accel: Callable[[Path], str], progress: Progress,
+             resume: bool = False) -> gcov.GcovResult:
     """Build the tip's boot kernel with gcov, in a directory of its own (boot/gcov),
     profiling the objects the range changes; boot it with every workload and
     match the counts with the range's added lines. `plain` is the boot
@@ -588,6 +620,15 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     kdir.mkdir(parents=True)
     shutil.copyfile(ws.out / "arch/x86/boot/bzImage", kdir / "bzImage")
     shutil.copyfile(ws.out / "vmlinux", kdir / "vmlinux")
+    assert recipe.boot is not None
+    store = passes.Store(ws.root / "boot" / "passes", recipe.boot.workloads,
+                         recipe.boot.memory, list(recipe.boot.disks), accel(kdir))
+    what = "gcov:" + ",".join(sorted(w.name for w in workloads))
+    k = store.get(kdir / "bzImage", what) if resume else None
+    if k is not None:
+        progress(f"gcov: reused (--resume) the measurement of {k['when']}: same kernel bytes, "
+                 "workloads, guest and judge")
+        return gcov.GcovResult.from_dict(k["record"])
     counters = gcov.GcovRun(ws.out.resolve())
     cb = CommitBoot(tip, subject + " (gcov)", index)
     boot_commit(ws, kdir, cb, workloads, recipe, accel(kdir), progress, counters)
@@ -600,6 +641,8 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     res.ran_files = gcov.executed_files(counters.counts)
     if not counters.gcda:
         res.error = "the guest wrote no gcov counters"
+    elif all(s == "PASS" for s in res.workloads.values()):
+        store.put(kdir / "bzImage", what, asdict(res), tip)
     progress(f"gcov: {res.executed} of {res.code} changed code lines executed")
     return res
 

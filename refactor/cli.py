@@ -318,13 +318,17 @@ def default_branch(t: tree_mod.Tree, recipe: str | None) -> str:
 @click.option("--full-config", is_flag=True,
               help="Configure the kernel for every workload, not only those run, so "
                    "that the kernels of a full run serve a run of a few.")
+@click.option("--resume", is_flag=True,
+              help="Take the passes an earlier run kept for the same kernel bytes, "
+                   "workloads and guest instead of booting again (an interrupted --each "
+                   "goes on where it stopped); failures always run again.")
 @click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True)
 @click.option("--cc", default=None, envvar="CC",
               help="Compiler or wrapper; default 'ccache gcc' when present.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
 def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str | None,
-                  workloads: tuple[str, ...], with_gcov: bool, full_config: bool, jobs: int,
-                  cc: str | None, json_out: Path | None) -> None:
+                  workloads: tuple[str, ...], with_gcov: bool, full_config: bool,
+                  resume: bool, jobs: int, cc: str | None, json_out: Path | None) -> None:
     """Boot commits under QEMU and run the recipe's writeback workloads on them."""
     rec = recipe_mod.load(recipe_name)
     t = tree_mod.open_tree(tree_path)
@@ -333,7 +337,8 @@ def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str 
         res = boot.run(tree=t, recipe=rec, base=base, tip=tip, mode=mode or "ends",
                        names=workloads, jobs=jobs, cc=cc,
                        with_gcov=with_gcov or mode == "gcov",
-                       full_config=full_config, progress=lambda m: click.echo(m, err=True))
+                       full_config=full_config, resume=resume,
+                       progress=lambda m: click.echo(m, err=True))
     click.echo(report.boot_text(res))
     if json_out is not None:
         json_out.write_text(res.to_json())

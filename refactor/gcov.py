@@ -194,6 +194,11 @@ class GcovResult:
     def code(self) -> int:
         return sum(f.code for f in self.files)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "GcovResult":
+        """A result kept as JSON (dataclasses.asdict) back as a GcovResult."""
+        return cls(**{**d, "files": [FileLines(**f) for f in d.get("files", [])]})
+
     @property
     def executed(self) -> int:
         return sum(f.executed for f in self.files)

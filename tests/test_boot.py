@@ -309,3 +309,51 @@ def test_the_compressed_kernel_is_rebuilt_without_ccache(tmp_path):
     ws.tree.git_dir = git_dir
     assert boot.make_bzimage(ws).returncode == 0
     assert calls == [(("bzImage",), False, False), (("bzImage",), True, False)]
+
+
+def test_resume_takes_kept_passes_and_boots_only_the_rest(monkeypatch, tmp_path):
+    from refactor import passes
+    kdir = tmp_path / "kernel"
+    kdir.mkdir()
+    (kdir / "bzImage").write_bytes(b"kernel one")
+    bootdir = tmp_path / "boot"
+    bootdir.mkdir()
+    (bootdir / "lib.sh").write_text("x=1\n")
+
+    class Kernels:
+        def get(self, sha, label):
+            return kdir, 0.0, ""
+
+    booted: list[list[str]] = []
+
+    def fake_boot(ws, kd, cb, workloads, rec, accel, progress, counters=None):
+        booted.append([w.name for w in workloads])
+        cb.workloads = [boot.WorkloadResult(w.name, "FAIL" if w.name == "b" else "PASS",
+                                            proof={"nr_written": 3}) for w in workloads]
+
+    monkeypatch.setattr(boot, "boot_commit", fake_boot)
+    specs = [boot.WorkloadSpec(n, bootdir / f"{n}.sh", n, ("nr_written",), 60, ())
+             for n in "abc"]
+
+    def once(resume: bool) -> boot.CommitBoot:
+        store = passes.Store(tmp_path / "passes", bootdir, 256, [512], "tcg")
+        cb = boot.CommitBoot("1" * 40, "subject", 1)
+        boot.test_commit(None, Kernels(), cb, specs, None, "tcg", lambda m: None, store, resume)
+        return cb
+
+    once(False)
+    assert booted == [["a", "b", "c"]]
+    cb = once(True)                      # a and c passed: only b, which failed, boots again
+    assert booted[-1] == ["b"]
+    assert [w.status for w in cb.workloads] == ["PASS", "FAIL", "PASS"] and cb.status == "fail"
+    assert "reused (--resume)" in cb.workloads[0].why[-1] and cb.workloads[0].proof
+    once(False)                          # without --resume everything boots
+    assert booted[-1] == ["a", "b", "c"]
+    (kdir / "bzImage").write_bytes(b"kernel two")
+    once(True)
+    assert booted[-1] == ["a", "b", "c"]
+    once(True)
+    assert booted[-1] == ["b"]
+    (bootdir / "lib.sh").write_text("x=2\n")   # a helper changed: nothing kept holds
+    once(True)
+    assert booted[-1] == ["a", "b", "c"]

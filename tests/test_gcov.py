@@ -2,6 +2,7 @@
 counters, and real gcc --coverage runs read back with gcov(1)."""
 from __future__ import annotations
 
+import json
 import io
 import re
 import subprocess
@@ -268,3 +269,12 @@ def test_the_report_groups_the_workloads_a_commit_did_not_run():
     assert "not run, results as at 2, base: ext4, bdev" in text
     assert "its changes (fs/f2fs/data.c) are code this workload did not execute" in text
     assert "f2fs" in text and "ext4         PASS" not in text
+
+
+def test_a_kept_gcov_result_comes_back_whole():
+    from dataclasses import asdict
+    res = gcov.GcovResult("a" * 40, {"ext4": "PASS"}, ["GCOV_PROFILE_inode.o=y"],
+                          [gcov.FileLines("fs/ext4/inode.c", 3, 2, 1, [7], {"ext4": 1})],
+                          ran_files={"ext4": ["fs/ext4/inode.c"]})
+    back = gcov.GcovResult.from_dict(json.loads(json.dumps(asdict(res))))
+    assert back == res and back.executed == 1 and back.files[0].share == "1/2"

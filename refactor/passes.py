@@ -1,0 +1,72 @@
+"""Passes kept across boot-test runs, so that `--resume` goes on where an
+interrupted run stopped instead of booting every commit again.
+
+A workload's pass is kept under a key made of everything that decides it:
+the kernel's bytes (bzImage), the recipe's boot directory (every workload
+script and helper), the guest's memory and disks, the accelerator, and the
+krefactor code that writes the guest's init and judges its console. A run
+with --resume takes a kept pass for a workload whose key matches and boots
+only the rest; a failure is never kept, so it is always run again.
+
+The gcov measurement at the tip is kept the same way, under its kernel's
+bytes and the workloads it ran.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import console, qemu
+
+ENGINE = (Path(qemu.__file__), Path(console.__file__))
+
+
+def digest(parts: Iterable[bytes]) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(len(p).to_bytes(8, "little"))
+        h.update(p)
+    return h.hexdigest()
+
+
+def boot_dir_digest(boot_dir: Path) -> str:
+    """Every file the guest reads from the recipe's boot directory."""
+    files = sorted(p for p in boot_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return digest(b for p in files for b in (str(p.relative_to(boot_dir)).encode(),
+                                              p.read_bytes()))
+
+
+class Store:
+    """Kept passes, one JSON file per key, in `root`."""
+
+    def __init__(self, root: Path, boot_dir: Path, memory: int, disks: list[int], accel: str):
+        self.root = root
+        self.setting = digest([boot_dir_digest(boot_dir).encode(), str(memory).encode(),
+                               repr(disks).encode(), accel.encode(),
+                               *(p.read_bytes() for p in ENGINE)])
+
+    def key(self, kernel: Path, what: str) -> str:
+        return digest([self.setting.encode(), kernel.read_bytes(), what.encode()])
+
+    def get(self, kernel: Path, what: str) -> dict[str, Any] | None:
+        f = self.root / f"{self.key(kernel, what)}.json"
+        if not f.is_file():
+            return None
+        try:
+            kept: dict[str, Any] = json.loads(f.read_text())
+        except (OSError, ValueError):
+            return None
+        return kept
+
+    def put(self, kernel: Path, what: str, record: dict[str, Any], sha: str) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        f = self.root / f"{self.key(kernel, what)}.json"
+        tmp = f.with_suffix(".new")
+        tmp.write_text(json.dumps({"sha": sha, "when": time.strftime("%Y-%m-%d %H:%M UTC",
+                                                                      time.gmtime()),
+                                   "record": record}))
+        tmp.replace(f)

@@ -340,7 +340,7 @@ def boot_commit(ws: Workspace, kdir: Path, cb: CommitBoot, workloads: list[Workl
             cb.boot_seconds = round(cb.boot_seconds + run.seconds, 1)
             if counters is not None:
                 counters.gcda += gcov.read_image(disks[-1], counters.out, ws.tree.git_dir,
-                                                 counters.counts, ws.src)
+                                                 counters.counts, ws.src, counters.spans)
             if cb.boot_to_first_workload is None and run.first_workload_at is not None:
                 cb.boot_to_first_workload = round(run.first_workload_at, 1)
             con = console.parse(run.text)
@@ -465,8 +465,12 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         if previous is not None and result.gcov is not None and result.gcov.ran_files:
             changed = tree.git("diff", "--name-only", "--no-renames", previous.sha,
                                cb.sha).decode().split()
+            fns = result.gcov.functions
+            touched = {f: gcov.touched_functions(tree, previous.sha, cb.sha, tip, f, fns[f])
+                       for f in changed if f in fns} if result.gcov.entered else None
             skip = gcov.unaffected(changed, ws.out, set(result.gcov.profiled_sources),
-                                   result.gcov.ran_files, kernels.linked(previous.sha))
+                                   result.gcov.ran_files, kernels.linked(previous.sha),
+                                   touched, result.gcov.entered)
             if skip:
                 only = [w for w in (only or workloads) if w.name not in skip]
                 if not only:
@@ -639,6 +643,11 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     res.profiled_sources = sorted(f for f in built if any(f in per for per in
                                                           counters.counts.values()))
     res.ran_files = gcov.executed_files(counters.counts)
+    res.functions = {f: sorted([a, b, n] for a, b, n in counters.spans.get(f, ()))
+                     for f in res.profiled_sources}
+    res.entered = gcov.entered_functions(
+        {w: {f: per[f] for f in res.profiled_sources if f in per}
+         for w, per in counters.counts.items()}, counters.spans)
     if not counters.gcda:
         res.error = "the guest wrote no gcov counters"
     elif all(s == "PASS" for s in res.workloads.values()):

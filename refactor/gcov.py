@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,8 +119,13 @@ def unpack(image: Path, out: Path, dest: Path) -> dict[str, int]:
     return found
 
 
-def line_counts(src: Path, out: Path, gcda_dir: Path, scratch: Path) -> dict[str, dict[int, int]]:
-    """{source file relative to src: {line: count}} from gcov over each .gcda."""
+Span = tuple[int, int, str]          # first line, last line, function name
+
+
+def line_counts(src: Path, out: Path, gcda_dir: Path, scratch: Path,
+                spans: dict[str, set[Span]] | None = None) -> dict[str, dict[int, int]]:
+    """{source file relative to src: {line: count}} from gcov over each .gcda;
+    the functions gcov names in each file are added to `spans`."""
     counts: dict[str, dict[int, int]] = {}
     for gcda in sorted(gcda_dir.rglob("*.gcda")):
         rel = gcda.relative_to(gcda_dir)
@@ -149,6 +155,10 @@ def line_counts(src: Path, out: Path, gcda_dir: Path, scratch: Path) -> dict[str
                 for ln in f.get("lines", []):
                     n = ln["line_number"]
                     per[n] = max(per.get(n, 0), ln["count"])
+                if spans is not None:
+                    spans.setdefault(name, set()).update(
+                        (fn["start_line"], fn["end_line"], fn["name"])
+                        for fn in f.get("functions", []) if "start_line" in fn)
     return counts
 
 
@@ -159,6 +169,7 @@ class GcovRun:
     # workload -> source file -> line -> count
     counts: dict[str, dict[str, dict[int, int]]] = field(default_factory=dict)
     gcda: int = 0
+    spans: dict[str, set[Span]] = field(default_factory=dict)    # file -> its functions
 
 
 @dataclass
@@ -189,6 +200,10 @@ class GcovResult:
     error: str = ""
     profiled_sources: list[str] = field(default_factory=list)  # changed .c files with counts
     ran_files: dict[str, list[str]] = field(default_factory=dict)  # workload -> those it ran
+    # Per profiled file, the tip's functions ([first line, last line, name]),
+    # and per workload and file the functions it entered (ran any line of).
+    functions: dict[str, list[list]] = field(default_factory=dict)
+    entered: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     @property
     def code(self) -> int:
@@ -238,13 +253,69 @@ def executed_files(counts: dict[str, dict[str, dict[int, int]]]) -> dict[str, li
             for w, files in counts.items()}
 
 
+def entered_functions(counts: dict[str, dict[str, dict[int, int]]],
+                      spans: dict[str, set[Span]]) -> dict[str, dict[str, list[str]]]:
+    """{workload: {file: the functions of which it ran any line}}. A line, not
+    the function's own entry count: an inlined copy counts too."""
+    return {w: {f: sorted({name for a, b, name in spans.get(f, ()) if any(
+                c > 0 and a <= n <= b for n, c in per.items())})
+                for f, per in files.items()}
+            for w, files in counts.items()}
+
+
+def tip_lines(tree: Tree, sha: str, tip: str, path: str) -> Callable[[int], int]:
+    """Map a line number of `path` at `sha` to the tip's: shifted by the hunks
+    before it, or to the start of the tip's hunk that replaced it."""
+    diff = tree.git("diff", "-U0", "--no-renames", sha, tip, "--", path)
+    hunks = [(h.source_start, h.source_length, h.target_start, h.target_length)
+             for pf in PatchSet(diff.decode(errors="replace")) for h in pf]
+
+    def at_tip(line: int) -> int:
+        delta = 0
+        for ss, sl, ts, tl in hunks:
+            # -U0: a pure insertion comes after source line ss; a pure
+            # deletion leaves target line ts before the gap.
+            if line < (ss if sl else ss + 1):
+                break
+            if sl and line < ss + sl:
+                return ts
+            delta = (ts + tl if tl else ts + 1) - (ss + sl if sl else ss + 1)
+        return line + delta
+    return at_tip
+
+
+def touched_functions(tree: Tree, previous: str, sha: str, tip: str, path: str,
+                      functions: list[list]) -> set[str] | None:
+    """The tip's functions holding what `previous..sha` changes in `path`,
+    or None when a change falls outside every function the tip has (a
+    declaration, a macro, a function gone by the tip)."""
+    diff = tree.git("diff", "-U0", "--no-renames", previous, sha, "--", path)
+    at_tip = tip_lines(tree, sha, tip, path)
+    found: set[str] = set()
+    for pf in PatchSet(diff.decode(errors="replace")):
+        for h in pf:
+            lines = range(h.target_start, h.target_start + h.target_length) \
+                if h.target_length else [h.target_start]
+            for n in lines:
+                t = at_tip(n)
+                names = {name for a, b, name in functions if a <= t <= b}
+                if not names:
+                    return None
+                found |= names
+    return found
+
+
 def unaffected(changed: list[str], built: Path, profiled: set[str],
                executed: dict[str, list[str]],
-               linked: frozenset[str] | None = None) -> dict[str, str]:
+               linked: frozenset[str] | None = None,
+               touched: dict[str, set[str] | None] | None = None,
+               entered: dict[str, dict[str, list[str]]] | None = None) -> dict[str, str]:
     """{workload: why} for the workloads a commit's changes cannot reach: the
     commit changes only .c files that are either not built into the boot
     kernel (no object in `built`) or profiled and never executed by the
-    workload at the tip. Anything else (a header, a Makefile, a built file
+    workload at the tip, or, with `touched` ({file: the tip's functions the
+    commit changes}) and `entered`, whose changed functions the workload never
+    entered at the tip. Anything else (a header, a Makefile, a built file
     that was not profiled) may reach every workload: then none is left out."""
     counted = []
     if linked is None:
@@ -258,8 +329,17 @@ def unaffected(changed: list[str], built: Path, profiled: set[str],
     if not counted:
         return {}       # the kernel is the same: the same-kernel rule decides
     names = ", ".join(counted)
-    return {w: f"its changes ({names}) are code this workload did not execute at the tip (gcov)"
+    skip = {w: f"its changes ({names}) are code this workload did not execute at the tip (gcov)"
             for w, files in executed.items() if not set(counted) & set(files)}
+    if touched is None or entered is None or any(touched.get(f) is None for f in counted):
+        return skip
+    where = "; ".join(f"{f}: {', '.join(sorted(touched[f] or ()))}" for f in counted)
+    for w, files in entered.items():
+        if w not in skip and not any(set(touched[f] or ()) & set(files.get(f, ()))
+                                     for f in counted):
+            skip[w] = (f"its changes ({where}) are in functions this workload did not enter "
+                       "at the tip (gcov)")
+    return skip
 
 
 def built_sources(out: Path, files: list[str]) -> set[str]:
@@ -271,11 +351,12 @@ def built_sources(out: Path, files: list[str]) -> set[str]:
 
 
 def read_image(image: Path, out: Path, git_dir: Path,
-               into: dict[str, dict[str, dict[int, int]]], src: Path) -> int:
-    """One boot's counters, per workload, added to `into`; returns the number
-    of .gcda files."""
+               into: dict[str, dict[str, dict[int, int]]], src: Path,
+               spans: dict[str, set[Span]] | None = None) -> int:
+    """One boot's counters, per workload, added to `into` (and the files'
+    functions to `spans`); returns the number of .gcda files."""
     with safety.scratch(git_dir, "gcov") as tmp:
         found = unpack(image, out, tmp / "gcda")
         for workload in found:
-            into[workload] = line_counts(src, out, tmp / "gcda" / workload, tmp)
+            into[workload] = line_counts(src, out, tmp / "gcda" / workload, tmp, spans)
     return sum(found.values())

@@ -278,3 +278,48 @@ def test_a_kept_gcov_result_comes_back_whole():
                           ran_files={"ext4": ["fs/ext4/inode.c"]})
     back = gcov.GcovResult.from_dict(json.loads(json.dumps(asdict(res))))
     assert back == res and back.executed == 1 and back.files[0].share == "1/2"
+
+
+def test_a_commit_is_mapped_to_the_tips_functions_through_later_commits(tmp_path):
+    body = ["int a(void)", "{", "\treturn 1;", "}", "", "int b(void)", "{", "\tint x = 2;",
+            "\treturn x;", "}", ""]
+    repo = make_repo(tmp_path / "r", {"f.c": "\n".join(body)})
+    base = git(repo, "rev-parse", "HEAD").strip()
+    one = body[:8] + ["\tx++;"] + body[8:]           # b() gets a line
+    (repo / "f.c").write_text("\n".join(one))
+    git(repo, "commit", "-qam", "one")
+    first = git(repo, "rev-parse", "HEAD").strip()
+    two = ["/* head */", "/* more */"] + one         # later: everything moves down by 2
+    two = two[:4] + two[5:]                          # and a() loses its first line... of body
+    (repo / "f.c").write_text("\n".join(two))
+    git(repo, "commit", "-qam", "two")
+    tip = git(repo, "rev-parse", "HEAD").strip()
+    t = open_tree(repo)
+    at_tip = gcov.tip_lines(t, first, tip, "f.c")
+    assert at_tip(9) == 10 and at_tip(1) == 3 and at_tip(10) == 11
+    # The tip: a() lines 3-5, b() lines 7-11 (as gcov would name them).
+    spans = [[3, 5, "a"], [7, 11, "b"]]
+    assert gcov.touched_functions(t, base, first, tip, "f.c", spans) == {"b"}
+    # A change outside every function is not placed: None, and nothing is skipped.
+    assert gcov.touched_functions(t, first, tip, tip, "f.c", spans) is None
+
+
+def test_a_workload_that_never_entered_the_changed_function_is_left_out(tmp_path):
+    built = tmp_path / "out"
+    (built / "fs/9p").mkdir(parents=True)
+    (built / "fs/9p/vfs_addr.o").write_text("")
+    profiled = {"fs/9p/vfs_addr.c"}
+    ran = {"9p": ["fs/9p/vfs_addr.c"], "ext4": ["fs/9p/vfs_addr.c"], "bdev": []}
+    entered = {"9p": {"fs/9p/vfs_addr.c": ["v9fs_read", "v9fs_writepage"]},
+               "ext4": {"fs/9p/vfs_addr.c": ["v9fs_read"]}, "bdev": {}}
+    skip = gcov.unaffected(["fs/9p/vfs_addr.c"], built, profiled, ran, None,
+                           {"fs/9p/vfs_addr.c": {"v9fs_writepage"}}, entered)
+    assert sorted(skip) == ["bdev", "ext4"]
+    assert skip["ext4"] == ("its changes (fs/9p/vfs_addr.c: v9fs_writepage) are in functions "
+                            "this workload did not enter at the tip (gcov)")
+    # Where a change could not be placed in a function, only the file counts.
+    assert sorted(gcov.unaffected(["fs/9p/vfs_addr.c"], built, profiled, ran, None,
+                                  {"fs/9p/vfs_addr.c": None}, entered)) == ["bdev"]
+    counts = {"w": {"a.c": {3: 1, 8: 0}}}
+    assert gcov.entered_functions(counts, {"a.c": {(1, 4, "f"), (6, 9, "g")}}) == \
+        {"w": {"a.c": ["f"]}}

@@ -197,11 +197,19 @@ def test_deletion_outside_krefactors_state_is_refused(tmp_path):
 
 
 def test_run_sh_imports_where_no_cleanup_reaches(fixture_tree, tmp_path):
+    # run.sh installs krefactor (pip -e, through setup.sh): into a venv of
+    # this test's own, first on PATH, never into the machine's Python.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
+                   check=True)
+    env = dict(os.environ, TMPDIR=str(tmp_path), VIRTUAL_ENV=str(venv),
+               PATH=f"{venv / 'bin'}:{os.environ['PATH']}")
+    before = subprocess.run([sys.executable, "-m", "pip", "show", "-f", "krefactor"],
+                            capture_output=True, text=True).stdout
     work = tmp_path / "user"
     work.mkdir()
     res = subprocess.run(["bash", str(ROOT / "scripts" / "run.sh")], cwd=work,
-                         env=dict(os.environ, TMPDIR=str(tmp_path)), capture_output=True,
-                         text=True)
+                         env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     imported = work / "out" / "linux-writeback-6.1"
     assert f"imported into {imported}" in res.stderr
@@ -212,11 +220,13 @@ def test_run_sh_imports_where_no_cleanup_reaches(fixture_tree, tmp_path):
     assert "krefactor/writeback-void" in git(imported, "branch")
     # A second run reuses the tree instead of importing again.
     again = subprocess.run(["bash", str(ROOT / "scripts" / "run.sh")], cwd=work,
-                           env=dict(os.environ, TMPDIR=str(tmp_path)), capture_output=True,
-                           text=True)
+                           env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert f"using the tree imported earlier: {imported}" in again.stderr
     assert (imported / "my-work.c").exists()
+    assert list(venv.glob("lib/python*/site-packages/*krefactor*"))
+    assert subprocess.run([sys.executable, "-m", "pip", "show", "-f", "krefactor"],
+                          capture_output=True, text=True).stdout == before
 
 
 def test_missing_spatch_is_one_line(fixture_tree, tmp_path):

@@ -82,7 +82,7 @@ class Section:
         if any(pattern_matches(x, path) for x in self.excludes):
             return False
         return any(pattern_matches(f, path) for f in self.files) or \
-            any(re.search(n, path) for n in self.regexes)
+            any(regex(n).search(path) for n in self.regexes)
 
 
 def parse_maintainers(text: str) -> list[Section]:
@@ -131,8 +131,11 @@ def pattern_matches(pattern: str, path: str) -> bool:
     """get_maintainer.pl's F:/X: matching: a directory matches everything below it,
     `*` and `?` are wildcards that do not cross a directory when the pattern has
     no trailing slash."""
-    if pattern.endswith("/") and not any(c in pattern for c in "*?"):
-        return path.startswith(pattern)
+    if not any(c in pattern for c in "*?"):
+        # Most of MAINTAINERS' ten thousand patterns: no regexp to compile.
+        if pattern.endswith("/"):
+            return path.startswith(pattern)
+        return path == pattern or path.startswith(pattern + "/")
     exact, below = compiled(pattern)
     if exact.match(path):
         return True
@@ -148,6 +151,12 @@ def compiled(pattern: str) -> tuple[re.Pattern, re.Pattern | None]:
         return re.compile(f"^{regex}"), None
     below = re.compile(f"^{regex}/") if "*" not in pattern.rsplit("/", 1)[-1] else None
     return re.compile(f"^{regex}$"), below
+
+
+@functools.lru_cache(maxsize=None)
+def regex(pattern: str) -> re.Pattern:
+    """An N: entry compiled once: the hundreds of them overflow re's own cache."""
+    return re.compile(pattern)
 
 
 def addresses(entries: tuple[str, ...]) -> list[str]:

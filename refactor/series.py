@@ -108,51 +108,49 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
                  "the history is cut (git fetch --unshallow for the subsystems' own)")
     author = tree.identity()
     parent = base
-    # One index for all the commits: each is made on top of the last.
-    with tree.batch():
-        for step in recipe.steps:
-            started = time.monotonic()
-            files = step_files(tree, parent, recipe, step)
-            if step.reach:
-                result.analysed[step.name] = files
-                results = run_reaching(tree, parent, recipe, step, files, jobs=jobs,
-                                       timeout=timeout, progress=progress).results
-            elif step.options is not None:
-                progress(f"[{step.index}/{len(recipe.steps)}] {step.name}: spatch on "
-                         f"{len(files)} files chosen by its grep query, -j {jobs}")
-                texts = tree.read(parent, files)
-                results = cocci.run_dir(step.cocci, texts,
-                                        git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
-                                        mode=step.mode, options=step.options,
-                                        headers=local_headers(tree, parent, texts, step),
-                                        checked=recipe.adhoc)
-            else:
-                results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir,
-                                    jobs=jobs, timeout=timeout)
-                results = check_claims(tree, parent, recipe, results, progress)
-            for r in results:
-                result.sites.extend(r.sites)
-                result.site_commits.extend(parent for _ in r.sites)
-                result.site_steps.extend(step.name for _ in r.sites)
-                if r.error:
-                    result.problems.append(f"{step.name}: {r.error}")
-            changed = [r for r in results if r.changed]
-            if not changed:
-                reason = ("no file mentions its symbols" if not files else
-                          "no change: already applied, or nothing it can convert")
-                if step.required:
-                    raise KrefactorError(f"step {step.name} matched nothing ({reason})")
-                result.skipped.append(Skipped(step.name, reason))
-                progress(f"[{step.index}/{len(recipe.steps)}] {step.name}: skipped, {reason}")
-                continue
-            for group, members in groups(step, changed, tree, parent):
-                prefix = prefix_for(tree, parent, group) if group else ""
-                message = commit_message(recipe, step, prefix, members, str(author))
-                parent = tree.commit(parent, {r.path: r.after for r in members}, message, author)
-                result.commits.append(Commit(parent, message.splitlines()[0], step.name,
-                                             tuple(r.path for r in members)))
-            progress(f"[{step.index}/{len(recipe.steps)}] {step.name}: {len(files)} files, "
-                     f"{len(changed)} changed, {time.monotonic() - started:.1f}s")
+    for step in recipe.steps:
+        started = time.monotonic()
+        files = step_files(tree, parent, recipe, step)
+        if step.reach:
+            result.analysed[step.name] = files
+            results = run_reaching(tree, parent, recipe, step, files, jobs=jobs,
+                                   timeout=timeout, progress=progress).results
+        elif step.options is not None:
+            progress(f"[{step.index}/{len(recipe.steps)}] {step.name}: spatch on "
+                     f"{len(files)} files chosen by its grep query, -j {jobs}")
+            texts = tree.read(parent, files)
+            results = cocci.run_dir(step.cocci, texts,
+                                    git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
+                                    mode=step.mode, options=step.options,
+                                    headers=local_headers(tree, parent, texts, step),
+                                    checked=recipe.adhoc)
+        else:
+            results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir,
+                                jobs=jobs, timeout=timeout)
+            results = check_claims(tree, parent, recipe, results, progress)
+        for r in results:
+            result.sites.extend(r.sites)
+            result.site_commits.extend(parent for _ in r.sites)
+            result.site_steps.extend(step.name for _ in r.sites)
+            if r.error:
+                result.problems.append(f"{step.name}: {r.error}")
+        changed = [r for r in results if r.changed]
+        if not changed:
+            reason = ("no file mentions its symbols" if not files else
+                      "no change: already applied, or nothing it can convert")
+            if step.required:
+                raise KrefactorError(f"step {step.name} matched nothing ({reason})")
+            result.skipped.append(Skipped(step.name, reason))
+            progress(f"[{step.index}/{len(recipe.steps)}] {step.name}: skipped, {reason}")
+            continue
+        for group, members in groups(step, changed, tree, parent):
+            prefix = prefix_for(tree, parent, group) if group else ""
+            message = commit_message(recipe, step, prefix, members, str(author))
+            parent = tree.commit(parent, {r.path: r.after for r in members}, message, author)
+            result.commits.append(Commit(parent, message.splitlines()[0], step.name,
+                                         tuple(r.path for r in members)))
+        progress(f"[{step.index}/{len(recipe.steps)}] {step.name}: {len(files)} files, "
+                 f"{len(changed)} changed, {time.monotonic() - started:.1f}s")
 
     if not result.commits:
         result.nothing_to_do = f"every step of {recipe.name} is already applied in {base[:12]}"

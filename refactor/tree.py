@@ -9,18 +9,20 @@ never written. GitPython is confined to this module.
 """
 from __future__ import annotations
 
-import contextlib
+import io
 import os
 from fnmatch import fnmatch
 import re
 import shutil
 import tarfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NewType
 
 import git
+import gitdb
+from git.objects.fun import tree_entries_from_data, tree_to_stream
+from gitdb import IStream
 
 from . import proc, safety
 from .errors import KrefactorError
@@ -43,9 +45,9 @@ class Tree:
     """A git repository holding a kernel tree."""
     path: Path
     git_dir: Path
-    # Inside batch(): [index file, the commit it holds]; a list, so that a
-    # frozen Tree can still carry it.
-    _batch: list = field(default_factory=list, compare=False, repr=False)
+    # The GitPython repository for writing objects, opened on first use; a
+    # list, so that a frozen Tree can still carry it.
+    _repo: list = field(default_factory=list, compare=False, repr=False)
 
     def git(self, *args: str, input: bytes | None = None,
             env: dict[str, str] | None = None, check: bool = True) -> bytes:
@@ -153,60 +155,58 @@ class Tree:
                 "git user.name and user.email are not set: commits need an author "
                 "and Signed-off-by (git config --global user.name ...)") from e
 
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        """Commits made inside share one temporary index: a commit on top of the
-        last one skips reading the whole tree into a fresh index again (75,000
-        entries for the kernel, most of a commit's cost on a long series)."""
-        with safety.scratch(self.git_dir, "index") as tmp:
-            self._batch[:] = [os.path.join(tmp, "index"), None]
-            try:
-                yield
-            finally:
-                self._batch.clear()
-
     def commit(self, parent: Sha, changes: dict[str, bytes], message: str,
                author: Identity, date: str | None = None) -> Sha:
-        """Write a commit on top of `parent` with `changes` applied; touch nothing else."""
+        """Write a commit on top of `parent` with `changes` applied; touch nothing
+        else. Blobs and trees are written in this process (gitdb, through the
+        repository's object store), only the trees on the changed paths, so a
+        commit costs one `git commit-tree` and no index of the whole tree."""
         for path in changes:
             check_inside(path)
-        batch = self._batch
-        if batch:
-            sha = self._commit(batch[0], batch[1] != parent, parent, changes, message, author,
-                               date)
-            batch[1] = sha
-            return sha
-        with safety.scratch(self.git_dir, "index") as tmp:
-            return self._commit(os.path.join(tmp, "index"), True, parent, changes, message,
-                                author, date)
-
-    def _commit(self, index: str, fresh: bool, parent: Sha, changes: dict[str, bytes],
-                message: str, author: Identity, date: str | None) -> Sha:
-        env = {"GIT_INDEX_FILE": index,
-               "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+        odb = self._odb()
+        top = self.git("rev-parse", f"{parent}^{{tree}}").decode().strip()
+        tree = self._write_tree(odb, bytes.fromhex(top), changes)
+        env = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
                "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
         if date:
             env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
-        if fresh:
-            self.git("read-tree", parent, env=env)
-        modes = self._modes(parent, list(changes))
-        lines = []
-        for path, data in changes.items():
-            blob = self.git("hash-object", "-w", "--stdin", input=data).decode().strip()
-            lines.append(f"{modes.get(path, '100644')} {blob}\t{path}\n")
-        self.git("update-index", "--index-info", input="".join(lines).encode(), env=env)
-        tree = self.git("write-tree", env=env).decode().strip()
-        sha = self.git("commit-tree", tree, "-p", parent, "-F", "-",
+        sha = self.git("commit-tree", tree.hex(), "-p", parent, "-F", "-",
                        input=message.encode(), env=env).decode().strip()
         return Sha(sha)
 
-    def _modes(self, commit: Sha, paths: list[str]) -> dict[str, str]:
-        out = self.git("ls-tree", "-z", commit, "--", *paths).decode()
-        modes = {}
-        for entry in filter(None, out.split("\0")):
-            meta, path = entry.split("\t", 1)
-            modes[path] = meta.split()[0]
-        return modes
+    def _odb(self) -> "gitdb.db.base.ObjectDBW":
+        if not self._repo:
+            self._repo.append(git.Repo(self.path))
+        return self._repo[0].odb
+
+    def _write_tree(self, odb: "gitdb.db.base.ObjectDBW", tree: bytes | None,
+                    changes: dict[str, bytes]) -> bytes:
+        """`tree` (None: a new directory) with `changes` (paths relative to it)
+        written in; returns the new tree's binary sha."""
+        entries: dict[str, tuple[bytes, int]] = {}
+        if tree is not None:
+            data = odb.stream(tree).read()
+            entries = {name: (sha, mode) for sha, mode, name in tree_entries_from_data(data)}
+        below: dict[str, dict[str, bytes]] = {}
+        for path, content in changes.items():
+            head, _, rest = path.partition("/")
+            if rest:
+                below.setdefault(head, {})[rest] = content
+            else:
+                mode = entries[head][1] if head in entries else 0o100644
+                blob = odb.store(IStream(b"blob", len(content), io.BytesIO(content))).binsha
+                entries[head] = (blob, mode)
+        for name, sub in below.items():
+            old = entries.get(name)
+            inner = old[0] if old is not None and old[1] == 0o40000 else None
+            entries[name] = (self._write_tree(odb, inner, sub), 0o40000)
+        # git's order: by name, a directory's name compared as if it ended in '/'.
+        ordered = sorted(((sha, mode, name) for name, (sha, mode) in entries.items()),
+                         key=lambda e: e[2].encode() + (b"/" if e[1] == 0o40000 else b""))
+        buf = io.BytesIO()
+        tree_to_stream(ordered, buf.write)
+        data = buf.getvalue()
+        return odb.store(IStream(b"tree", len(data), io.BytesIO(data))).binsha
 
     def update_branch(self, branch: str, new: Sha, old: Sha | None) -> None:
         ref = f"refs/heads/{branch}"

@@ -1,3 +1,6 @@
+import os
+import subprocess
+
 import pytest
 
 from conftest import git, make_repo, snapshot
@@ -20,6 +23,33 @@ def test_commit_writes_a_branch_and_leaves_the_checkout(tmp_path):
     assert after == before
     assert git(repo, "show", "topic:b/c.h") == "changed\n"
     assert git(repo, "show", "topic:a.c") == "one\n"
+
+
+def test_a_commits_tree_is_the_one_git_writes_from_an_index(tmp_path):
+    """Trees are written in-process: they must be git's own, byte for byte
+    (modes kept, new directories, git's order where "a.b" sorts before "a/")."""
+    repo = make_repo(tmp_path / "r", {"a.c": "one\n", "a/x.c": "x\n", "a.b": "dot\n",
+                                      "d/e/f.c": "deep\n", "run.sh": "#!/bin/sh\n"})
+    git(repo, "update-index", "--chmod=+x", "run.sh")
+    git(repo, "commit", "-qm", "exec")
+    t = tree_mod.open_tree(repo)
+    head = t.rev("HEAD")
+    changes = {"a/x.c": b"X\n", "d/e/f.c": b"DEEP\n", "run.sh": b"#!/bin/sh\nexit 0\n",
+               "new/dir/g.c": b"new\n", "a/y.c": b"y\n"}
+    sha = t.commit(head, changes, "x: y\n", t.identity())
+    env = dict(os.environ, GIT_INDEX_FILE=str(tmp_path / "index"))
+
+    def ours(*args: str, data: bytes | None = None) -> str:
+        return subprocess.run(["git", "-C", str(repo), *args], input=data, env=env,
+                              check=True, capture_output=True).stdout.decode()
+    ours("read-tree", head)
+    for path, data in changes.items():
+        blob = ours("hash-object", "-w", "--stdin", data=data).strip()
+        mode = "100755" if path == "run.sh" else "100644"
+        ours("update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}")
+    assert git(repo, "rev-parse", f"{sha}^{{tree}}").strip() == ours("write-tree").strip()
+    assert git(repo, "rev-parse", f"{sha}^").strip() == head
+    assert git(repo, "fsck", "--strict", "--no-dangling").strip() == ""
 
 
 def test_read_and_grep_at_a_commit(tmp_path):

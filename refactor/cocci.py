@@ -92,7 +92,7 @@ def check_syntax(cocci: Path, mode: str | None = "patch") -> str:
 def scratch(files: dict[str, bytes], git_dir: Path) -> Iterator[str]:
     """A scratch directory of the tree at `git_dir` holding `files` at their
     paths; removed afterwards (see safety.scratch)."""
-    with safety.scratch(git_dir, "spatch") as tmp:
+    with safety.scratch(git_dir, "spatch", remove_behind=True) as tmp:
         for path, data in files.items():
             check_inside(path)
             dest = Path(tmp, path)

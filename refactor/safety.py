@@ -33,6 +33,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,8 +98,12 @@ def process_start(pid: int) -> str | None:
 
 
 @contextlib.contextmanager
-def scratch(git_dir: Path, purpose: str) -> Iterator[Path]:
-    """A temporary directory of this run, for this tree, with its owner record."""
+def scratch(git_dir: Path, purpose: str, *, remove_behind: bool = False) -> Iterator[Path]:
+    """A temporary directory of this run, for this tree, with its owner record.
+    With `remove_behind`, it is removed by a thread of its own while the run
+    goes on (deleting is slow where the filesystem discards what it frees);
+    Python waits for that thread before the process exits, and a directory a
+    killed run left behind still has its owner record, for `clean`."""
     root = state_dir(git_dir) / "tmp"
     root.mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix=f"{purpose}-", dir=root))
@@ -108,7 +113,14 @@ def scratch(git_dir: Path, purpose: str) -> Iterator[Path]:
     try:
         yield path
     finally:
-        remove(path, git_dir)
+        if remove_behind:
+            why = not_ours(path, git_dir)
+            if why is not None:
+                raise KrefactorError(f"refusing to delete {path}: {why}")
+            threading.Thread(target=shutil.rmtree, args=(path,),
+                             kwargs={"ignore_errors": True}, name=f"remove {path.name}").start()
+        else:
+            remove(path, git_dir)
 
 
 def owner(path: Path) -> dict | None:

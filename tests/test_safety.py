@@ -315,3 +315,16 @@ def test_malformed_recipe_through_the_cli(fixture_tree, tmp_path):
 def test_debug_shows_the_traceback(tmp_path):
     res = krefactor("--debug", "series", "--tree", str(tmp_path))
     assert res.returncode != 0 and "Traceback" in res.stderr
+
+
+def test_a_scratch_removed_behind_is_gone_once_its_thread_ends(fixture_tree):
+    import threading
+    git_dir = fixture_tree / ".git"
+    with safety.scratch(git_dir, "spatch", remove_behind=True) as tmp:
+        for i in range(50):
+            (tmp / f"d{i}").mkdir()
+            (tmp / f"d{i}" / "f.c").write_text("int x;\n")
+    for t in threading.enumerate():
+        if t.name == f"remove {tmp.name}":
+            t.join()
+    assert not tmp.exists()

@@ -17,7 +17,8 @@ import click
 from . import adhoc
 from . import recipe as recipe_mod
 from . import reroll as reroll_mod
-from . import boot, build, cocci, coverage, report, review, safety, series, tree as tree_mod
+from . import boot, build, cocci, coverage, report, results, review, safety, series
+from . import tree as tree_mod
 from .errors import BadInput, KrefactorError
 
 
@@ -224,6 +225,7 @@ def compile_test_cmd(tree_path: Path, recipe_name: str | None, rng: str | None, 
         res = build.run(tree=t, base=base, tip=tip, config=config, jobs=jobs, cc=cc,
                         progress=bar.line, status=bar.status)
         bar.clear()
+        results.record_build(t, res)
     click.echo(report.build_text(res))
     if json_out is not None:
         json_out.write_text(res.to_json())
@@ -339,6 +341,7 @@ def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str 
                        with_gcov=with_gcov or mode == "gcov",
                        full_config=full_config, resume=resume,
                        progress=lambda m: click.echo(m, err=True))
+        results.record_boot(t, res)
     click.echo(report.boot_text(res))
     if json_out is not None:
         json_out.write_text(res.to_json())

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import adhoc, callgraph, cocci, maintainers
+from . import adhoc, callgraph, cocci, maintainers, results
 from .callees import starters
 from .cocci import site_fn
 from .errors import KrefactorError
@@ -510,7 +510,9 @@ def cover_letter(result: SeriesResult, recipe: Recipe) -> tuple[str, str]:
 def write_patches(tree: Tree, result: SeriesResult, recipe: Recipe, output: Path,
                   *, number: int = 1, previous: str | None = None,
                   changes: list[str] | None = None) -> list[Path]:
-    """`git format-patch` the series into `output`, with a filled-in cover letter.
+    """`git format-patch` the series into `output`, with a filled-in cover letter
+    (and its Testing section, from the results krefactor kept for these very
+    commits: results.py).
     For version `number` > 1: `[PATCH vN k/n]`, "Changes in vN" from `changes`
     and git's range-diff against the `previous` range."""
     assert result.tip is not None
@@ -526,6 +528,9 @@ def write_patches(tree: Tree, result: SeriesResult, recipe: Recipe, output: Path
     if number > 1 and changes:
         blurb = f"Changes in v{number}:\n" + "\n".join(f"- {c}" for c in changes) + \
             "\n\n" + blurb
+    tested = results.testing(tree, Sha(result.base), result.tip)
+    if tested:
+        blurb += "\n\n" + tested
     fill_cover(paths, subject, blurb)
     return paths
 

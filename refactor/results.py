@@ -1,0 +1,142 @@
+"""Test results kept per commit, for the mails.
+
+compile-test and boot-test record what they found for each commit they
+tested, keyed by the commit's sha (and, for builds, the config; for boots,
+the workload): `<git dir>/krefactor/results/<kind>/<sha>.json`, the latest
+run winning. `series --output` then puts a short "Testing" section in the
+cover letter, built from the records of exactly the commits it sends: a
+commit rebuilt (another sha) has no record, so a stale result is never
+shown as this series' own.
+"""
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from . import safety
+from .tree import Sha, Tree
+
+WIDTH = 72
+
+
+def _dir(tree: Tree, kind: str) -> Path:
+    return safety.state_dir(tree.git_dir) / "results" / kind
+
+
+def _load(tree: Tree, kind: str, sha: str) -> dict[str, Any]:
+    try:
+        data = json.loads((_dir(tree, kind) / f"{sha}.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _update(tree: Tree, kind: str, sha: str, entries: dict[str, Any]) -> None:
+    d = _dir(tree, kind)
+    d.mkdir(parents=True, exist_ok=True)
+    data = {**_load(tree, kind, sha), **entries}
+    tmp = d / f"{sha}.json.new"
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    tmp.replace(d / f"{sha}.json")
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+
+
+def record_build(tree: Tree, result: Any) -> None:
+    """compile-test's verdict per commit (a build.BuildResult), under its config."""
+    for c in result.commits:
+        _update(tree, "compile", c.sha, {result.config: {
+            "status": c.status, "changed": c.changed_lines,
+            "not_compiled": len(c.not_compiled), "when": now()}})
+
+
+def record_boot(tree: Tree, result: Any) -> None:
+    """boot-test's verdict per commit and workload (a boot.BootResult); a
+    workload not run at a commit, its result carried from an earlier one, is
+    kept as carried."""
+    for c in result.commits:
+        entries = {}
+        for w in c.workloads:
+            if w.status == "NOT RUN":
+                continue
+            entries[w.name] = {"status": w.status, "carried": w.carried_from is not None,
+                               "same_kernel": c.same_kernel_as is not None,
+                               "accel": result.accel, "when": now()}
+        if entries:
+            _update(tree, "boot", c.sha, entries)
+
+
+def testing(tree: Tree, base: Sha, tip: Sha) -> str:
+    """The cover letter's Testing section for base..tip, from the records of
+    exactly these commits; empty when none was tested."""
+    shas = [sha for sha, _ in tree.log(base, tip)]
+    lines = build_lines(tree, shas) + boot_lines(tree, base, shas)
+    if not lines:
+        return ""
+    return "\n".join([f"Testing (krefactor, on these {len(shas)} commits):", *lines])
+
+
+def bullet(text: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent="- ", subsequent_indent="  ",
+                         break_on_hyphens=False, break_long_words=False)
+
+
+def build_lines(tree: Tree, shas: list[str]) -> list[str]:
+    per = [_load(tree, "compile", s) for s in shas]
+    configs = sorted({cfg for p in per for cfg in p})
+    out = []
+    for cfg in configs:
+        got = [p[cfg] for p in per if cfg in p]
+        built = sum(1 for g in got if g["status"] == "pass")
+        changed = sum(g["changed"] for g in got)
+        missing = sum(g["not_compiled"] for g in got)
+        text = f"compile-test, {cfg}: {built} of {len(shas)} commits build"
+        if len(got) < len(shas):
+            text += f" ({len(shas) - len(got)} not compile-tested)"
+        if changed:
+            text += (f"; {changed - missing} of {changed} changed lines compiled "
+                     f"({100 * (changed - missing) / changed:.1f}%)")
+        failed = [i for i, p in enumerate(per, 1) if cfg in p and p[cfg]["status"] != "pass"]
+        if failed:
+            text += "; fails at " + ", ".join(f"{i}/{len(shas)}" for i in failed)
+        out += bullet(text + ".")
+    return out
+
+
+def boot_lines(tree: Tree, base: str, shas: list[str]) -> list[str]:
+    per = [_load(tree, "boot", s) for s in shas]
+    names = sorted({w for p in per for w in p})
+    if not names:
+        return []
+    accel = sorted({e["accel"].upper() for p in per for e in p.values() if e.get("accel")})
+    at_base = _load(tree, "boot", base)
+    booted = sum(1 for p in per if any(not e["carried"] and not e["same_kernel"]
+                                       for e in p.values()))
+    out = bullet(f"boot-test (QEMU {'/'.join(accel) or '?'}, x86_64): the base"
+                 f"{' and' if booted else ''} {booted} of {len(shas)} commits booted, "
+                 f"{len(names)} workloads; a commit not booted has the results of the one "
+                 "before it (the same kernel, or changes no workload executes, by gcov).")
+    every, failing, partial = [], [], []
+    for n in names:
+        got = [(i, p[n]) for i, p in enumerate(per, 1) if n in p]
+        bad = [i for i, e in got if e["status"] != "PASS"]
+        if bad:
+            failing.append(f"{n} at {', '.join(f'{i}/{len(shas)}' for i in bad)}"
+                           + (" (also at the base)" if at_base.get(n, {}).get("status")
+                              not in (None, "PASS") else ""))
+        elif len(got) == len(shas):
+            every.append(n)
+        else:
+            partial.append(f"{n} ({len(got)} of {len(shas)})")
+    if every:
+        out += bullet("PASS at every commit: " + ", ".join(every) + ".")
+    if partial:
+        out += bullet("PASS where run, not at every commit: " + ", ".join(partial) + ".")
+    if failing:
+        out += bullet("FAIL: " + "; ".join(failing) + ".")
+    return out

@@ -1,0 +1,57 @@
+"""The Testing section of the cover letter: results kept per commit, shown
+only for the very commits a series sends."""
+from __future__ import annotations
+
+from conftest import git, make_repo
+from refactor import boot, build, results
+from refactor import tree as tree_mod
+from refactor.tree import Sha
+
+
+def three_commits(tmp_path):
+    repo = make_repo(tmp_path / "r", {"a.c": "0\n"})
+    base = git(repo, "rev-parse", "HEAD").strip()
+    shas = []
+    for i in (1, 2, 3):
+        (repo / "a.c").write_text(f"{i}\n")
+        git(repo, "commit", "-qam", f"c{i}")
+        shas.append(git(repo, "rev-parse", "HEAD").strip())
+    return tree_mod.open_tree(repo), Sha(base), shas
+
+
+def test_the_testing_section_sums_up_builds_and_boots_of_these_commits(tmp_path):
+    t, base, shas = three_commits(tmp_path)
+    assert results.testing(t, base, Sha(shas[-1])) == ""
+    b = build.BuildResult(base, shas[-1], "x86_64 defconfig", commits=[
+        build.CommitBuild(s, f"c{i}", changed_lines=4, not_compiled=["a.c:1"] if i == 2 else [])
+        for i, s in enumerate(shas, 1)])
+    results.record_build(t, b)
+    r = boot.BootResult(base, shas[-1], "each", accel="tcg")
+    r.commits.append(boot.CommitBoot(base, "(base)", 0, workloads=[
+        boot.WorkloadResult("ext2", "PASS"), boot.WorkloadResult("nfs", "FAIL")]))
+    for i, s in enumerate(shas, 1):
+        cb = boot.CommitBoot(s, f"c{i}", i, workloads=[
+            boot.WorkloadResult("ext2", "PASS", carried_from=1 if i == 3 else None),
+            boot.WorkloadResult("nfs", "FAIL" if i == 2 else "PASS",
+                                carried_from=1 if i == 3 else None)])
+        r.commits.append(cb)
+    results.record_boot(t, r)
+    text = results.testing(t, base, Sha(shas[-1]))
+    assert text.startswith("Testing (krefactor, on these 3 commits):")
+    flat = " ".join(text.split())
+    assert ("compile-test, x86_64 defconfig: 3 of 3 commits build; 11 of 12 changed lines "
+            "compiled (91.7%).") in flat
+    assert "QEMU TCG, x86_64): the base and 2 of 3 commits booted, 2 workloads" in flat
+    assert "PASS at every commit: ext2." in flat
+    assert "FAIL: nfs at 2/3 (also at the base)." in flat
+    # A later run of one commit wins; a commit made again (another sha) has none.
+    b2 = build.BuildResult(base, shas[1], "x86_64 defconfig", commits=[
+        build.CommitBuild(shas[1], "c2", status="fail", changed_lines=4)])
+    results.record_build(t, b2)
+    assert "2 of 3 commits build; 12 of 12 changed lines compiled (100.0%); fails at 2/3." \
+        in " ".join(results.testing(t, base, Sha(shas[-1])).split())
+    git(t.path, "commit", "-q", "--amend", "-m", "c3 again")
+    other = git(t.path, "rev-parse", "HEAD").strip()
+    flat = " ".join(results.testing(t, base, Sha(other)).split())
+    assert "(1 not compile-tested)" in flat and "PASS where run, not at every commit: " \
+        "ext2 (2 of 3), nfs (2 of 3)." not in flat and "ext2 (2 of 3)" in flat

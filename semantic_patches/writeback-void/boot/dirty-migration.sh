@@ -1,7 +1,7 @@
 #!/bin/sh
-# workload: compaction while dirty pages sit on filesystems whose ->writepage migration must call (no migrate_folio: fallback_migrate_folio -> writeout): nilfs2, gfs2 journaled data, fuse (its congestion threshold at 0 meanwhile); verified after remount
+# workload: compaction, and soft offline of mapped dirty pages (on nilfs2 also after an emergency read-only remount), on filesystems whose ->writepage migration must call (no migrate_folio: fallback_migrate_folio -> writeout): nilfs2, gfs2 journaled data, fuse (its congestion threshold at 0 meanwhile); verified after remount
 # proves: pgmigrate_success
-# needs: NILFS2_FS GFS2_FS FUSE_FS EXT4_FS COMPACTION MIGRATION
+# needs: NILFS2_FS GFS2_FS FUSE_FS EXT4_FS COMPACTION MIGRATION X86_MCE MEMORY_FAILURE ADVISE_SYSCALLS
 # timeout: 420
 . "$KREFACTOR_BOOT_DIR/lib.sh"
 mnt() {
@@ -34,10 +34,29 @@ congest() {
         echo "$was" > "$f"
     fi
 }
+# read_only_writeout: a synced file's mapping is dirtied after an emergency
+# read-only remount (sysrq u, which takes block-device filesystems only: the
+# one mounted here) and soft-offlined, so that nilfs_writepage() meets dirty
+# pages on a read-only filesystem and discards them; after a remount the file
+# must hold what was synced, not what was written after.
+read_only_writeout() {
+    /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" "$d/r" 1000000 6 || fail "dirtying r on $fstype"
+    sync
+    ro=$(/usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --ro-offline /tmp/mnt "$d/r" 1000000 6) \
+        || fail "$fstype: emergency read-only remount: $ro"
+    note "$fstype: $ro"
+    unmnt || fail "umount $fstype after the emergency read-only remount"
+    mnt || fail "mount $fstype after the emergency read-only remount"
+    drop_caches
+    /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --check "$d/r" 1000000 6 \
+        || fail "r on $fstype: what was written after the read-only remount reached the disk"
+}
 # migrate FSTYPE MKFS...: dirty pages through write(2) and shared mappings,
 # kept dirty (no flusher, high thresholds) while memory is compacted, once on
-# its own and once beside a sync; then everything verified after drop_caches
-# and after a remount.
+# its own and once beside a sync; then one more mapped file soft-offlined page
+# by page while dirty (dirty.py --offline: writeout() for every page, which
+# compaction reaches only where its scanner looks); then everything verified
+# after drop_caches and after a remount.
 migrate() {
     fstype=$1; shift
     dev=$(disk 1)
@@ -60,11 +79,22 @@ migrate() {
     done
     (cd "$d" && md5sum w*) > /tmp/sums
     before=$(vmstat nr_written) moved=$(vmstat pgmigrate_success)
+    offlined=$(/usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --offline "$d/m5" 1000000 5) \
+        || fail "dirtying m5 on $fstype"
+    note "$fstype: $offlined"
+    offlined=$(/usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --offline-written "$d/m6" 1000000 6) \
+        || fail "writing m6 on $fstype"
+    note "$fstype: $offlined"
     [ "$fstype" != fuse ] || congest 0 || fail "fuse congestion threshold to 0 (fusectl)"
     compact
     sync & syncer=$!
     compact
     wait $syncer
+    if [ "$fstype" = fuse ]; then
+        offlined=$(/usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --offline "$d/c7" 1000000 7) \
+            || fail "dirtying c7 on fuse"
+        note "fuse, congested: $offlined"
+    fi
     [ "$fstype" != fuse ] || congest || fail "fuse congestion threshold back to $was"
     note "$fstype: $(( $(vmstat pgmigrate_success) - moved )) pages migrated, $(( $(vmstat nr_written) - before )) written while compacting"
     release_dirty
@@ -79,9 +109,25 @@ migrate() {
             /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --check "$d/m$n" 3000000 "$n" \
                 || fail "mapped file m$n differs on $fstype $when"
         done
+        for n in 5 6; do
+            /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --check "$d/m$n" 1000000 "$n" \
+                || fail "soft-offlined file m$n differs on $fstype $when"
+        done
+        if [ "$fstype" = fuse ]; then
+            # Not a verdict: 6.1's fuse_writepage() (fs/fuse/file.c) returns
+            # AOP_WRITEPAGE_ACTIVATE from its congested exit without
+            # redirtying the page that writeout() cleaned for it, so what was
+            # in it may never be written. Noted, to compare with the base.
+            if /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --check "$d/c7" 1000000 7 > /tmp/c7.log; then
+                note "fuse: c7, soft-offlined while congested, verified $when"
+            else
+                note "fuse: c7, soft-offlined while congested, lost writes $when: $(cat /tmp/c7.log)"
+            fi
+        fi
     done
+    [ "$fstype" != nilfs2 ] || read_only_writeout
     unmnt || fail "umount $fstype"
-    echo "$fstype: compacted with dirty pages, 8 files verified after remount"
+    echo "$fstype: compacted and soft-offlined with dirty pages, 10 files verified after remount"
 }
 migrate nilfs2 mkfs.nilfs2 -f -q
 migrate gfs2 mkfs.gfs2 -O -p lock_nolock -j 1

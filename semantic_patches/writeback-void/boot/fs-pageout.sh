@@ -1,8 +1,8 @@
 #!/bin/sh
-# workload: reclaim finds dirty file pages and kswapd hands them to ->writepage itself (pageout): reiserfs data=journal (reiserfs_write_full_page() redirties under PF_MEMALLOC) and ext4 (ext4_writepage() bails out of delayed allocation, when kswapd gets to a page before the flusher); verified after remount
+# workload: reclaim finds dirty file pages and kswapd hands them to ->writepage itself (pageout): reiserfs data=journal (reiserfs_write_full_page() redirties under PF_MEMALLOC), ext4 (ext4_writepage() bails out of delayed allocation, when kswapd gets to a page before the flusher) and f2fs (f2fs_write_node_page() redirties a regular file's dnode outside data-integrity writeback); verified after remount
 # proves: nr_vmscan_write
-# needs: REISERFS_FS EXT4_FS
-# timeout: 420
+# needs: REISERFS_FS EXT4_FS F2FS_FS
+# timeout: 600
 . "$KREFACTOR_BOOT_DIR/lib.sh"
 # pressure FSTYPE "MOUNT ARGS" MKFS...: fill the page cache with dirty pages
 # that no flusher writes (periodic writeback off, background writeback above
@@ -57,3 +57,4 @@ pressure() {
 }
 pressure reiserfs "-o data=journal" mkfs.reiserfs -q -f -f
 pressure ext4 "" mkfs.ext4 -q -F
+pressure f2fs "" mkfs.f2fs -f -q

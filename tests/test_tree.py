@@ -102,3 +102,18 @@ def test_read_can_leave_out_missing_files_and_grep_words(tmp_path):
     assert t.grep_words(head, ("set_page_writeback", "folio_start_writeback", "nothing"),
                         (".",), globs=("*.c",)) == {
         "set_page_writeback": {"a.c"}, "folio_start_writeback": {"b.c"}, "nothing": set()}
+
+
+def test_a_whole_tree_grep_split_in_two_finds_what_one_finds(tmp_path):
+    files = {"drivers/a/x.c": "int word;\n", "drivers/b/y.h": "word\n", "fs/z.c": "word;\n",
+             "fs/q.c": "other\n", "top.c": "word\n", "drivers/c/w.c": "words\n"}
+    repo = make_repo(tmp_path / "r", files)
+    t = tree_mod.open_tree(repo)
+    head = t.rev("HEAD")
+    assert t.grep(head, ("word",), (".",)) == ["drivers/a/x.c", "drivers/b/y.h", "fs/z.c",
+                                              "top.c"]
+    assert t.grep(head, ("word",), (".",), excludes=("drivers/a",)) == [
+        "drivers/b/y.h", "fs/z.c", "top.c"]
+    assert t.grep(head, ("word",), ("fs",)) == ["fs/z.c"]
+    assert t.grep_words(head, ("word", "other"), (".",)) == {
+        "word": {"drivers/a/x.c", "drivers/b/y.h", "fs/z.c", "top.c"}, "other": {"fs/q.c"}}

@@ -28,7 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from refactor import boot, recipe as recipe_mod, safety, tree as tree_mod, workspace
+from refactor import boot, safety, workspace
+from refactor import recipe as recipe_mod
+from refactor import tree as tree_mod
 
 
 def krefactor(*args: str) -> subprocess.CompletedProcess[str]:

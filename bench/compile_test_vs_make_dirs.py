@@ -27,7 +27,8 @@ import sys
 import time
 from pathlib import PurePosixPath
 
-from refactor import build, tree as tree_mod, workspace
+from refactor import build, workspace
+from refactor import tree as tree_mod
 
 
 class Clock:

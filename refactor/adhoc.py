@@ -220,8 +220,8 @@ def check_options(path: Path, mode: str | None, options: tuple[str, ...], given:
                     "--sp-file", str(path)], check=False)
     if res.returncode != 0:
         err = [l.strip() for l in res.stderr.decode(errors="replace").splitlines() if l.strip()]
-        raise BadInput(f"{given}: spatch refuses its options "
-                             f"{' '.join(options)}: {err[0] if err else 'exit ' + str(res.returncode)}")
+        why = err[0] if err else f"exit {res.returncode}"
+        raise BadInput(f"{given}: spatch refuses its options {' '.join(options)}: {why}")
 
 
 SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")

@@ -288,9 +288,9 @@ def test_commit(ws: Workspace, kernels: Kernels, cb: CommitBoot, workloads: list
     cb.workloads = [reused.get(w.name) or ran[w.name] for w in workloads]
     cb.status = "fail" if any(w.status != "PASS" for w in cb.workloads) else "pass"
     if kept is not None:
-        for w in cb.workloads:
-            if w.name in ran and w.status == "PASS":
-                kept.put(kdir / "bzImage", w.name, asdict(w), cb.sha)
+        for res in cb.workloads:
+            if res.name in ran and res.status == "PASS":
+                kept.put(kdir / "bzImage", res.name, asdict(res), cb.sha)
 
 
 def boot_commit(ws: Workspace, kdir: Path, cb: CommitBoot, workloads: list[WorkloadSpec],
@@ -432,8 +432,9 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         with_gcov: bool = False, full_config: bool = False, resume: bool = False,
         progress: Progress = lambda m: None) -> BootResult:
     """Boot-test base and tip ("ends"), every commit ("each"), or bisect a failure
-    ("bisect"), or only measure at the tip ("gcov"); `with_gcov` then measures which changed lines the workloads ran
-    at the tip, on a kernel of its own (gcov_run). With `full_config` the
+    ("bisect"), or only measure at the tip ("gcov"); `with_gcov` then measures
+    which changed lines the workloads ran at the tip, on a kernel of its own
+    (gcov_run). With `full_config` the
     kernel is configured for every workload of the recipe, not only those
     run, so a run of a few reuses the kernels of a full run. With `resume`,
     passes kept by an earlier run on the same kernel bytes are taken instead of

@@ -26,9 +26,9 @@ from pathlib import Path
 from unidiff import PatchSet
 
 from . import cross, kbuild, proc, safety
-from .workspace import Workspace, default_cc
 from .errors import KrefactorError
 from .tree import Sha, Tree
+from .workspace import Workspace, default_cc
 
 KEYWORDS = {"if", "while", "for", "switch", "return", "sizeof", "defined", "__attribute__",
             "typeof", "static", "inline", "void", "bool", "int", "struct"}
@@ -277,7 +277,8 @@ def plan_range(tree: Tree, commits: list[tuple[Sha, str]]) -> list[Plan]:
             d.touched.append(f.path)
             if f.path.endswith(".c") and not f.is_removed_file:
                 d.touched_c.append(f.path)
-                d.added[f.path] = [l.target_line_no for h in f for l in h if l.is_added]
+                d.added[f.path] = [l.target_line_no for h in f for l in h
+                                   if l.is_added and l.target_line_no is not None]
             elif f.path.endswith(".h"):
                 d.headers.append(f.path)
                 d.symbols |= header_symbols(tree, parent, sha, f)
@@ -373,7 +374,7 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
     have = kbuild.read_config((ws.out / ".config").read_text())
     plans = [with_includers(p, ws, have, gates) for p in plans]
     shas = [base] + [p.sha for p in plans]
-    touched = [frozenset()] + [frozenset(p.touched) for p in plans]
+    touched: list[frozenset[str]] = [frozenset()] + [frozenset(p.touched) for p in plans]
     needs: list[list[str]] = [[]]                   # per commit: the .c files to build
     for plan in plans:
         cb = CommitBuild(plan.sha, plan.subject)
@@ -423,9 +424,10 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
             if at[k][src] != k and at[k][src] not in cb.built_at:
                 cb.built_at.append(at[k][src])
             here = built[(at[k][src], obj(src))]
-            before = built[(parent_at[k][src], obj(src))] \
-                if parent_at[k][src] is not None and here.needs_parent() else None
-            why = here.alone(before)
+            at_parent = parent_at[k][src]
+            prior = built[(at_parent, obj(src))] \
+                if at_parent is not None and here.needs_parent() else None
+            why = here.alone(prior)
             if why:
                 cb.not_built.append(f"{src}: {why}")
                 alone.add(src)
@@ -433,7 +435,7 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
             cb.errors += [str(d) for d in here.errors]
             if here.failed:
                 cb.failed_objects.append(obj(src))
-            cb.new_warnings += [str(d) for d in here.new_warnings(before)]
+            cb.new_warnings += [str(d) for d in here.new_warnings(prior)]
         for src, lines in plan.added_lines.items():
             # A line is compiled when the preprocessor kept it and the object
             # built: the .i of a file that does not build alone proves nothing.
@@ -525,17 +527,17 @@ def other_arches(ws: Workspace, shas: list[Sha], result: BuildResult, seconds: l
         for k, targets in sorted(groups.items()):
             cb = result.commits[k - 1]
             for t in (t for t in targets if t.endswith(".o")):
-                s, here, before = t[:-2] + ".c", built[(k, t)], built.get((k - 1, t))
-                why = here.alone(before)
-                if why:
-                    tried[s].append(f"{arch.name}: {why}")
+                s, here, prior = t[:-2] + ".c", built[(k, t)], built.get((k - 1, t))
+                alone = here.alone(prior)
+                if alone:
+                    tried[s].append(f"{arch.name}: {alone}")
                     continue
                 cb.objects.append(f"{t} ({arch.name})")
                 if here.failed:
                     cb.failed_objects.append(f"{t} ({arch.name})")
                     cb.errors += [f"{arch.name}: {d}" for d in here.errors] or \
                         [f"{arch.name}: {t}: not built"]
-                cb.new_warnings += [f"{arch.name}: {d}" for d in here.new_warnings(before)]
+                cb.new_warnings += [f"{arch.name}: {d}" for d in here.new_warnings(prior)]
                 pre_i = built.get((k, s[:-2] + ".i"))
                 done = pending[s][k] & (pre_i.kept if pre_i is not None else set())
                 if done:            # the host's "not set" is no longer the story
@@ -552,7 +554,7 @@ def other_arches(ws: Workspace, shas: list[Sha], result: BuildResult, seconds: l
             pending[s] = {k: lines for k, lines in pending[s].items() if lines}
             if not pending[s]:
                 del pending[s]
-    for k, cb in enumerate(result.commits, 1):
+    for cb in result.commits:
         for s in sorted({n.rsplit(":", 1)[0] for n in cb.not_compiled}):
             cb.why_not[s] = "; ".join(tried[s]) or cross.unavailable(s)
 
@@ -624,7 +626,9 @@ def run_groups(ws: Workspace, shas: list[Sha], groups: dict[int, dict[str, list[
         # Objects before .i files: an object's rule may generate a header
         # the .i needs too (drivers/eisa/devlist.h), and make goes in order.
         order = sorted(targets, key=lambda t: (t.endswith(".i"), t))
-        run = build(ws, order, lambda done, total, o: status(f"{head}: {o}", done, total))
+        def each(done: int, total: int, o: str, head: str = head) -> None:
+            status(f"{head}: {o}", done, total)
+        run = build(ws, order, each)
         for target in targets:
             file = ws.out / target
             diags = run.per_target.get(target, [])

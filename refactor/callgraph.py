@@ -23,7 +23,8 @@ from .tree import Sha, Tree
 
 IDENT = r"[A-Za-z_]\w*"
 # The type may sit on the line before (`static int\niomap_writepage_map(...)`).
-DEF_HEAD = re.compile(rf"^(?!(?:if|for|while|switch|return|else|do)\b)(?:[A-Za-z_].*?\b)?({IDENT})\s*\(")
+DEF_HEAD = re.compile(
+    rf"^(?!(?:if|for|while|switch|return|else|do)\b)(?:[A-Za-z_].*?\b)?({IDENT})\s*\(")
 KEYWORDS = {"if", "for", "while", "switch", "return", "sizeof", "else", "do"}
 MAX_FUNCTIONS = 400        # backward search budget per question
 
@@ -74,7 +75,9 @@ def enclosing(funcs: list[Function], line: int) -> Function | None:
 
 
 def split_args(text: str) -> list[str]:
-    depth, cur, out = 0, [], []
+    depth = 0
+    cur: list[str] = []
+    out: list[str] = []
     for ch in text:
         if ch in "([{":
             depth += 1
@@ -210,7 +213,8 @@ class CallGraph:
             pats = tuple(f".{f}" for f in self.handoff.initializers) + \
                 tuple(fn for fn, _ in self.handoff.callbacks)
             files = self.tree.grep(self.commit, pats, (".",), fixed=True, globs=("*.c",))
-            self._roots = {(f, name) for f in files for name in roots_in(self.text(f), self.handoff)}
+            self._roots = {(f, name) for f in files
+                           for name in roots_in(self.text(f), self.handoff)}
         return self._roots
 
     def mentions(self, name: str) -> list[str]:
@@ -268,7 +272,8 @@ class CallGraph:
         step, a level at a time, so that one git grep serves a level of all of them."""
         roots = self.roots()
         answers: dict[tuple[str, str], Answer] = {}
-        states = {}
+        # question -> (seen, with parent; the level being searched; unknown)
+        states: dict[tuple[str, str], tuple[dict, list, list]] = {}
         for q in dict.fromkeys(questions):
             if self.is_root(q, roots):
                 answers[q] = Answer(True, [f"{q[0]}:{q[1]}"], 1)

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import click
 
-from . import adhoc
+from . import adhoc, boot, build, cocci, coverage, report, results, review, safety, series
 from . import recipe as recipe_mod
 from . import reroll as reroll_mod
-from . import boot, build, cocci, coverage, report, results, review, safety, series
 from . import tree as tree_mod
 from .errors import BadInput, KrefactorError
 
@@ -116,17 +115,17 @@ def series_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[str,
     if output is not None and res.tip is not None and res.tip != res.base \
             and not (reroll and res.nothing_to_do):
         if rr is not None:
-            paths = series.write_patches(
+            patches = series.write_patches(
                 t, res, rec, output, number=rr.number, changes=rr.changes,
                 previous=f"{rr.previous.base}..{rr.previous.tip}")
         elif per_maintainer:
             written = series.write_per_maintainer(t, res, rec, output)
-            paths = [p for ps in written.values() for p in ps]
+            patches = [p for ps in written.values() for p in ps]
             click.echo(f"wrote {len(written)} series, one per maintainer tree or section, "
                        f"to {output}")
         else:
-            paths = series.write_patches(t, res, rec, output)
-        click.echo(f"wrote {len(paths)} patches to {output}")
+            patches = series.write_patches(t, res, rec, output)
+        click.echo(f"wrote {len(patches)} patches to {output}")
     if json_out is not None:
         json_out.write_text(report.series_json(res, rr))
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-import subprocess
 
 from . import proc, safety
 from .errors import KrefactorError

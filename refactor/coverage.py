@@ -192,7 +192,8 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
     files = [f for f in files if not f.startswith("Documentation/") and not under(f, excluded)]
     progress(f"inventory: {len(files)} files")
     texts = tree.read(base, files)
-    results = cocci.run(inventory, texts, git_dir=tree.git_dir, jobs=jobs, timeout=timeout, mode="report")
+    results = cocci.run(inventory, texts, git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
+                        mode="report")
     refs = [r for fr in results for r in parse_refs(fr.stdout)]
     for fr in results:
         if fr.error:
@@ -232,7 +233,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
 
     commits = tree.log(base, tip)
     tracker = LineTracker(tree, commits, base)
-    subjects = {sha: msg.splitlines()[0] for sha, msg in commits}
+    subjects: dict[str, str] = {sha: msg.splitlines()[0] for sha, msg in commits}
     record = series.load_record(tree, tip)
     left = {}
     if record:
@@ -304,7 +305,8 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
                  for s in mine.get((f, h), []) if s["verdict"] == "left"
                  and s["reason"].startswith("the folio leaves after")]
         if record is None:
-            site.reason = "no record of the series for this range (generate it with krefactor series)"
+            site.reason = ("no record of the series for this range "
+                           "(generate it with krefactor series)")
         elif left or inner:
             site.reason = "; ".join(sorted({s["reason"] for s in left} |
                                            {f"in {h}(), which it calls: {s['reason']}"

@@ -210,7 +210,7 @@ class GcovResult:
         return sum(f.code for f in self.files)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "GcovResult":
+    def from_dict(cls, d: dict) -> GcovResult:
         """A result kept as JSON (dataclasses.asdict) back as a GcovResult."""
         return cls(**{**d, "files": [FileLines(**f) for f in d.get("files", [])]})
 

@@ -143,7 +143,7 @@ def pattern_matches(pattern: str, path: str) -> bool:
     return below is not None and below.match(path) is not None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiled(pattern: str) -> tuple[re.Pattern, re.Pattern | None]:
     """The pattern as a regexp for the whole path, and one for a directory's files."""
     regex = re.escape(pattern).replace(r"\*", "[^/]*").replace(r"\?", ".")
@@ -153,7 +153,7 @@ def compiled(pattern: str) -> tuple[re.Pattern, re.Pattern | None]:
     return re.compile(f"^{regex}$"), below
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def regex(pattern: str) -> re.Pattern:
     """An N: entry compiled once: the hundreds of them overflow re's own cache."""
     return re.compile(pattern)

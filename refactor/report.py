@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import Counter
 from dataclasses import asdict
 
-import textwrap
-
 from .boot import BootResult
-from .gcov import GcovResult
-from .cocci import site_fn
 from .build import BuildResult
+from .cocci import site_fn
 from .coverage import CoverageResult
+from .gcov import GcovResult
 from .reroll import Reroll
 from .review import ReviewResult
 from .series import SeriesResult
@@ -115,7 +114,8 @@ def review_text(r: ReviewResult) -> str:
         lines.append(f"  checkpatch: {c.checkpatch_summary or 'no summary'}")
         lines += [textwrap.shorten(f"    {f}", 80) for f in c.checkpatch]
         for flag in c.flags:
-            lines += textwrap.wrap(flag, 80, initial_indent="  RISK: ", subsequent_indent="        ")
+            lines += textwrap.wrap(flag, 80, initial_indent="  RISK: ",
+                                   subsequent_indent="        ")
         lines.append("")
     lines += summary_table(r)
     lines.append(f"series: {len(r.commits)} commits")

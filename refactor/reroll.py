@@ -12,9 +12,9 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
+from . import series
 from .errors import KrefactorError
 from .recipe import Recipe
-from . import series
 from .tree import Sha, Tree
 
 
@@ -113,8 +113,10 @@ def patch_ids(tree: Tree, base: Sha, tip: Sha) -> list[str]:
     `git log -p` (patch-id prints "<patch id> <commit>" per commit it reads)."""
     log = tree.git("log", "--reverse", "-p", "--no-renames", "--format=commit %H",
                    f"{base}..{tip}")
-    ids = dict(reversed(line.split()) for line in
-               tree.git("patch-id", "--stable", input=log).decode().splitlines())
+    ids: dict[str, str] = {}
+    for line in tree.git("patch-id", "--stable", input=log).decode().splitlines():
+        patch_id, commit = line.split()
+        ids[commit] = patch_id
     return [ids.get(sha, "") for sha, _ in tree.log(base, tip)]
 
 
@@ -203,13 +205,13 @@ def compare(tree: Tree, previous: Version, base: Sha, tip: Sha, number: int) -> 
     new_order = [sha for sha, _ in tree.log(base, tip)]
     by_new = {p.new: p for p in pairs if p.new is not None}
     for i, sha in enumerate(new_order, 1):
-        p = by_new.get(i)
+        q = by_new.get(i)
         r.counterparts.append({
             "index": i, "sha": sha,
-            "previous": None if p is None or p.old is None else
-            {"index": p.old, "sha": full_sha(tree, p.old_sha)},
-            "relation": {"=": "same", "!": "changed", ">": "added"}.get(p.relation, "?")
-            if p else "added"})
+            "previous": None if q is None or q.old is None else
+            {"index": q.old, "sha": full_sha(tree, q.old_sha)},
+            "relation": {"=": "same", "!": "changed", ">": "added"}.get(q.relation, "?")
+            if q else "added"})
     return r
 
 

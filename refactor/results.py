@@ -74,7 +74,7 @@ def record_boot(tree: Tree, result: Any) -> None:
 def testing(tree: Tree, base: Sha, tip: Sha) -> str:
     """The cover letter's Testing section for base..tip, from the records of
     exactly these commits; empty when none was tested."""
-    shas = [sha for sha, _ in tree.log(base, tip)]
+    shas = [str(sha) for sha, _ in tree.log(base, tip)]
     lines = build_lines(tree, shas) + boot_lines(tree, base, shas)
     if not lines:
         return ""

@@ -307,6 +307,7 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
         # A candidate no hand-off reaches is not a site of this change: it is
         # unaffected. One whose callers are not all known is left, to look at.
         a = answers.get((s.file, s.function))
+        assert recipe.handoff is not None
         if s.verdict != "left" or s.reason != recipe.handoff.unreached or a is None:
             return s
         return replace(s, verdict="unaffected" if a.reached is False else "left",
@@ -384,12 +385,14 @@ def groups(step: Step, changed: list[cocci.FileResult], tree: Tree, commit: Sha
     if step.split == "none":
         return [(None, changed)]
     if step.split == "maintainers":
-        return maintainer_groups(changed, tree, commit)
+        return list(maintainer_groups(changed, tree, commit))
     by: dict[maintainers.Subsystem, list[cocci.FileResult]] = {}
     for r in changed:
         by.setdefault(maintainers.subsystem_of(r.path), []).append(r)
     # mm first: the VFS side of a change reads best before its users.
-    return sorted(by.items(), key=lambda kv: (kv[0].key != "mm", kv[0].key))
+    ordered: list[tuple[maintainers.Subsystem | None, list[cocci.FileResult]]] = [
+        (sub, rs) for sub, rs in sorted(by.items(), key=lambda kv: (kv[0].key != "mm", kv[0].key))]
+    return ordered
 
 
 def maintainer_groups(changed: list[cocci.FileResult], tree: Tree, commit: Sha

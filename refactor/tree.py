@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import io
 import os
-from fnmatch import fnmatch
 import re
 import shutil
 import tarfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import NewType
 
@@ -164,7 +164,8 @@ class Tree:
     def identity(self) -> Identity:
         reader = git.Repo(self.path).config_reader()
         try:
-            return Identity(reader.get_value("user", "name"), reader.get_value("user", "email"))
+            return Identity(str(reader.get_value("user", "name")),
+                            str(reader.get_value("user", "email")))
         except Exception as e:  # configparser raises several types
             raise KrefactorError(
                 "git user.name and user.email are not set: commits need an author "
@@ -189,12 +190,12 @@ class Tree:
                        input=message.encode(), env=env).decode().strip()
         return Sha(sha)
 
-    def _odb(self) -> "gitdb.db.base.ObjectDBW":
+    def _odb(self) -> gitdb.db.base.ObjectDBW:
         if not self._repo:
             self._repo.append(git.Repo(self.path))
         return self._repo[0].odb
 
-    def _write_tree(self, odb: "gitdb.db.base.ObjectDBW", tree: bytes | None,
+    def _write_tree(self, odb: gitdb.db.base.ObjectDBW, tree: bytes | None,
                     changes: dict[str, bytes]) -> bytes:
         """`tree` (None: a new directory) with `changes` (paths relative to it)
         written in; returns the new tree's binary sha."""
@@ -250,7 +251,8 @@ class Tree:
         if not (self.exists(commit, "Makefile") and self.exists(commit, "Kbuild")):
             raise KrefactorError(
                 f"{self.path} is not a Linux kernel tree (no top-level Makefile and Kbuild)")
-        return makefile_version(self.read(commit, ["Makefile"])["Makefile"].decode("utf-8", "replace"))
+        top = self.read(commit, ["Makefile"])["Makefile"]
+        return makefile_version(top.decode("utf-8", "replace"))
 
 
 def makefile_version(text: str) -> str:

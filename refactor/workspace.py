@@ -53,7 +53,8 @@ class Workspace:
         else:
             out = self.tree.git("diff", "--name-status", "--no-renames", "-z", current, commit)
             fields = out.decode().split("\0")
-            changed, deleted = [], []
+            changed: list[str] = []
+            deleted: list[str] = []
             for status, path in zip(fields[0::2], fields[1::2]):
                 (deleted if status == "D" else changed).append(path)
             for path in deleted:

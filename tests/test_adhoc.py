@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, git, imported, krefactor
+
 from refactor import adhoc
 from refactor.errors import BadInput
 
@@ -69,7 +69,8 @@ def test_grep_query_is_evaluated_per_file():
 
 
 def test_subject_is_the_first_sentence(tmp_path):
-    wrapped = ("/// Since commit abcdef012345 (\"x: y\"), a NULL check\n/// before f() is not needed.\n"
+    wrapped = ("/// Since commit abcdef012345 (\"x: y\"), a NULL check\n"
+               "/// before f() is not needed.\n"
                "/// It says so.\n///\n/// More.\nvirtual patch\n@@\n@@\n- g();\n")
     f = adhoc.prepare(str(cocci_file(tmp_path, wrapped, "w.cocci")))
     subject, body = adhoc.title_parts(f)
@@ -77,8 +78,8 @@ def test_subject_is_the_first_sentence(tmp_path):
     assert body == ('Since commit abcdef012345 ("x: y"), a NULL check\nbefore f() is not needed.\n'
                     "It says so.\n\nMore.")
     assert "longer than 64 characters" in adhoc.subject_notes([f])[0]
-    short = adhoc.prepare(str(cocci_file(tmp_path, wrapped.replace("Since commit abcdef012345", "So"),
-                                         "s.cocci")))
+    so = wrapped.replace("Since commit abcdef012345", "So")
+    short = adhoc.prepare(str(cocci_file(tmp_path, so, "s.cocci")))
     assert adhoc.title_parts(short) == (
         'So ("x: y"), a NULL check before f() is not needed',
         'So ("x: y"), a NULL check\nbefore f() is not needed.\nIt says so.\n\nMore.')
@@ -156,7 +157,8 @@ def test_reroll_finds_the_adhoc_series(tree, tmp_path):
 @pytest.mark.parametrize("text, message", [
     (None, "no such file"),
     ("virtual patch\n@@\n- f(\n", "does not parse"),
-    ("virtual report\nvirtual org\n@r@\n@@\nf();\n", "no patch mode (it declares virtual report, org)"),
+    ("virtual report\nvirtual org\n@r@\n@@\nf();\n",
+     "no patch mode (it declares virtual report, org)"),
     ("// Options: --no-such-option\nvirtual patch\n@@\n@@\n- f();\n", "spatch refuses its options"),
     ("// Options: --dir /\nvirtual patch\n@@\n@@\n- f();\n", "which krefactor sets itself"),
     ("// Requires: 99.0\nvirtual patch\n@@\n@@\n- f();\n", "requires spatch 99.0"),
@@ -224,7 +226,8 @@ def test_recipe_new_then_series_gives_the_same_tree(tree, tmp_path):
     made = krefactor("recipe", "new", "mine", "--from", str(cocci), "--dir", str(tmp_path))
     assert made.returncode == 0, made.stderr
     toml = (tmp_path / "mine" / "recipe.toml").read_text()
-    assert 'query = "strlcpy"' in toml and 'options = ["--no-includes", "--include-headers"]' in toml
+    assert 'query = "strlcpy"' in toml
+    assert 'options = ["--no-includes", "--include-headers"]' in toml
     assert (tmp_path / "mine" / "use_strscpy.cocci").read_text() == PLAIN
     checked = krefactor("recipe", "check", str(tmp_path / "mine"))
     assert checked.returncode == 0 and "1 step(s): use_strscpy.cocci; OK" in checked.stdout

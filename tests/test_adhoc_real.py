@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import git, krefactor, shared_clone
+
 from refactor import adhoc
 
 pytestmark = pytest.mark.real

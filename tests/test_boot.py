@@ -173,6 +173,7 @@ def test_the_kvm_verdict_is_the_hosts_and_outlives_a_tree(monkeypatch, tmp_path)
     import json
     import os
     import subprocess
+
     from refactor import qemu
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(qemu.os, "access", lambda path, mode: True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import krefactor, unprepared_recipe
+
 from refactor import tree as tree_mod
 
 pytestmark = pytest.mark.real

@@ -115,6 +115,7 @@ def test_a_makefile_reads_the_files_it_includes_from_its_directory(tmp_path):
 
 def test_make_runs_ccache_in_depend_mode_and_passes_the_architecture(monkeypatch, tmp_path):
     from types import SimpleNamespace
+
     from refactor import workspace
     seen = {}
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from conftest import make_repo
-from refactor import callees, recipe, tree as tree_mod
+
+from refactor import callees, recipe
+from refactor import tree as tree_mod
 
 HANDOFF = recipe.HandOff("a ->writepage method", ("writepage",), ())
 STARTS = ("set_page_writeback", "folio_start_writeback")

@@ -6,7 +6,9 @@ import json
 import re
 
 from conftest import FIXTURE, imported, krefactor, make_repo
-from refactor import callgraph, recipe, tree as tree_mod
+
+from refactor import callgraph, recipe
+from refactor import tree as tree_mod
 
 HANDOFF = recipe.HandOff("a ->writepage method or write_cache_pages() callback",
                          ("writepage",), (("write_cache_pages", 3),),

@@ -1,6 +1,6 @@
 import pytest
-
 from conftest import slow_cocci
+
 from refactor import cocci
 from refactor.errors import KrefactorError
 from refactor.recipe import BUILTIN

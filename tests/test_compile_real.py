@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-
 from conftest import git, krefactor
+
 from refactor import tree as tree_mod
 from refactor.recipe import BUILTIN
 

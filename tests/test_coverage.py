@@ -1,7 +1,9 @@
 import json
 
 from conftest import FIXTURE, git, imported, krefactor, make_repo
-from refactor import coverage, tree as tree_mod
+
+from refactor import coverage
+from refactor import tree as tree_mod
 
 
 def test_parse_refs():

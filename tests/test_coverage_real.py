@@ -5,8 +5,8 @@ import json
 import subprocess
 
 import pytest
-
 from conftest import krefactor
+
 from refactor.maintainers import subsystem_of
 from refactor.recipe import load
 

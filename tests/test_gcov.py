@@ -2,8 +2,8 @@
 counters, and real gcc --coverage runs read back with gcov(1)."""
 from __future__ import annotations
 
-import json
 import io
+import json
 import re
 import subprocess
 import tarfile
@@ -25,7 +25,8 @@ int pick(int x)
 \treturn x;
 }
 """
-MAIN = "int pick(int x);\nint main(int argc, char **argv)\n{\n\treturn pick(argc) == 1 ? 0 : 1;\n}\n"
+MAIN = ("int pick(int x);\nint main(int argc, char **argv)\n"
+        "{\n\treturn pick(argc) == 1 ? 0 : 1;\n}\n")
 
 
 def test_changed_lines_are_the_tips_added_lines_per_c_file(tmp_path):

@@ -100,8 +100,9 @@ def test_compiled_lines_follow_markers():
 
 
 def test_kconfig_enclosing_if_blocks():
-    parent = 'menuconfig MTD\n\ttristate "MTD"\n\nif MTD\nsource "drivers/mtd/ubi/Kconfig"\nendif # MTD\n'
-    assert kbuild.enclosing_ifs(parent, lambda l: l == 'source "drivers/mtd/ubi/Kconfig"') == {"MTD"}
+    ubi = 'source "drivers/mtd/ubi/Kconfig"'
+    parent = f'menuconfig MTD\n\ttristate "MTD"\n\nif MTD\n{ubi}\nendif # MTD\n'
+    assert kbuild.enclosing_ifs(parent, lambda l: l == ubi) == {"MTD"}
     text = "if BLOCK\nconfig EXT4_FS\n\tdepends on FOO\nendif\nconfig OTHER\n"
     assert kbuild.kconfig_depends(text, "EXT4_FS") == {"BLOCK", "FOO"}
     assert kbuild.kconfig_depends(text, "OTHER") == set()

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURE, ROOT, git, imported, krefactor
+
 from refactor import reroll
 
 RECIPE = ROOT / "semantic_patches" / "writeback-void"
@@ -115,6 +115,7 @@ def test_reroll_without_v1_is_one_line(tmp_path):
 def test_range_diff_pairs_added_dropped_and_changed(tmp_path):
     """parse_range_diff and describe on git's own output for a tiny re-roll."""
     from conftest import make_repo
+
     from refactor import tree as tree_mod
     lines = "".join(f"line {i}\n" for i in range(20))
     repo = make_repo(tmp_path / "r", {"a.c": "a\n", "b.c": lines, "c.c": "c\n"})
@@ -149,7 +150,9 @@ def test_range_diff_pairs_added_dropped_and_changed(tmp_path):
 
 def test_default_range_is_the_latest_version_of_the_one_series(tmp_path):
     from conftest import make_repo
-    from refactor import cli, tree as tree_mod
+
+    from refactor import cli
+    from refactor import tree as tree_mod
     from refactor.errors import KrefactorError
     repo = make_repo(tmp_path / "r", {"a.c": "a\n"})
     t = tree_mod.open_tree(repo)

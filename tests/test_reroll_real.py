@@ -9,8 +9,8 @@ import subprocess
 import tarfile
 
 import pytest
-
 from conftest import ROOT, git, krefactor
+
 from refactor import reroll
 
 pytestmark = pytest.mark.real

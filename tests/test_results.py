@@ -3,6 +3,7 @@ only for the very commits a series sends."""
 from __future__ import annotations
 
 from conftest import git, make_repo
+
 from refactor import boot, build, results
 from refactor import tree as tree_mod
 from refactor.tree import Sha

@@ -133,6 +133,7 @@ def test_maintainers_parse_and_match():
 
 def test_runtime_flags_fire_on_the_vfs_commit_only_when_unprepared(tmp_path):
     import json
+
     from conftest import FIXTURE, imported, krefactor, unprepared_recipe
     dest = tmp_path / "linux"
     imported(FIXTURE, dest)

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURE, ROOT, git, imported, krefactor, slow_cocci, snapshot
+
 from refactor import safety
 from refactor.errors import KrefactorError
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import git, krefactor, snapshot
 from test_adhoc import REPORTING
 

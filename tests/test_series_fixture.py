@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURE, check_golden, git, imported, krefactor, snapshot
 
 GOLDEN = Path(__file__).parent / "data" / "fixture-series" / "expected"

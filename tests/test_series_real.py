@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import git
 
 pytestmark = pytest.mark.real
@@ -111,9 +110,9 @@ def test_left_sites_are_listed_with_reasons(generated):
 def test_not_reached_claims_are_checked_across_the_tree(generated):
     """Every 'reached' reason printed for a left site agrees with a tree-wide search;
     the per-file claim of the semantic patch is never printed as it is."""
-    import re
 
-    from refactor import callgraph, recipe, tree as tree_mod
+    from refactor import callgraph, recipe
+    from refactor import tree as tree_mod
     repo, out, stdout = generated
     rec = recipe.load("writeback-void")
     data = json.loads((out.parent / "series.json").read_text())

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, check_golden, imported, krefactor
 from test_series_fixture import normalize
 

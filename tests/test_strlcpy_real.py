@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import git, krefactor, shared_clone
+
 from refactor.recipe import load
 
 pytestmark = pytest.mark.real

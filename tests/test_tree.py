@@ -2,8 +2,8 @@ import os
 import subprocess
 
 import pytest
-
 from conftest import git, make_repo, snapshot
+
 from refactor import tree as tree_mod
 from refactor.errors import KrefactorError
 

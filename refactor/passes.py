@@ -2,9 +2,11 @@
 interrupted run stopped instead of booting every commit again.
 
 A workload's pass is kept under a key made of everything that decides it:
-the kernel's bytes (bzImage), the recipe's boot directory (every workload
-script and helper), the guest's memory and disks, the accelerator, and the
-krefactor code that writes the guest's init and judges its console. A run
+the kernel's bytes (bzImage), its own script and every helper of the
+recipe's boot directory (lib.sh, the Python exercisers: any file that is
+not another workload's script), the guest's memory and disks, the
+accelerator, and the krefactor code that writes the guest's init and judges
+its console. Editing one workload leaves the others' passes standing. A run
 with --resume takes a kept pass for a workload whose key matches and boots
 only the rest; a failure is never kept, so it is always run again.
 
@@ -33,9 +35,16 @@ def digest(parts: Iterable[bytes]) -> str:
     return h.hexdigest()
 
 
-def boot_dir_digest(boot_dir: Path) -> str:
-    """Every file the guest reads from the recipe's boot directory."""
-    files = sorted(p for p in boot_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+def is_workload(path: Path) -> bool:
+    """A workload's own script: a .sh file with a `# workload:` header."""
+    return path.suffix == ".sh" and b"\n# workload:" in path.read_bytes()
+
+
+def helpers_digest(boot_dir: Path) -> str:
+    """Every file of the recipe's boot directory that is not a workload's own
+    script: what any workload may source or run."""
+    files = sorted(p for p in boot_dir.rglob("*") if p.is_file()
+                   and "__pycache__" not in p.parts and not is_workload(p))
     return digest(b for p in files for b in (str(p.relative_to(boot_dir)).encode(),
                                               p.read_bytes()))
 
@@ -44,13 +53,17 @@ class Store:
     """Kept passes, one JSON file per key, in `root`."""
 
     def __init__(self, root: Path, boot_dir: Path, memory: int, disks: list[int], accel: str):
-        self.root = root
-        self.setting = digest([boot_dir_digest(boot_dir).encode(), str(memory).encode(),
+        self.root, self.boot_dir = root, boot_dir
+        self.setting = digest([helpers_digest(boot_dir).encode(), str(memory).encode(),
                                repr(disks).encode(), accel.encode(),
                                *(p.read_bytes() for p in ENGINE)])
 
     def key(self, kernel: Path, what: str) -> str:
-        return digest([self.setting.encode(), kernel.read_bytes(), what.encode()])
+        """`what`: a workload's name, or "gcov:" and the names of those run."""
+        names = what.removeprefix("gcov:").split(",")
+        scripts = [self.boot_dir / f"{n}.sh" for n in names]
+        return digest([self.setting.encode(), kernel.read_bytes(), what.encode(),
+                       *(p.read_bytes() for p in scripts if p.is_file())])
 
     def get(self, kernel: Path, what: str) -> dict[str, Any] | None:
         f = self.root / f"{self.key(kernel, what)}.json"

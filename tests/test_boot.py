@@ -358,3 +358,6 @@ def test_resume_takes_kept_passes_and_boots_only_the_rest(monkeypatch, tmp_path)
     (bootdir / "lib.sh").write_text("x=2\n")   # a helper changed: nothing kept holds
     once(True)
     assert booted[-1] == ["a", "b", "c"]
+    (bootdir / "a.sh").write_text("#!/bin/sh\n# workload: a, changed\n")
+    once(True)                           # a's own script changed: a alone boots again
+    assert booted[-1] == ["a", "b"]

@@ -34,6 +34,17 @@ congest() {
         echo "$was" > "$f"
     fi
 }
+# offline ARGS...: dirty.py with ARGS, the console quiet meanwhile: the kernel
+# logs every soft-offlined page at info level, thousands of lines a serial
+# console under TCG takes long to print. Warnings and worse still reach it.
+offline() {
+    printk=$(cut -f1 /proc/sys/kernel/printk)
+    echo 5 > /proc/sys/kernel/printk
+    /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" "$@"
+    rc=$?
+    echo "$printk" > /proc/sys/kernel/printk
+    return $rc
+}
 # read_only_writeout: a synced file's mapping is dirtied after an emergency
 # read-only remount (sysrq u, which takes block-device filesystems only: the
 # one mounted here) and soft-offlined, so that nilfs_writepage() meets dirty
@@ -42,7 +53,7 @@ congest() {
 read_only_writeout() {
     /usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" "$d/r" 1000000 6 || fail "dirtying r on $fstype"
     sync
-    ro=$(/usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --ro-offline /tmp/mnt "$d/r" 1000000 6) \
+    ro=$(offline --ro-offline /tmp/mnt "$d/r" 1000000 6) \
         || fail "$fstype: emergency read-only remount: $ro"
     note "$fstype: $ro"
     unmnt || fail "umount $fstype after the emergency read-only remount"
@@ -53,10 +64,11 @@ read_only_writeout() {
 }
 # migrate FSTYPE MKFS...: dirty pages through write(2) and shared mappings,
 # kept dirty (no flusher, high thresholds) while memory is compacted, once on
-# its own and once beside a sync; then one more mapped file soft-offlined page
-# by page while dirty (dirty.py --offline: writeout() for every page, which
-# compaction reaches only where its scanner looks); then everything verified
-# after drop_caches and after a remount.
+# its own and once beside a sync (on fuse, congested meanwhile, with a file
+# soft-offlined then too); then two more files soft-offlined page by page
+# while dirty, one dirtied through a mapping and one by write(2) (dirty.py:
+# writeout() for every page, which compaction reaches only where its scanner
+# looks); then everything verified after drop_caches and after a remount.
 migrate() {
     fstype=$1; shift
     dev=$(disk 1)
@@ -79,24 +91,21 @@ migrate() {
     done
     (cd "$d" && md5sum w*) > /tmp/sums
     before=$(vmstat nr_written) moved=$(vmstat pgmigrate_success)
-    offlined=$(/usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --offline "$d/m5" 1000000 5) \
-        || fail "dirtying m5 on $fstype"
-    note "$fstype: $offlined"
-    offlined=$(/usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --offline-written "$d/m6" 1000000 6) \
-        || fail "writing m6 on $fstype"
-    note "$fstype: $offlined"
     [ "$fstype" != fuse ] || congest 0 || fail "fuse congestion threshold to 0 (fusectl)"
     compact
     sync & syncer=$!
     compact
     wait $syncer
     if [ "$fstype" = fuse ]; then
-        offlined=$(/usr/bin/python3 "$KREFACTOR_BOOT_DIR/dirty.py" --offline "$d/c7" 1000000 7) \
-            || fail "dirtying c7 on fuse"
+        offlined=$(offline --offline "$d/c7" 1000000 7) || fail "dirtying c7 on fuse"
         note "fuse, congested: $offlined"
     fi
     [ "$fstype" != fuse ] || congest || fail "fuse congestion threshold back to $was"
     note "$fstype: $(( $(vmstat pgmigrate_success) - moved )) pages migrated, $(( $(vmstat nr_written) - before )) written while compacting"
+    offlined=$(offline --offline "$d/m5" 1000000 5) || fail "dirtying m5 on $fstype"
+    note "$fstype: $offlined"
+    offlined=$(offline --offline-written "$d/m6" 1000000 6) || fail "writing m6 on $fstype"
+    note "$fstype: $offlined"
     release_dirty
     for when in "after drop_caches" "after remount"; do
         if [ "$when" = "after remount" ]; then

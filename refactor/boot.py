@@ -469,9 +469,9 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
             fns = result.gcov.functions
             touched = {f: gcov.touched_functions(tree, previous.sha, cb.sha, tip, f, fns[f])
                        for f in changed if f in fns} if result.gcov.entered else None
-            skip = gcov.unaffected(changed, ws.out, set(result.gcov.profiled_sources),
-                                   result.gcov.ran_files, kernels.linked(previous.sha),
-                                   touched, result.gcov.entered)
+            ran, entered = result.gcov.whole_counts()
+            skip = gcov.unaffected(changed, ws.out, set(result.gcov.profiled_sources), ran,
+                                   kernels.linked(previous.sha), touched, entered)
             if skip:
                 only = [w for w in (only or workloads) if w.name not in skip]
                 if not only:

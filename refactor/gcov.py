@@ -209,6 +209,14 @@ class GcovResult:
     def code(self) -> int:
         return sum(f.code for f in self.files)
 
+    def whole_counts(self) -> tuple[dict[str, list[str]], dict[str, dict[str, list[str]]]]:
+        """ran_files and entered of the workloads that passed on the gcov
+        kernel: one that failed there (or died with its boot) may have left
+        counts of half a run, or none, which prove nothing it did not run."""
+        passed = {w for w, st in self.workloads.items() if st == "PASS"}
+        return ({w: fs for w, fs in self.ran_files.items() if w in passed},
+                {w: fs for w, fs in self.entered.items() if w in passed})
+
     @classmethod
     def from_dict(cls, d: dict) -> GcovResult:
         """A result kept as JSON (dataclasses.asdict) back as a GcovResult."""

@@ -324,3 +324,11 @@ def test_a_workload_that_never_entered_the_changed_function_is_left_out(tmp_path
     counts = {"w": {"a.c": {3: 1, 8: 0}}}
     assert gcov.entered_functions(counts, {"a.c": {(1, 4, "f"), (6, 9, "g")}}) == \
         {"w": {"a.c": ["f"]}}
+
+
+def test_only_workloads_that_passed_on_the_gcov_kernel_can_be_left_out():
+    res = gcov.GcovResult("a" * 40, {"ext2": "PASS", "nilfs2": "FAIL"},
+                          ran_files={"ext2": ["fs/buffer.c"], "nilfs2": []},
+                          entered={"ext2": {"fs/buffer.c": ["f"]}, "nilfs2": {}})
+    ran, entered = res.whole_counts()
+    assert ran == {"ext2": ["fs/buffer.c"]} and entered == {"ext2": {"fs/buffer.c": ["f"]}}

@@ -16,6 +16,14 @@ from collections.abc import Callable
 from . import proc, safety
 from .tree import Sha, Tree
 
+# The banner (init/version.c) otherwise holds the link's count and time, so
+# that two builds of the same sources differ: a commit whose changes this
+# config does not build would never be "the same kernel" once anything made
+# vmlinux link again (as the gcov build's export of the tip does).
+REPRODUCIBLE = {"KBUILD_BUILD_TIMESTAMP": "Sat Jan  1 00:00:00 UTC 2000",
+                "KBUILD_BUILD_VERSION": "1", "KBUILD_BUILD_USER": "krefactor",
+                "KBUILD_BUILD_HOST": "krefactor"}
+
 
 class Workspace:
     """The exported source and the build directory, moved from commit to commit."""
@@ -81,7 +89,7 @@ class Workspace:
             cmd.append(f"CC={self.cc}")
         # The export sits inside the .git directory: keep Kbuild's calls to
         # git (setlocalversion) from finding the repository.
-        env = {"GIT_CEILING_DIRECTORIES": str(self.root)}
+        env = {"GIT_CEILING_DIRECTORIES": str(self.root), **REPRODUCIBLE}
         if self.cc and "ccache" in self.cc and "CCACHE_DIR" not in os.environ:
             env["CCACHE_DIR"] = str(self.root / "ccache")
         if self.cc and "ccache" in self.cc and "CCACHE_DEPEND" not in os.environ:

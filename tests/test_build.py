@@ -1,4 +1,6 @@
 """The compile-test plan: which objects a header change needs built."""
+import subprocess
+
 from refactor import build
 
 OLD = """#ifndef _WB_H
@@ -153,3 +155,22 @@ def test_built_means_linked_into_vmlinux_not_an_object_left_by_an_earlier_config
     assert linked == {"mm/shmem.o"}
     assert build.built_into(out, "mm/shmem.c", linked)
     assert not build.built_into(out, "fs/ext4/inode.c", linked)
+
+
+def test_builds_leave_no_time_or_count_in_the_banner(monkeypatch, tmp_path):
+    """Two builds of the same sources must be the same bytes, or boot-test's
+    same-kernel rule never holds once vmlinux links again."""
+    from refactor import proc, workspace
+    seen = {}
+
+    def run(cmd, *, env=None, check=True, timeout=None, **kw):
+        seen.update(env or {})
+        return subprocess.CompletedProcess(cmd, 0, b"", b"")
+    monkeypatch.setattr(proc, "run", run)
+    ws = workspace.Workspace.__new__(workspace.Workspace)
+    ws.root, ws.out, ws.src, ws.jobs, ws.cc, ws.make_vars = \
+        tmp_path, tmp_path / "out", tmp_path / "src", 1, "gcc", ()
+    ws.make("vmlinux")
+    assert {k: seen[k] for k in ("KBUILD_BUILD_TIMESTAMP", "KBUILD_BUILD_VERSION",
+                                 "KBUILD_BUILD_USER", "KBUILD_BUILD_HOST")} == \
+        workspace.REPRODUCIBLE

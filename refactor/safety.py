@@ -113,14 +113,7 @@ def scratch(git_dir: Path, purpose: str, *, remove_behind: bool = False) -> Iter
     try:
         yield path
     finally:
-        if remove_behind:
-            why = not_ours(path, git_dir)
-            if why is not None:
-                raise KrefactorError(f"refusing to delete {path}: {why}")
-            threading.Thread(target=shutil.rmtree, args=(path,),
-                             kwargs={"ignore_errors": True}, name=f"remove {path.name}").start()
-        else:
-            remove(path, git_dir)
+        remove(path, git_dir, behind=remove_behind)
 
 
 def owner(path: Path) -> dict | None:
@@ -160,12 +153,17 @@ def not_ours(path: Path, git_dir: Path) -> str | None:
     return None
 
 
-def remove(path: Path, git_dir: Path) -> None:
-    """Delete a file or directory, only if it is provably krefactor's own (see the module doc)."""
+def remove(path: Path, git_dir: Path, *, behind: bool = False) -> None:
+    """Delete a file or directory, only if it is provably krefactor's own (see
+    the module doc); with `behind`, a directory is deleted by a thread of its
+    own while the caller goes on."""
     why = not_ours(path, git_dir)
     if why is not None:
         raise KrefactorError(f"refusing to delete {path}: {why}")
-    if path.is_dir() and not path.is_symlink():
+    if path.is_dir() and not path.is_symlink() and behind:
+        threading.Thread(target=shutil.rmtree, args=(path,), kwargs={"ignore_errors": True},
+                         name=f"remove {path.name}").start()
+    elif path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)

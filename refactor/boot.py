@@ -525,15 +525,21 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
             result.accel, result.accel_note = qemu.probe_accel(ws, kdir, progress)
         return result.accel
 
+    stores: list[passes.Store] = []
+
     def kept() -> passes.Store:
+        """The run's one store of passes, made once the accelerator is known."""
         assert recipe.boot is not None and result.accel
-        return passes.Store(ws.root / "boot" / "passes", recipe.boot.workloads,
-                            recipe.boot.memory, list(recipe.boot.disks), result.accel)
+        if not stores:
+            stores.append(passes.Store(ws.root / "boot" / "passes", recipe.boot.workloads,
+                                       recipe.boot.memory, list(recipe.boot.disks),
+                                       result.accel))
+        return stores[0]
 
     if mode == "gcov":
         # Only the measurement: no pass/fail boots of base and tip.
         result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
-                               len(subjects) - 1, ws, accel, progress, resume)
+                               len(subjects) - 1, ws, accel, kept, progress, resume)
         result.areas = areas(tree, recipe, base, tip, ws.root / "boot" / "gcov", result.gcov)
         return result
     # The accelerator is probed with the base's kernel, once it is built.
@@ -547,7 +553,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         # Measured first, so that each commit runs only the workloads that
         # execute what it changes.
         result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
-                               len(subjects) - 1, ws, accel, progress, resume)
+                               len(subjects) - 1, ws, accel, kept, progress, resume)
     if mode == "each":
         previous = base_cb
         for i in range(1, len(subjects)):
@@ -558,7 +564,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
             bisect(result, base_cb, tip_cb, workloads, test)
     if with_gcov and result.gcov is None:
         result.gcov = gcov_run(tree, recipe, workloads, options, base, tip, subjects[-1][1],
-                               len(subjects) - 1, ws, accel, progress, resume)
+                               len(subjects) - 1, ws, accel, kept, progress, resume)
     result.areas = areas(tree, recipe, base, tip, ws.out, result.gcov, kernels.linked(tip))
     return result
 
@@ -594,8 +600,8 @@ def areas(tree: Tree, recipe: Recipe, base: Sha, tip: Sha, out: Path,
 
 def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options: list[str],
              base: Sha, tip: Sha, subject: str, index: int, plain: Workspace,
-             accel: Callable[[Path], str], progress: Progress,
-             resume: bool = False) -> gcov.GcovResult:
+             accel: Callable[[Path], str], kept: Callable[[], passes.Store],
+             progress: Progress, resume: bool = False) -> gcov.GcovResult:
     """Build the tip's boot kernel with gcov, in a directory of its own (boot/gcov),
     profiling the objects the range changes; boot it with every workload and
     match the counts with the range's added lines. `plain` is the boot
@@ -625,9 +631,8 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     kdir.mkdir(parents=True)
     shutil.copyfile(ws.out / "arch/x86/boot/bzImage", kdir / "bzImage")
     shutil.copyfile(ws.out / "vmlinux", kdir / "vmlinux")
-    assert recipe.boot is not None
-    store = passes.Store(ws.root / "boot" / "passes", recipe.boot.workloads,
-                         recipe.boot.memory, list(recipe.boot.disks), accel(kdir))
+    accel(kdir)
+    store = kept()
     what = "gcov:" + ",".join(sorted(w.name for w in workloads))
     k = store.get(kdir / "bzImage", what) if resume else None
     if k is not None:

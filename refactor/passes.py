@@ -57,12 +57,22 @@ class Store:
         self.setting = digest([helpers_digest(boot_dir).encode(), str(memory).encode(),
                                repr(disks).encode(), accel.encode(),
                                *(p.read_bytes() for p in ENGINE)])
+        # The last kernel read, by path, size and mtime: a commit's workloads
+        # are looked up and kept one by one, against the same bzImage.
+        self.last: tuple[tuple[Path, int, int], bytes] | None = None
+
+    def kernel_bytes(self, kernel: Path) -> bytes:
+        st = kernel.stat()
+        at = (kernel, st.st_size, st.st_mtime_ns)
+        if self.last is None or self.last[0] != at:
+            self.last = (at, kernel.read_bytes())
+        return self.last[1]
 
     def key(self, kernel: Path, what: str) -> str:
         """`what`: a workload's name, or "gcov:" and the names of those run."""
         names = what.removeprefix("gcov:").split(",")
         scripts = [self.boot_dir / f"{n}.sh" for n in names]
-        return digest([self.setting.encode(), kernel.read_bytes(), what.encode(),
+        return digest([self.setting.encode(), self.kernel_bytes(kernel), what.encode(),
                        *(p.read_bytes() for p in scripts if p.is_file())])
 
     def get(self, kernel: Path, what: str) -> dict[str, Any] | None:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import adhoc, callgraph, cocci, maintainers, results
+from . import adhoc, callgraph, cocci, maintainers
+from . import results as test_results
 from .callees import starters
 from .cocci import site_fn
 from .errors import KrefactorError
@@ -531,7 +532,7 @@ def write_patches(tree: Tree, result: SeriesResult, recipe: Recipe, output: Path
     if number > 1 and changes:
         blurb = f"Changes in v{number}:\n" + "\n".join(f"- {c}" for c in changes) + \
             "\n\n" + blurb
-    tested = results.testing(tree, Sha(result.base), result.tip)
+    tested = test_results.testing(tree, Sha(result.base), result.tip)
     if tested:
         blurb += "\n\n" + tested
     fill_cover(paths, subject, blurb)

@@ -12,6 +12,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import threading
 from collections.abc import Callable, Mapping, Sequence
 
 from .errors import KrefactorError
@@ -39,7 +40,6 @@ def run(
     """Run `cmd` and return its completed process (stdout and stderr as bytes)."""
     child = spawn(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE if input is not None
                   else subprocess.DEVNULL, stderr=subprocess.PIPE)
-    LIVE.add(child)
     try:
         out, err = child.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -68,7 +68,6 @@ def stream(
     Merging keeps a compiler's messages next to the make line that ran it.
     """
     child = spawn(cmd, env=env, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    LIVE.add(child)
     chunks = []
     try:
         assert child.stdout is not None
@@ -83,23 +82,35 @@ def stream(
 
 def spawn(cmd: Sequence[str], *, env: Mapping[str, str] | None, stdin: int, stderr: int,
           cwd: str | os.PathLike[str] | None = None) -> subprocess.Popen[bytes]:
-    """Start `cmd` (logged, stdout piped, `env` on top of ours) in a session of its own."""
+    """Start `cmd` (logged, stdout piped, `env` on top of ours) in a session of
+    its own, as one of LIVE: the caller discards it from LIVE once it is done."""
     log.debug("$ %s", shlex.join(str(c) for c in cmd))
     full_env = None
     if env is not None:
         full_env = dict(os.environ)
         full_env.update(env)
-    try:
-        return subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=full_env, stdin=stdin,
-                                stdout=subprocess.PIPE, stderr=stderr, start_new_session=True)
-    except FileNotFoundError as e:
-        raise ToolMissing(f"{cmd[0]} not found: {e.strerror}") from e
+    # Started and made known to kill_children() at once: a child that a
+    # worker thread starts while the main thread stops is killed too, or not
+    # started at all.
+    with STARTING:
+        if STOPPED.is_set():
+            raise Stopped(f"not started after an interruption: {cmd[0]}")
+        try:
+            child = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=full_env, stdin=stdin,
+                                     stdout=subprocess.PIPE, stderr=stderr,
+                                     start_new_session=True)
+        except FileNotFoundError as e:
+            raise ToolMissing(f"{cmd[0]} not found: {e.strerror}") from e
+        LIVE.add(child)
+        return child
 
 
 # Children run in their own session, so that a signal krefactor handles is
 # not delivered to them too, and they are killed as a group (make's
 # children included) when krefactor stops.
 LIVE: set[subprocess.Popen[bytes]] = set()
+STOPPED = threading.Event()
+STARTING = threading.RLock()     # re-entrant: the signal handler runs in the main thread
 
 
 def kill(child: subprocess.Popen[bytes]) -> None:
@@ -110,8 +121,12 @@ def kill(child: subprocess.Popen[bytes]) -> None:
 
 
 def kill_children() -> None:
-    for child in list(LIVE):
-        kill(child)
+    """Kill every live child; from now on no new one starts (a worker thread
+    still going through its queue gets Stopped instead)."""
+    with STARTING:
+        STOPPED.set()
+        for child in list(LIVE):
+            kill(child)
 
 
 def tail(data: bytes, lines: int = 3) -> str:
@@ -119,6 +134,10 @@ def tail(data: bytes, lines: int = 3) -> str:
     return " | ".join(text[-lines:]) if text else "(no output)"
 
 
+
+
+class Stopped(KrefactorError):
+    """A command was not started because krefactor is stopping."""
 
 
 class ToolMissing(KrefactorError):

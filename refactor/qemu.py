@@ -143,7 +143,6 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
     """Run QEMU until the guest reboots, or stop it when init or a workload
     overruns its time. The console goes to `log` as it comes."""
     child = proc.spawn(cmd, env=None, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    proc.LIVE.add(child)
     chunks: list[str] = []
     marks: list[tuple[float, str]] = []
     stuck: list[tuple[float, str]] = []       # hung task, soft lockup, RCU stall

@@ -106,14 +106,40 @@ def scratch(git_dir: Path, purpose: str, *, remove_behind: bool = False) -> Iter
     killed run left behind still has its owner record, for `clean`."""
     root = state_dir(git_dir) / "tmp"
     root.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix=f"{purpose}-", dir=root))
-    pid = os.getpid()
-    (path / OWNER_FILE).write_text(json.dumps(
-        {"git_dir": str(git_dir.resolve()), "pid": pid, "start": process_start(pid)}))
+    path = None
     try:
+        # A signal that landed between making the directory and naming it
+        # `path` would leave it behind: SIGINT and SIGTERM wait until then.
+        with signals_held():
+            made = Path(tempfile.mkdtemp(prefix=f"{purpose}-", dir=root))
+            try:
+                pid = os.getpid()
+                (made / OWNER_FILE).write_text(json.dumps(
+                    {"git_dir": str(git_dir.resolve()), "pid": pid,
+                     "start": process_start(pid)}))
+            except BaseException:
+                shutil.rmtree(made, ignore_errors=True)
+                raise
+            path = made
         yield path
     finally:
-        remove(path, git_dir, behind=remove_behind)
+        if path is not None:
+            remove(path, git_dir, behind=remove_behind)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back (in the main thread) until the block ends;
+    one that came meanwhile is then handled as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def owner(path: Path) -> dict | None:

@@ -8,13 +8,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURE, ROOT, git, imported, krefactor, slow_cocci, snapshot
 
-from refactor import safety
+from refactor import proc, safety
 from refactor.errors import KrefactorError
 
 
@@ -35,6 +36,43 @@ def test_second_run_refuses_while_the_lock_is_held(fixture_tree):
     assert res.returncode == 1
     assert "another krefactor run (pid 4242)" in res.stderr
     assert "krefactor/" not in git(fixture_tree, "branch")
+
+
+def test_a_signal_while_a_scratch_directory_is_made_leaves_nothing(tmp_path, monkeypatch):
+    """The signal lands after mkdtemp, before the directory is anyone's to remove:
+    it must wait until it is (the window the interruption test above hit in CI)."""
+    git_dir = tmp_path / ".git"
+    git_dir.mkdir()
+    real = safety.process_start
+
+    def signalled(pid):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real(pid)
+
+    monkeypatch.setattr(safety, "process_start", signalled)
+    old = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    safety.install_signal_handlers()
+    try:
+        with pytest.raises(safety.Interrupted):
+            with safety.scratch(git_dir, "spatch", remove_behind=True):
+                time.sleep(1)
+        for t in [t for t in threading.enumerate() if t.name.startswith("remove ")]:
+            t.join()
+        assert list((git_dir / "krefactor" / "tmp").iterdir()) == []
+    finally:
+        signal.signal(signal.SIGINT, old[0])
+        signal.signal(signal.SIGTERM, old[1])
+        proc.STOPPED.clear()
+
+
+def test_no_command_starts_once_krefactor_is_stopping():
+    try:
+        proc.kill_children()
+        with pytest.raises(proc.Stopped):
+            proc.run(["true"])
+    finally:
+        proc.STOPPED.clear()
+    assert proc.run(["true"]).returncode == 0
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

@@ -42,6 +42,10 @@ class Step:
     mode: str | None = "patch"
     headers: bool = False
     trailer: str = ""
+    # What a site this step leaves as it is means, where the recipe knows it
+    # is safe ("keep the filesystem's own start ..."): such sites are counted
+    # in the cover letter, not listed for review (letter.py).
+    kept: str = ""
 
     @property
     def name(self) -> str:
@@ -215,6 +219,7 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
             split=split, subject=subject,
             body=field(raw, "body", str, ctx).strip(),
             required=field(raw, "required", bool, ctx, False),
+            kept=" ".join(field(raw, "kept", str, ctx, "").split()),
         ))
     boot = None
     if "boot" in data:

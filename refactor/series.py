@@ -18,10 +18,9 @@ from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import adhoc, callgraph, cocci, maintainers
+from . import adhoc, callgraph, cocci, letter, maintainers
 from . import results as test_results
 from .callees import starters
-from .cocci import site_fn
 from .errors import KrefactorError
 from .recipe import Recipe, Step
 from .tree import Sha, Tree
@@ -293,9 +292,21 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     description = recipe.handoff.description
 
     def judged(s: cocci.Site) -> cocci.Site:
+        assert recipe.handoff is not None
+        if s.verdict != "left":
+            return s
+        # A candidate no hand-off reaches is not a site of this change: it is
+        # unaffected. One whose callers are not all known is left, to look at.
+        # (Its exits may come after calls too; that is no reason to name them.)
+        if s.reason == recipe.handoff.unreached:
+            a = answers.get((s.file, s.function))
+            if a is None:
+                return s
+            return replace(s, verdict="unaffected" if a.reached is False else "left",
+                           reason=a.reason(description))
         # An exit left after a call: the call path by which it may start writeback.
         gs = callees.get((s.file, s.line, s.column))
-        if s.verdict == "left" and gs and who is not None:
+        if gs and who is not None:
             risky = [g for g in gs if who.path(s.file, g) is not None]
             if risky:
                 return replace(s, reason=f"the folio leaves after {risky[0]}(), "
@@ -305,14 +316,7 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
                                f"no start of writeback, but the tree already starts it at "
                                f"the hand-offs: {gs[0]}() may hand on a folio under "
                                f"writeback to I/O")
-        # A candidate no hand-off reaches is not a site of this change: it is
-        # unaffected. One whose callers are not all known is left, to look at.
-        a = answers.get((s.file, s.function))
-        assert recipe.handoff is not None
-        if s.verdict != "left" or s.reason != recipe.handoff.unreached or a is None:
-            return s
-        return replace(s, verdict="unaffected" if a.reached is False else "left",
-                       reason=a.reason(description))
+        return s
 
     out = [replace(r, sites=tuple(judged(s) for s in r.sites)) for r in results]
     errors = [replace(r, sites=()) for r in found if r.error and r.path not in todo]
@@ -449,14 +453,10 @@ def commit_message(recipe: Recipe, step: Step, prefix: str,
                    members: list[cocci.FileResult], signer: str) -> str:
     subject = step.subject.replace("{prefix}", prefix)
     paragraphs = fill(step.body)
-    left = [s for r in members for s in r.sites if s.verdict == "left"]
+    left = letter.commit_left(letter.classify(
+        ((s, step) for r in members for s in r.sites), recipe))
     if left:
-        lines = ["Left as they are, as they cannot be converted mechanically:"]
-        lines += [textwrap.fill(f"{s.file}:{s.line}{site_fn(s)}: {s.reason}", width=72,
-                                initial_indent="  ", subsequent_indent="    ",
-                                break_long_words=False, break_on_hyphens=False)
-                  for s in left]
-        paragraphs.append("\n".join(lines))
+        paragraphs.append(left)
     trailer = recipe.trailer(step)
     return f"{subject}\n\n" + "\n\n".join(paragraphs) + f"\n\n{trailer}\nSigned-off-by: {signer}\n"
 
@@ -497,10 +497,9 @@ def cover_letter(result: SeriesResult, recipe: Recipe) -> tuple[str, str]:
                       f"{recipe.source}."))
     if result.removed:
         paras.append(f"Sites changed by the last step: {len(result.removed)}.")
-    if result.left:
-        lines = [f"Sites left as they are ({len(result.left)}), and why:"]
-        lines += [f"  {s.file}:{s.line}{site_fn(s)}: {s.reason}" for s in result.left]
-        paras.append("\n".join(lines))
+    left = letter.left_account(left_sites(result, recipe))
+    if left:
+        paras.append(left)
     if result.skipped:
         lines = ["Steps skipped:"] + [f"  {s.step}: {s.reason}" for s in result.skipped]
         paras.append("\n".join(lines))
@@ -509,6 +508,13 @@ def cover_letter(result: SeriesResult, recipe: Recipe) -> tuple[str, str]:
         lines += [f"  {p}" for p in result.problems]
         paras.append("\n".join(lines))
     return recipe.summary, "\n\n".join(paras)
+
+
+def left_sites(result: SeriesResult, recipe: Recipe) -> list[letter.Left]:
+    """The sites the series left, each with the step that reported it and its kind."""
+    steps = {st.name: st for st in recipe.steps}
+    return letter.classify(((s, steps[n]) for s, n in zip(result.sites, result.site_steps)
+                            if n in steps), recipe)
 
 
 def write_patches(tree: Tree, result: SeriesResult, recipe: Recipe, output: Path,

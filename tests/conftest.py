@@ -10,6 +10,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "fixtures" / "writeback-6.1"
+# The krefactor that subprocesses run is this checkout's, whatever the
+# machine's Python has installed (setup.sh's editable install may point at
+# another clone).
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
 
 
 def pytest_addoption(parser):

@@ -1,6 +1,7 @@
 """End to end on the shipped fixture tree, through the CLI, with real spatch."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -114,3 +115,25 @@ def test_unwritable_output_fails_before_any_work(fixture_tree, tmp_path):
     res = krefactor("series", "--tree", str(fixture_tree), "--output", str(blocker / "out"))
     assert res.returncode == 1 and "cannot write to --output" in res.stderr
     assert "krefactor/" not in git(fixture_tree, "branch")
+
+
+def test_a_function_no_hand_off_reaches_is_only_counted(fixture_tree, tmp_path):
+    """nfs_write_end() calls a helper that starts writeback before it lets the
+    page go, but only its address is taken (.write_end): its site keeps the
+    call graph's reason, not the callee's, and is counted, not listed."""
+    out = tmp_path / "out"
+    res = krefactor("series", "--tree", str(fixture_tree), "--output", str(out),
+                    "--json", str(tmp_path / "s.json"))
+    assert res.returncode == 0, res.stderr
+    data = json.loads((tmp_path / "s.json").read_text())
+    site = next(s for s in data["sites"] if s["function"] == "nfs_write_end")
+    assert site["verdict"] == "left"
+    assert site["reason"].startswith("not reached from a ->writepage method or "
+                                     "write_cache_pages() callback in this file; callers "
+                                     "elsewhere not all known (nfs_write_end() address taken")
+    cover = (out / "0000-cover-letter.patch").read_text()
+    assert "nfs_write_end" not in cover
+    assert "Left as they are, for review (1):\n  fs/nfs/write.c:44 nfs_writepage()" in cover
+    messages = "".join(p.read_text() for p in out.glob("00*.patch") if "cover" not in p.name)
+    assert "nfs_write_end" not in messages
+    assert "not reached from" not in messages

@@ -95,6 +95,7 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
             result.nothing_to_do = (f"branch {branch} already holds the {recipe.name} "
                                     f"series on {base[:12]}")
             result.tip = existing
+            restore_sites(tree, result)
             return result
         other = "an earlier version of" if holds_series(tree, None, existing, recipe) \
             else "something other than"
@@ -370,14 +371,34 @@ def record_path(tree: Tree, tip: str) -> Path:
 
 
 def save_record(tree: Tree, result: SeriesResult) -> None:
-    """Keep the sites of a generated series, for coverage to give their reasons."""
+    """Keep the sites of a generated series, for coverage to give their reasons
+    and for its mails written again (restore_sites)."""
     path = record_path(tree, result.tip or "")
     path.parent.mkdir(parents=True, exist_ok=True)
     sites = [dict(asdict(s), at=at, step=step)
              for s, at, step in zip(result.sites, result.site_commits, result.site_steps)]
     path.write_text(json.dumps({"recipe": result.recipe, "base": result.base,
                                 "tip": result.tip, "sites": sites,
-                                "analysed": result.analysed}, indent=1))
+                                "analysed": result.analysed,
+                                "skipped": [asdict(k) for k in result.skipped],
+                                "problems": result.problems}, indent=1))
+
+
+def restore_sites(tree: Tree, result: SeriesResult) -> None:
+    """The sites of a series made before, from its record, so that its mails
+    written again (after compile-test and boot-test, say) account for them
+    as the first time; nothing when it has no record of this base."""
+    record = load_record(tree, result.tip or "")
+    if not record or record.get("base") != result.base:
+        return
+    for d in record.get("sites", []):
+        result.sites.append(cocci.Site(d["file"], d["line"], d["column"], d["verdict"],
+                                       d["function"], d["reason"]))
+        result.site_commits.append(d["at"])
+        result.site_steps.append(d["step"])
+    result.analysed = record.get("analysed", {})
+    result.skipped = [Skipped(k["step"], k["reason"]) for k in record.get("skipped", [])]
+    result.problems = list(record.get("problems", []))
 
 
 def load_record(tree: Tree, tip: str) -> dict | None:

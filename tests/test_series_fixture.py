@@ -137,3 +137,16 @@ def test_a_function_no_hand_off_reaches_is_only_counted(fixture_tree, tmp_path):
     messages = "".join(p.read_text() for p in out.glob("00*.patch") if "cover" not in p.name)
     assert "nfs_write_end" not in messages
     assert "not reached from" not in messages
+
+
+def test_mails_written_again_from_the_existing_branch_are_the_same(fixture_tree, tmp_path):
+    """After compile-test or boot-test, `series --output` on the branch it made
+    has nothing to do; its cover letter still accounts for the sites left."""
+    first, again = tmp_path / "first", tmp_path / "again"
+    assert krefactor("series", "--tree", str(fixture_tree), "--output", str(first)
+                     ).returncode == 0
+    res = krefactor("series", "--tree", str(fixture_tree), "--output", str(again))
+    assert res.returncode == 0 and "nothing to do" in res.stdout, res.stderr
+    cover = (again / "0000-cover-letter.patch").read_text()
+    assert "Left as they are, for review (1):" in cover
+    assert cover == (first / "0000-cover-letter.patch").read_text()

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from . import adhoc, boot, build, cocci, coverage, report, results, review, safety, series
+from . import b4 as b4_mod
 from . import recipe as recipe_mod
 from . import reroll as reroll_mod
 from . import tree as tree_mod
@@ -76,13 +77,17 @@ def import_cmd(src: Path, dest: Path) -> None:
 @click.option("--jobs", "-j", type=int, default=os.cpu_count() or 1, show_default=True)
 @click.option("--timeout", type=float, default=120, show_default=True,
               help="Seconds spatch may spend on one file.")
+@click.option("--b4", "b4_branch", is_flag=True,
+              help="Also leave the series on b4/NAME as b4 prep's own branch: the cover "
+                   "letter in b4's cover commit, with its tracking data; with --reroll, "
+                   "b4's next revision.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None,
               help="Also write the result as JSON.")
 def series_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[str, ...],
                split: str | None, subject: str | None, paths: tuple[str, ...],
                branch: str | None, output: Path | None,
                per_maintainer: bool, force: bool, reroll: bool, jobs: int, timeout: float,
-               json_out: Path | None) -> None:
+               b4_branch: bool, json_out: Path | None) -> None:
     """Generate the recipe's patch series as commits on a new branch."""
     if reroll and force:
         raise click.UsageError("--reroll keeps every version; it does not go with --force")
@@ -126,6 +131,20 @@ def series_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[str,
         else:
             patches = series.write_patches(t, res, rec, output)
         click.echo(f"wrote {len(patches)} patches to {output}")
+    if b4_branch and res.tip is not None and res.tip != res.base:
+        subject, blurb = series.cover(t, res, rec, number=rr.number if rr else 1,
+                                      changes=rr.changes if rr else None)
+        name = "b4/" + branch.removeprefix("krefactor/")
+        with safety.exclusive(t):
+            made = b4_mod.make(t, base=res.base, tip=res.tip, branch=name, subject=subject,
+                               blurb=blurb, reroll=reroll)
+        if made.unchanged:
+            click.echo(f"b4: {name} already holds this series (v{made.revision}, "
+                       f"change-id {made.change_id})")
+        else:
+            click.echo(f"b4: {name} -> {made.tip[:12]}, v{made.revision}, change-id "
+                       f"{made.change_id}; git checkout {name}, then b4 prep --show-info, "
+                       f"b4 prep --auto-to-cc, b4 send")
     if json_out is not None:
         json_out.write_text(report.series_json(res, rr))
 

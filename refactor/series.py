@@ -555,6 +555,15 @@ def write_patches(tree: Tree, result: SeriesResult, recipe: Recipe, output: Path
     out = tree.git(*args, "-o", str(output.resolve()),
                    f"{result.base}..{result.tip}").decode()
     paths = [Path(line) for line in out.splitlines() if line.strip()]
+    fill_cover(paths, *cover(tree, result, recipe, number=number, changes=changes))
+    return paths
+
+
+def cover(tree: Tree, result: SeriesResult, recipe: Recipe, *, number: int = 1,
+          changes: list[str] | None = None) -> tuple[str, str]:
+    """The cover letter's subject and text: for version `number` > 1 its
+    changes first, and the Testing section of exactly these commits last."""
+    assert result.tip is not None
     subject, blurb = cover_letter(result, recipe)
     if number > 1 and changes:
         blurb = f"Changes in v{number}:\n" + "\n".join(f"- {c}" for c in changes) + \
@@ -562,8 +571,7 @@ def write_patches(tree: Tree, result: SeriesResult, recipe: Recipe, output: Path
     tested = test_results.testing(tree, Sha(result.base), result.tip)
     if tested:
         blurb += "\n\n" + tested
-    fill_cover(paths, subject, blurb)
-    return paths
+    return subject, blurb
 
 
 def fill_cover(paths: list[Path], subject: str, blurb: str) -> None:

@@ -10,6 +10,7 @@ log=${KREFACTOR_SETUP_LOG:-${TMPDIR:-/tmp}/krefactor-setup.log}
 
 debs=(coccinelle linux-source-6.1 gcc make flex bison bc libelf-dev libssl-dev
       ccache perl git xz-utils cpio
+      b4          # series --b4: b4 prep/send take the branch (tests/test_b4.py)
       qemu-system-x86 e2fsprogs xfsprogs btrfs-progs dosfstools
       # boot-test: a workload per filesystem the series changes (DESIGN.md)
       f2fs-tools jfsutils reiserfsprogs nilfs-tools udftools exfatprogs

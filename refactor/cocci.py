@@ -20,6 +20,7 @@ from pathlib import Path
 
 from . import proc, safety
 from .errors import KrefactorError
+from .respace import respace
 from .tree import check_inside
 
 SITE_TAG = "krefactor-site:"
@@ -154,7 +155,7 @@ def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
                     error = f"spatch failed on {path}: {proc.tail(res.stderr)}"
             except subprocess.TimeoutExpired:
                 out, error = "", f"spatch timed out after {timeout:.0f}s on {path}"
-            after = Path(tmp, path).read_bytes()
+            after = respace(files[path], Path(tmp, path).read_bytes())
             return FileResult(path, files[path], after, tuple(parse_sites(out)), error, out)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -207,7 +208,7 @@ def run_dir(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
         sites = parse_sites(out)
         found = []
         for path in files:
-            after = Path(tmp, path).read_bytes()
+            after = respace(files[path], Path(tmp, path).read_bytes())
             # A file spatch gave up on names itself in the message.
             mine = error if error and path in err else None
             found.append(FileResult(path, files[path], after,

@@ -1,0 +1,88 @@
+"""Keep every byte the semantic change does not need.
+
+spatch's pretty-printer re-spaces some of the lines it rewrites:
+`strlcpy(tack, name, XNMLN+1)` comes out as `strscpy(tack, name, XNMLN + 1)`,
+`f (x)` as `f(x)`. A maintainer asks for such hunks to be redone. Here each
+line spatch changed, where a run of changed lines maps one to one onto the
+original's, is rebuilt from the original line: its tokens that spatch kept
+keep their original spacing, and only the tokens spatch changed come from
+its output (with its spacing before them). The rebuilt line is used only if
+it has exactly the tokens of spatch's line; lines added or removed, and runs
+whose line counts differ, are spatch's as they are.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+
+TOKEN = re.compile(r"""
+    /\*.*?\*/ | //.* |                                  # comments on the line
+    "(?:\\.|[^"\\])*" | '(?:\\.|[^'\\])*' |             # string and char literals
+    [A-Za-z_0-9]\w*(?:\.\d*)?(?:[eEpP][-+]?\d+)?\w* |   # identifiers, numbers
+    ->|\+\+|--|<<=|>>=|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^]=|\#\#|\.\.\. |
+    \S                                                  # any other character
+""", re.X)
+
+
+def tokens(line: str) -> list[tuple[str, str]]:
+    """(whitespace before, token) for each token of the line."""
+    out = []
+    pos = 0
+    for m in TOKEN.finditer(line):
+        out.append((line[pos:m.start()], m.group()))
+        pos = m.end()
+    return out
+
+
+def respace_line(old: str, new: str) -> str:
+    """`new` with the spacing of `old` wherever their tokens agree."""
+    a, b = tokens(old), tokens(new)
+    ta, tb = [t for _, t in a], [t for _, t in b]
+    if ta == tb:
+        return old
+    out = []
+    # The spacing where an unchanged run starts again: after tokens replaced,
+    # the original's; after tokens removed, what stood before them (`return
+    # x;` -> `x;` keeps the indentation); after tokens added, spatch's.
+    junction: str | None = None
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes():
+        if op == "equal":
+            run = [ws + t for ws, t in a[i1:i2]]
+            if junction is not None:
+                run[0] = junction + a[i1][1]
+            out += run
+            junction = None
+        elif op == "replace":
+            run = [ws + t for ws, t in b[j1:j2]]
+            run[0] = (junction if junction is not None else a[i1][0]) + b[j1][1]
+            out += run
+            junction = None
+        elif op == "insert":
+            out += [ws + t for ws, t in b[j1:j2]]
+            junction = b[j2][0] if j2 < len(b) else None
+        else:
+            junction = a[i1][0] if junction is None else junction
+    # What follows the last token: the original's, when it still ends the same.
+    tail_old = old[len(old.rstrip()):] if ta and tb and ta[-1] == tb[-1] else \
+        new[len(new.rstrip()):]
+    line = "".join(out) + tail_old
+    return line if [t for _, t in tokens(line)] == tb else new
+
+
+def respace(before: bytes, after: bytes) -> bytes:
+    """`after` (spatch's output for `before`) with the original spacing restored
+    on the lines it changed one for one."""
+    if before == after:
+        return after
+    old = before.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+    new = after.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False
+                                                      ).get_opcodes():
+        if op == "replace" and i2 - i1 == j2 - j1:
+            for o, n in zip(old[i1:i2], new[j1:j2]):
+                end = n[len(n.rstrip("\r\n")):]
+                out.append(respace_line(o.rstrip("\r\n"), n.rstrip("\r\n")) + end)
+        else:
+            out += new[j1:j2]
+    return "".join(out).encode("utf-8", "surrogateescape")

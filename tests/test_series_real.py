@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import git, krefactor
 
 pytestmark = pytest.mark.real
 
@@ -147,3 +147,41 @@ def test_not_reached_claims_are_checked_across_the_tree(generated):
     assert any(f == "fs/buffer.c" and fn == "__block_write_full_page" and
                "block_write_full_page() -> __block_write_full_page()" in why
                for f, fn, why in claims)
+
+
+# get_maintainer.pl decides it runs in a kernel tree by these paths.
+KERNEL_TOP = ["/*", "!/*/", "/scripts/get_maintainer.pl", "/Documentation/Makefile",
+              "/arch/Kconfig", "/include/linux/pagemap.h", "/drivers/Makefile", "/fs/Makefile",
+              "/init/Makefile", "/ipc/Makefile", "/kernel/Makefile", "/lib/Makefile"]
+
+
+def test_b4_auto_to_cc_finds_no_recipient_krefactor_missed(generated, tmp_path):
+    """On a sparse checkout of b4's branch (get_maintainer.pl and what it looks
+    for), b4 prep --auto-to-cc runs the tree's get_maintainer.pl on every
+    patch: the recipients krefactor put in the cover already hold them all."""
+    import shutil
+    if shutil.which("b4") is None:
+        pytest.fail("b4 not installed: run scripts/setup.sh (Debian package b4)")
+    repo, _, _ = generated
+    work = tmp_path / "linux"
+    subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(repo), str(work)],
+                   check=True)
+    git(work, "branch", "-q", "krefactor/writeback-void", "origin/krefactor/writeback-void")
+    res = krefactor("series", "--tree", str(work), "--b4")
+    assert res.returncode == 0 and "nothing to do" in res.stdout, res.stderr
+    git(work, "sparse-checkout", "set", "--no-cone", *KERNEL_TOP)
+    git(work, "checkout", "-q", "b4/writeback-void")
+    cover = git(work, "log", "-1", "--format=%B", "--grep", "--- b4-submit-tracking ---",
+                "-F", "b4/writeback-void")
+    assert git(work, "rev-list", "--count", "master..b4/writeback-void").strip() == \
+        str(1 + int(git(work, "rev-list", "--count", "master..krefactor/writeback-void")))
+    ours = [line for line in cover.splitlines() if line.startswith(("To: ", "Cc: "))]
+    assert any(line.startswith("To: ") for line in ours)
+    auto = subprocess.run(["b4", "-n", "prep", "--auto-to-cc"], cwd=work,
+                          capture_output=True, text=True)
+    assert auto.returncode == 0, auto.stderr
+    assert "Will collect To: addresses using get_maintainer.pl" in auto.stderr + auto.stdout
+    assert "No new addresses to add." in auto.stderr + auto.stdout
+    info = subprocess.run(["b4", "-n", "prep", "--show-info"], cwd=work, capture_output=True,
+                          text=True)
+    assert "cover-subject: mm: start writeback in the VFS" in info.stdout

@@ -117,6 +117,7 @@ def series_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[str,
     click.echo(report.series_text(res))
     if rr is not None:
         click.echo(report.reroll_text(rr))
+    made_parts: list[series.Part] = []
     if output is not None and res.tip is not None and res.tip != res.base \
             and not (reroll and res.nothing_to_do):
         if rr is not None:
@@ -124,7 +125,8 @@ def series_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[str,
                 t, res, rec, output, number=rr.number, changes=rr.changes,
                 previous=f"{rr.previous.base}..{rr.previous.tip}")
         elif per_maintainer:
-            written = series.write_per_maintainer(t, res, rec, output)
+            made_parts = series.parts(t, res, rec)
+            written = series.write_per_maintainer(t, res, rec, output, made_parts)
             patches = [p for ps in written.values() for p in ps]
             click.echo(f"wrote {len(written)} series, one per maintainer tree or section, "
                        f"to {output}")
@@ -132,19 +134,25 @@ def series_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[str,
             patches = series.write_patches(t, res, rec, output)
         click.echo(f"wrote {len(patches)} patches to {output}")
     if b4_branch and res.tip is not None and res.tip != res.base:
-        subject, blurb = series.cover(t, res, rec, number=rr.number if rr else 1,
-                                      changes=rr.changes if rr else None)
         name = "b4/" + branch.removeprefix("krefactor/")
-        with safety.exclusive(t):
-            made = b4_mod.make(t, base=res.base, tip=res.tip, branch=name, subject=subject,
-                               blurb=blurb, reroll=reroll)
-        if made.unchanged:
-            click.echo(f"b4: {name} already holds this series (v{made.revision}, "
-                       f"change-id {made.change_id})")
+        if per_maintainer:
+            todo = [(f"{name}-{p.slug}", p.tip, p.subject, p.blurb) for p in made_parts]
         else:
-            click.echo(f"b4: {name} -> {made.tip[:12]}, v{made.revision}, change-id "
-                       f"{made.change_id}; git checkout {name}, then b4 prep --show-info, "
-                       f"b4 prep --auto-to-cc, b4 send")
+            subject, blurb = series.cover(t, res, rec, number=rr.number if rr else 1,
+                                          changes=rr.changes if rr else None)
+            todo = [(name, res.tip, subject, blurb)]
+        with safety.exclusive(t):
+            for b, tip, subject, blurb in todo:
+                made = b4_mod.make(t, base=res.base, tip=tip, branch=b, subject=subject,
+                                   blurb=blurb, reroll=reroll)
+                if made.unchanged:
+                    click.echo(f"b4: {b} already holds this series (v{made.revision}, "
+                               f"change-id {made.change_id})")
+                else:
+                    click.echo(f"b4: {b} -> {made.tip[:12]}, v{made.revision}, change-id "
+                               f"{made.change_id}")
+        click.echo(f"b4: git checkout {todo[0][0]}, then b4 prep --show-info, "
+                   f"b4 prep --auto-to-cc, b4 send")
     if json_out is not None:
         json_out.write_text(report.series_json(res, rr))
 

@@ -584,15 +584,22 @@ def fill_cover(paths: list[Path], subject: str, blurb: str) -> None:
             p.write_text(text)
 
 
-def write_per_maintainer(tree: Tree, result: SeriesResult, recipe: Recipe,
-                         output: Path) -> dict[str, list[Path]]:
-    """One series per maintainer tree, the way treewide work goes upstream: the
+@dataclass(frozen=True)
+class Part:
+    """One maintainer tree's share of a series, replayed on the base."""
+    slug: str             # its directory name under --output, and b4 branch suffix
+    tip: Sha              # its commits replayed on the base (reachable from no ref)
+    files: tuple[str, ...]
+    subject: str
+    blurb: str
+
+
+def parts(tree: Tree, result: SeriesResult, recipe: Recipe) -> list[Part]:
+    """One part per maintainer tree, the way treewide work goes upstream: the
     commits of the MAINTAINERS sections that name one git tree (T:) go
-    together, a section without one alone; `output/<tree or section>/`, each
-    with its own cover letter, To/Cc from its sections and `base-commit:`.
-    A group's commits are replayed on the base (they touch only its files),
-    so each series applies on its own; the commits so made are reachable
-    from no ref."""
+    together, a section without one alone. A part's commits are replayed on
+    the base (they touch only its files), so each applies on its own; the
+    commits so made are reachable from no ref."""
     assert result.tip is not None
     sections = maintainers.sections_at(tree, result.base)
     author = tree.identity()
@@ -607,7 +614,7 @@ def write_per_maintainer(tree: Tree, result: SeriesResult, recipe: Recipe,
         by.setdefault(key, []).append((sha, msg, files))
         if title not in titles.setdefault(key, []):
             titles[key].append(title)
-    written: dict[str, list[Path]] = {}
+    out = []
     for key, commits in by.items():
         parent = result.base
         files_all: list[str] = []
@@ -615,14 +622,7 @@ def write_per_maintainer(tree: Tree, result: SeriesResult, recipe: Recipe,
             contents = tree.read(sha, files, missing_ok=True)
             parent = tree.commit(parent, contents, msg, author)
             files_all += files
-        rec = maintainers.recipients(sections, files_all)
         slug = re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")[:48] or "rest"
-        dest = output / slug
-        args = ["format-patch", "--cover-letter", f"--base={result.base}", "-o",
-                str(dest.resolve())]
-        args += [f"--to={a}" for a in rec.to] + [f"--cc={a}" for a in rec.cc]
-        out = tree.git(*args, f"{result.base}..{parent}").decode()
-        paths = [Path(line) for line in out.splitlines() if line.strip()]
         where = key if titles[key] == [key] else \
             f"the {key} tree (MAINTAINERS: {', '.join(titles[key])})"
         blurb = "\n\n".join(fill(recipe.description) + [
@@ -630,7 +630,27 @@ def write_per_maintainer(tree: Tree, result: SeriesResult, recipe: Recipe,
                  f"with spatch from {recipe.source}; each maintainer tree "
                  f"(or MAINTAINERS section naming none) gets its own series, which applies "
                  f"on its own on the base below.")])
-        fill_cover(paths, commits[0][1].splitlines()[0] if len(commits) == 1
-                   else f"{recipe.summary} ({key})", blurb)
-        written[slug] = paths
+        subject = commits[0][1].splitlines()[0] if len(commits) == 1 \
+            else f"{recipe.summary} ({key})"
+        out.append(Part(slug, parent, tuple(files_all), subject, blurb))
+    return out
+
+
+def write_per_maintainer(tree: Tree, result: SeriesResult, recipe: Recipe,
+                         output: Path, made: list[Part] | None = None) -> dict[str, list[Path]]:
+    """Each part (`parts`, or those `made` already) as its own series in
+    `output/<tree or section>/`, with its own cover letter, To/Cc from its
+    sections and `base-commit:`."""
+    sections = maintainers.sections_at(tree, result.base)
+    written: dict[str, list[Path]] = {}
+    for part in made if made is not None else parts(tree, result, recipe):
+        rec = maintainers.recipients(sections, list(part.files))
+        dest = output / part.slug
+        args = ["format-patch", "--cover-letter", f"--base={result.base}", "-o",
+                str(dest.resolve())]
+        args += [f"--to={a}" for a in rec.to] + [f"--cc={a}" for a in rec.cc]
+        out = tree.git(*args, f"{result.base}..{part.tip}").decode()
+        paths = [Path(line) for line in out.splitlines() if line.strip()]
+        fill_cover(paths, part.subject, part.blurb)
+        written[part.slug] = paths
     return written

@@ -111,3 +111,25 @@ def test_a_branch_b4_did_not_make_is_refused(sent_tree):
     assert res.returncode == 1
     assert res.stderr.strip().endswith(f"branch {B4} exists and is not a b4 prep branch; "
                                        "delete it or pass another name")
+
+
+def test_one_b4_branch_per_maintainer_tree(sent_tree, tmp_path):
+    out = tmp_path / "out"
+    res = krefactor("series", "--tree", str(sent_tree), "--per-maintainer", "--output", str(out),
+                    "--b4")
+    assert res.returncode == 0, res.stderr
+    slugs = sorted(d.name for d in out.iterdir() if d.is_dir())
+    branches = sorted(git(sent_tree, "for-each-ref", "--format=%(refname:short)",
+                          "refs/heads/b4/").split())
+    assert branches == [f"{B4}-{s}" for s in slugs] and len(slugs) > 1
+    for s in slugs:
+        git(sent_tree, "checkout", "-q", f"{B4}-{s}")
+        info = b4(sent_tree, "prep", "--show-info")
+        assert info.returncode == 0, info.stderr
+        # The part's own commits, as in its directory of mails.
+        patches = sorted((out / s).glob("0*.patch"))[1:]
+        assert info.stdout.count("\ncommit-") == len(patches)
+        cover = next((out / s).glob("0000-*")).read_text()
+        subject = cover.split("Subject: [PATCH", 1)[1].split("] ", 1)[1].split("\n")[0]
+        assert f"cover-subject: {subject}" in info.stdout
+    git(sent_tree, "checkout", "-q", "master")

@@ -11,6 +11,7 @@ shown as this series' own.
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 import time
 from pathlib import Path
@@ -140,3 +141,36 @@ def boot_lines(tree: Tree, base: str, shas: list[str]) -> list[str]:
     if failing:
         out += bullet("FAIL: " + "; ".join(failing) + ".")
     return out
+
+
+def note(tree: Tree, sha: str) -> str:
+    """One line for below a patch's `---`: this commit's own records, or "" if none."""
+    parts = []
+    for cfg, g in sorted(_load(tree, "compile", sha).items()):
+        text = f"builds on {cfg}" if g["status"] == "pass" else f"FAILS to build on {cfg}"
+        if g["changed"]:
+            text += f" ({g['changed'] - g['not_compiled']}/{g['changed']} changed lines compiled)"
+        parts.append(text)
+    boots = _load(tree, "boot", sha)
+    if boots:
+        bad = sorted(n for n, e in boots.items() if e["status"] != "PASS")
+        booted = any(not e["carried"] and not e["same_kernel"] for e in boots.values())
+        text = (f"{len(boots) - len(bad)}/{len(boots)} boot workloads PASS"
+                + ("" if booted else " (carried from an earlier commit)"))
+        parts.append(text + (f", FAIL: {', '.join(bad)}" if bad else ""))
+    return f"krefactor: {'; '.join(parts)}" if parts else ""
+
+
+def add_notes(tree: Tree, paths: list[Path]) -> None:
+    """Put each patch's note (see note) below its `---` line, as git notes would be."""
+    for p in paths:
+        if re.match(r"^(v\d+-)?0000-", p.name):
+            continue
+        text = p.read_text()
+        m = re.match(r"From ([0-9a-f]{40}) ", text)
+        if not m or "\n---\n" not in text:
+            continue
+        line = note(tree, m.group(1))
+        if line:
+            p.write_text(text.replace("\n---\n", f"\n---\n{line}\n\n", 1))
+

@@ -556,6 +556,7 @@ def write_patches(tree: Tree, result: SeriesResult, recipe: Recipe, output: Path
                    f"{result.base}..{result.tip}").decode()
     paths = [Path(line) for line in out.splitlines() if line.strip()]
     fill_cover(paths, *cover(tree, result, recipe, number=number, changes=changes))
+    test_results.add_notes(tree, paths)
     return paths
 
 

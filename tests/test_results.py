@@ -2,6 +2,8 @@
 only for the very commits a series sends."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from conftest import git, make_repo
 
 from refactor import boot, build, results
@@ -56,3 +58,31 @@ def test_the_testing_section_sums_up_builds_and_boots_of_these_commits(tmp_path)
     flat = " ".join(results.testing(t, base, Sha(other)).split())
     assert "(1 not compile-tested)" in flat and "PASS where run, not at every commit: " \
         "ext2 (2 of 3), nfs (2 of 3)." not in flat and "ext2 (2 of 3)" in flat
+
+
+def test_each_patch_notes_its_own_results_below_the_cut(tmp_path):
+    t, base, shas = three_commits(tmp_path)
+    b = build.BuildResult(base, shas[-1], "x86_64 defconfig", commits=[
+        build.CommitBuild(s, f"c{i}", changed_lines=4, not_compiled=["a.c:1"] if i == 2 else [])
+        for i, s in enumerate(shas[:2], 1)])
+    results.record_build(t, b)
+    r = boot.BootResult(base, shas[-1], "each", accel="tcg")
+    r.commits.append(boot.CommitBoot(shas[1], "c2", 2, workloads=[
+        boot.WorkloadResult("ext2", "PASS"), boot.WorkloadResult("nfs", "FAIL")]))
+    results.record_boot(t, r)
+    out = tmp_path / "out"
+    made = git(t.path, "format-patch", "--cover-letter", "-o", str(out), f"{base}..{shas[-1]}")
+    paths = [Path(line) for line in made.split()]
+    results.add_notes(t, paths)
+    texts = [p.read_text() for p in paths]
+    assert "krefactor:" not in texts[0]
+    assert "\n---\nkrefactor: builds on x86_64 defconfig (4/4 changed lines compiled)\n\n" \
+        in texts[1]
+    assert "\n---\nkrefactor: builds on x86_64 defconfig (3/4 changed lines compiled); " \
+        "1/2 boot workloads PASS, FAIL: nfs\n\n" in texts[2]
+    # Not tested: no note; the patch still applies.
+    assert "krefactor:" not in texts[3]
+    git(t.path, "checkout", "-q", "--detach", base)
+    git(t.path, "am", "-q", *map(str, paths[1:]))
+    tip_tree = git(t.path, "rev-parse", f"{shas[-1]}^{{tree}}")
+    assert git(t.path, "rev-parse", "HEAD^{tree}") == tip_tree

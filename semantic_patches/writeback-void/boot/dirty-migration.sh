@@ -10,8 +10,9 @@
 # running after 400 s (its timeout is 420 s), the console gets the stacks of
 # the blocked tasks (sysrq w), and each phase says when it ended (uptime):
 # where it hung, not only that.
-( sleep 400; echo "dirty-migration: still running after 400 s; blocked tasks:"
-  echo w > /proc/sysrq-trigger ) & watchdog=$!
+# The watchdog does nothing once its sleep is killed (at the workload's end).
+( sleep 400 && { echo "dirty-migration: still running after 400 s; blocked tasks:"
+                 echo w > /proc/sysrq-trigger; } ) 2>/dev/null & watchdog=$!
 trap 'pkill -P $watchdog; kill $watchdog 2>/dev/null' EXIT
 phase() { echo "dirty-migration: $fstype: $1 at $(cut -d' ' -f1 /proc/uptime) s"; }
 mnt() {

@@ -430,7 +430,8 @@ def mark_also_at_base(base: CommitBoot, cb: CommitBoot) -> None:
 def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         names: tuple[str, ...] = (), jobs: int = 2, cc: str | None = None,
         with_gcov: bool = False, full_config: bool = False, resume: bool = False,
-        progress: Progress = lambda m: None) -> BootResult:
+        progress: Progress = lambda m: None,
+        tested: Callable[[CommitBoot, str], None] = lambda cb, accel: None) -> BootResult:
     """Boot-test base and tip ("ends"), every commit ("each"), or bisect a failure
     ("bisect"), or only measure at the tip ("gcov"); `with_gcov` then measures
     which changed lines the workloads ran at the tip, on a kernel of its own
@@ -479,6 +480,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
                     progress(f"[{i}] {cb.sha[:12]} {cb.subject}: no workload executes what "
                              "it changes (gcov at the tip): not built or booted")
                     result.commits.append(cb)
+                    tested(cb, result.accel)
                     return cb
         took = 0.0
         if previous is not None and previous.status != "build failed":
@@ -501,6 +503,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
         result.commits.append(cb)
         if i > 0 and result.commits[0].index == 0:
             mark_also_at_base(result.commits[0], cb)
+        tested(cb, result.accel)
         return cb
 
     def carry(cb: CommitBoot, previous: CommitBoot, skip: dict[str, str]) -> None:

@@ -366,7 +366,8 @@ def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str 
                        names=workloads, jobs=jobs, cc=cc,
                        with_gcov=with_gcov or mode == "gcov",
                        full_config=full_config, resume=resume,
-                       progress=lambda m: click.echo(m, err=True))
+                       progress=lambda m: click.echo(m, err=True),
+                       tested=lambda cb, accel: results.record_commit_boot(t, cb, accel))
         results.record_boot(t, res)
     click.echo(report.boot_text(res))
     if json_out is not None:

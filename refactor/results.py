@@ -61,15 +61,21 @@ def record_boot(tree: Tree, result: Any) -> None:
     workload not run at a commit, its result carried from an earlier one, is
     kept as carried."""
     for c in result.commits:
-        entries = {}
-        for w in c.workloads:
-            if w.status == "NOT RUN":
-                continue
-            entries[w.name] = {"status": w.status, "carried": w.carried_from is not None,
-                               "same_kernel": c.same_kernel_as is not None,
-                               "accel": result.accel, "when": now()}
-        if entries:
-            _update(tree, "boot", c.sha, entries)
+        record_commit_boot(tree, c, result.accel)
+
+
+def record_commit_boot(tree: Tree, c: Any, accel: str) -> None:
+    """One commit's boot verdicts (a boot.CommitBoot), as soon as it is tested:
+    an interrupted --each keeps the records of the commits it finished."""
+    entries = {}
+    for w in c.workloads:
+        if w.status == "NOT RUN":
+            continue
+        entries[w.name] = {"status": w.status, "carried": w.carried_from is not None,
+                           "same_kernel": c.same_kernel_as is not None,
+                           "accel": accel, "when": now()}
+    if entries:
+        _update(tree, "boot", c.sha, entries)
 
 
 def testing(tree: Tree, base: Sha, tip: Sha) -> str:
@@ -120,8 +126,9 @@ def boot_lines(tree: Tree, base: str, shas: list[str]) -> list[str]:
                                        for e in p.values()))
     out = bullet(f"boot-test (QEMU {'/'.join(accel) or '?'}, x86_64): the base"
                  f"{' and' if booted else ''} {booted} of {len(shas)} commits booted, "
-                 f"{len(names)} workloads; a commit not booted has the results of the one "
-                 "before it (the same kernel, or changes no workload executes, by gcov).")
+                 f"{len(names)} workload{'' if len(names) == 1 else 's'}; a commit not "
+                 "booted has the results of the one before it (the same kernel, or "
+                 "changes no workload executes, by gcov).")
     every, failing, partial = [], [], []
     for n in names:
         got = [(i, p[n]) for i, p in enumerate(per, 1) if n in p]

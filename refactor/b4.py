@@ -58,8 +58,7 @@ def tracking(tree: Tree, ref: str) -> tuple[Sha, dict] | None:
 
 def sent_tag(branch: str, revision: int) -> str:
     """The tag `b4 send` leaves for a revision it sent (ez.get_sent_tagname)."""
-    name = branch[3:] if branch.startswith("b4/") else branch
-    return f"sent/{name}-v{revision}"
+    return f"sent/{branch.removeprefix('b4/')}-v{revision}"
 
 
 def cover_message(subject: str, blurb: str, data: dict) -> str:
@@ -67,11 +66,31 @@ def cover_message(subject: str, blurb: str, data: dict) -> str:
             f"{json.dumps(data, indent=2)}")
 
 
+@dataclass(frozen=True)
+class Copy:
+    """What a commit of the series is made again from."""
+    tree: str
+    author: tuple[str, str, str]      # name, email, date (raw)
+    message: str                      # as the commit holds it
+
+
+def commits(tree: Tree, base: Sha, tip: Sha) -> list[Copy]:
+    """The commits of base..tip, oldest first, in one git log."""
+    out = tree.git("log", "--reverse", "--date=raw",
+                   "--format=%T%x00%an%x00%ae%x00%ad%x00%B%x01", f"{base}..{tip}").decode()
+    found = []
+    for rec in out.split("\x01"):
+        if not rec.strip():
+            continue
+        # git log puts a newline between commits: the record starts after it.
+        t, name, email, date, message = rec.removeprefix("\n").split("\x00", 4)
+        found.append(Copy(t, (name, email, date), message))
+    return found
+
+
 def series_of(tree: Tree, cover: Sha, tip: Sha) -> list[tuple[str, str]]:
     """(tree, message) of each commit after the cover commit."""
-    out = tree.git("log", "--reverse", "--format=%T%x00%B%x01", f"{cover}..{tip}").decode()
-    return [tuple(r.strip("\n").split("\x00", 1)) for r in out.split("\x01")  # type: ignore
-            if r.strip()]
+    return [(c.tree, c.message) for c in commits(tree, cover, tip)]
 
 
 def recipients(tree: Tree, base: Sha, tip: Sha) -> str:
@@ -95,7 +114,8 @@ def make(tree: Tree, *, base: Sha, tip: Sha, branch: str, subject: str, blurb: s
     if old and not found:
         raise KrefactorError(f"branch {branch} exists and is not a b4 prep branch; "
                              f"delete it or pass another name")
-    wanted = series_of(tree, base, tip)
+    copies = commits(tree, base, tip)
+    wanted = [(c.tree, c.message) for c in copies]
     if found and old:
         cover, data = found
         series = data["series"]
@@ -124,15 +144,12 @@ def make(tree: Tree, *, base: Sha, tip: Sha, branch: str, subject: str, blurb: s
     parent = Sha(tree.git("commit-tree", f"{base}^{{tree}}", "-p", base, "-F", "-",
                           input=cover_message(subject, text, data).encode(),
                           env=env).decode().strip())
-    for sha, _ in tree.log(base, tip):
-        who = tree.git("log", "-1", "--format=%an%x00%ae%x00%ad", "--date=raw", sha
-                       ).decode().strip().split("\x00")
-        message = tree.git("log", "-1", "--format=%B", sha)
-        parent = Sha(tree.git("commit-tree", f"{sha}^{{tree}}", "-p", parent, "-F", "-",
-                              input=message, env={**env, "GIT_AUTHOR_NAME": who[0],
-                                                  "GIT_AUTHOR_EMAIL": who[1],
-                                                  "GIT_AUTHOR_DATE": who[2]}
-                              ).decode().strip())
+    for c in copies:
+        name, email, date = c.author
+        parent = Sha(tree.git("commit-tree", c.tree, "-p", parent, "-F", "-",
+                              input=c.message.encode(),
+                              env={**env, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+                                   "GIT_AUTHOR_DATE": date}).decode().strip())
     tree.update_branch(branch, parent, old)
     tree.git("config", f"branch.{branch}.b4-prep-cover-strategy", "commit")
     series = data["series"]

@@ -41,6 +41,12 @@ def test_b4_takes_the_branch_as_its_own_and_sends_our_cover(sent_tree, tmp_path)
     assert git(sent_tree, "symbolic-ref", "HEAD").strip() == "refs/heads/master"
     ours = git(sent_tree, "rev-parse", "krefactor/writeback-void^{tree}")
     assert git(sent_tree, "rev-parse", f"{B4}^{{tree}}") == ours
+    # Each commit again, byte for byte in message, author and date.
+    fmt = "--format=%T%n%an <%ae> %ad%n%B%x01"
+    assert git(sent_tree, "log", fmt, f"{B4}~13..{B4}") == \
+        git(sent_tree, "log", fmt, "master..krefactor/writeback-void")
+    assert git(sent_tree, "cat-file", "commit", B4).endswith(
+        git(sent_tree, "cat-file", "commit", "krefactor/writeback-void").split("\n\n", 1)[1])
     git(sent_tree, "checkout", "-q", B4)
     info = b4(sent_tree, "prep", "--show-info")
     assert info.returncode == 0, info.stderr

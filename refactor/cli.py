@@ -368,7 +368,6 @@ def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str 
                        full_config=full_config, resume=resume,
                        progress=lambda m: click.echo(m, err=True),
                        tested=lambda cb, accel: results.record_commit_boot(t, cb, accel))
-        results.record_boot(t, res)
     click.echo(report.boot_text(res))
     if json_out is not None:
         json_out.write_text(res.to_json())

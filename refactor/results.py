@@ -56,17 +56,11 @@ def record_build(tree: Tree, result: Any) -> None:
             "not_compiled": len(c.not_compiled), "when": now()}})
 
 
-def record_boot(tree: Tree, result: Any) -> None:
-    """boot-test's verdict per commit and workload (a boot.BootResult); a
-    workload not run at a commit, its result carried from an earlier one, is
-    kept as carried."""
-    for c in result.commits:
-        record_commit_boot(tree, c, result.accel)
-
-
 def record_commit_boot(tree: Tree, c: Any, accel: str) -> None:
-    """One commit's boot verdicts (a boot.CommitBoot), as soon as it is tested:
-    an interrupted --each keeps the records of the commits it finished."""
+    """boot-test's verdicts at one commit (a boot.CommitBoot) per workload, as
+    soon as it is tested (boot.run's `tested`): an interrupted --each keeps
+    the records of the commits it finished. A workload not run at the
+    commit, its result carried from an earlier one, is kept as carried."""
     entries = {}
     for w in c.workloads:
         if w.status == "NOT RUN":

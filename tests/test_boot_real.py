@@ -41,6 +41,12 @@ def test_the_series_passes_at_its_tip_and_gcov_shows_what_ran(real_series, tmp_p
     areas = {a["path"]: a for a in data["areas"]}
     assert areas["fs/afs"]["reason"] and areas["mm"]["ran_by"]
     assert "changed code lines executed" in res.stdout
+    # Each commit's verdicts were kept as it was tested, for the mails (results.py).
+    for c in data["commits"]:
+        kept = json.loads((repo / ".git" / "krefactor" / "results" / "boot" /
+                           f"{c['sha']}.json").read_text())
+        assert {n: kept[n]["status"] for n in ("bdev", "ext2")} == {"bdev": "PASS",
+                                                                    "ext2": "PASS"}
 
 
 def test_ext4_data_journal_with_mmap_and_msync_passes_at_the_tip(real_series, tmp_path):

@@ -38,7 +38,8 @@ def test_the_testing_section_sums_up_builds_and_boots_of_these_commits(tmp_path)
             boot.WorkloadResult("nfs", "FAIL" if i == 2 else "PASS",
                                 carried_from=1 if i == 3 else None)])
         r.commits.append(cb)
-    results.record_boot(t, r)
+    for c in r.commits:
+        results.record_commit_boot(t, c, r.accel)
     text = results.testing(t, base, Sha(shas[-1]))
     assert text.startswith("Testing (krefactor, on these 3 commits):")
     flat = " ".join(text.split())
@@ -69,7 +70,8 @@ def test_each_patch_notes_its_own_results_below_the_cut(tmp_path):
     r = boot.BootResult(base, shas[-1], "each", accel="tcg")
     r.commits.append(boot.CommitBoot(shas[1], "c2", 2, workloads=[
         boot.WorkloadResult("ext2", "PASS"), boot.WorkloadResult("nfs", "FAIL")]))
-    results.record_boot(t, r)
+    for c in r.commits:
+        results.record_commit_boot(t, c, r.accel)
     out = tmp_path / "out"
     made = git(t.path, "format-patch", "--cover-letter", "-o", str(out), f"{base}..{shas[-1]}")
     paths = [Path(line) for line in made.split()]

@@ -35,10 +35,13 @@ def tokens(line: str) -> list[tuple[str, str]]:
 
 
 def respace_line(old: str, new: str) -> str:
-    """`new` with the spacing of `old` wherever their tokens agree."""
+    """`new` with the layout of `old` wherever their tokens agree. Both may
+    span lines: between two tokens kept side by side, the original's
+    whitespace stands (but see keep): so a call spatch joined onto one line,
+    or broke in two, or re-indented, keeps the original's lines."""
     a, b = tokens(old), tokens(new)
     ta, tb = [t for _, t in a], [t for _, t in b]
-    if ta == tb:
+    if ta == tb and "\n" not in old + new:
         return old
     out = []
     # The spacing where an unchanged run starts again: after tokens replaced,
@@ -47,14 +50,16 @@ def respace_line(old: str, new: str) -> str:
     junction: str | None = None
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes():
         if op == "equal":
-            run = [ws + t for ws, t in a[i1:i2]]
+            run = [keep(a[i][0], b[j][0], b[j - 1][1] if j else None) + a[i][1]
+                   for i, j in zip(range(i1, i2), range(j1, j2))]
             if junction is not None:
-                run[0] = junction + a[i1][1]
+                run[0] = keep(junction, b[j1][0], b[j1 - 1][1] if j1 else None) + a[i1][1]
             out += run
             junction = None
         elif op == "replace":
             run = [ws + t for ws, t in b[j1:j2]]
-            run[0] = (junction if junction is not None else a[i1][0]) + b[j1][1]
+            run[0] = keep(junction if junction is not None else a[i1][0], b[j1][0],
+                          b[j1 - 1][1] if j1 else None) + b[j1][1]
             out += run
             junction = None
         elif op == "insert":
@@ -69,9 +74,20 @@ def respace_line(old: str, new: str) -> str:
     return line if [t for _, t in tokens(line)] == tb else new
 
 
+def keep(old_ws: str, new_ws: str, before: str | None) -> str:
+    """The whitespace before a kept token: the original's, unless both break
+    the line there and the line starts a statement (the token before it
+    ends one, or opens or closes a block): that indentation is spatch's, as
+    it re-indents what it moved into or out of a block. A continuation
+    line keeps the original's indentation."""
+    if "\n" in old_ws and "\n" in new_ws and (before is None or before in (";", "{", "}")):
+        return new_ws
+    return old_ws
+
+
 def respace(before: bytes, after: bytes) -> bytes:
-    """`after` (spatch's output for `before`) with the original spacing restored
-    on the lines it changed one for one."""
+    """`after` (spatch's output for `before`) with the original layout restored
+    in each run of lines it changed (see respace_line)."""
     if before == after:
         return after
     old = before.decode("utf-8", "surrogateescape").splitlines(keepends=True)
@@ -79,10 +95,10 @@ def respace(before: bytes, after: bytes) -> bytes:
     out: list[str] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False
                                                       ).get_opcodes():
-        if op == "replace" and i2 - i1 == j2 - j1:
-            for o, n in zip(old[i1:i2], new[j1:j2]):
-                end = n[len(n.rstrip("\r\n")):]
-                out.append(respace_line(o.rstrip("\r\n"), n.rstrip("\r\n")) + end)
+        if op == "replace":
+            o, n = "".join(old[i1:i2]), "".join(new[j1:j2])
+            end = n[len(n.rstrip("\r\n")):]
+            out.append(respace_line(o.rstrip("\r\n"), n.rstrip("\r\n")) + end)
         else:
             out += new[j1:j2]
     return "".join(out).encode("utf-8", "surrogateescape")

@@ -22,7 +22,21 @@ static void psym_name(struct port *port, char *dst, const char *src)
 	port_get_psym_name (port, dst);
 	strlcpy (dst, src, NAMELEN);
 }
-"""
+
+static void label_port(struct port *port, const char *label)
+{
+	strlcpy(port->label,
+		label,
+		sizeof(port->label));
+	strlcpy(port->alias,
+	  label, sizeof(port->alias));
+	LONG_CALL;
+	if (port->flags)
+		strlcpy(port->short_name, label,
+				sizeof(port->short_name));
+}
+""".replace(b"\tLONG_CALL;", b"\tstrlcpy(port->description_of_the_port_for_humans, "
+            b"port->template_label_text, sizeof(port->description_of_the_port_for_humans));")
 
 
 def test_spatch_respaces_and_the_series_keeps_the_original_spacing(tmp_path, monkeypatch):
@@ -34,6 +48,12 @@ def test_spatch_respaces_and_the_series_keeps_the_original_spacing(tmp_path, mon
     # spatch's own output re-spaces what it rewrites (the test would not
     # show anything if it did not)...
     assert b"strscpy(tack, name, NAMELEN + 1);" in raw.after
+    # ...and lays out again the calls it rewrites: joins a call's lines,
+    # breaks a long one, re-indents a continuation line.
+    assert b"\tstrscpy(port->label, label, sizeof(port->label));\n" in raw.after
+    assert b"\tstrscpy(port->alias, label, sizeof(port->alias));\n" in raw.after
+    assert b"\tstrscpy(port->description_of_the_port_for_humans,\n" in raw.after
+    assert b"\t\tstrscpy(port->short_name, label, sizeof(port->short_name));\n" in raw.after
     # ...the result keeps every byte the change does not need.
     assert kept.after == SOURCE.replace(b"strlcpy", b"strscpy")
 
@@ -52,9 +72,17 @@ def test_line_rebuilt_from_the_original_tokens():
     assert r("\tif (a&&b)", "\tif (a && b)") == "\tif (a&&b)"
 
 
-def test_only_lines_changed_one_for_one_are_rebuilt():
+def test_runs_of_changed_lines_keep_the_original_layout():
     before = b"a;\n  f (x,y);\nb;\n"
     after = b"a;\n  g(x, y);\nb;\nadded(1 + 2);\n"
     assert respace.respace(before, after) == b"a;\n  g (x,y);\nb;\nadded(1 + 2);\n"
-    # Two lines made of one: spatch's text, as it is.
-    assert respace.respace(b"f(a,\n  b);\n", b"g(a, b);\n") == b"g(a, b);\n"
+    # Two lines made of one, one of two: the original's line breaks.
+    assert respace.respace(b"f(a,\n  b);\n", b"g(a, b);\n") == b"g(a,\n  b);\n"
+    assert respace.respace(b"\tf(a, b);\n", b"\tg(a,\n\t  b);\n") == b"\tg(a, b);\n"
+    # A continuation line keeps its indentation...
+    assert respace.respace(b"\tf(a,\n\t  b);\n", b"\tg(a,\n\t\tb);\n") == \
+        b"\tg(a,\n\t  b);\n"
+    # ...but a statement spatch moved out of a block is indented as spatch does.
+    before = b"\tif (start(p)) {\n\t\tx = 1;\n\t\ty = 2;\n\t}\n"
+    after = b"\tstart(p);\n\tx = 1;\n\ty = 2;\n"
+    assert respace.respace(before, after) == after

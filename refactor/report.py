@@ -12,7 +12,7 @@ from .cocci import site_fn
 from .coverage import CoverageResult
 from .gcov import GcovResult
 from .reroll import Reroll
-from .review import ReviewResult
+from .review import INHERITED, ReviewResult
 from .series import SeriesResult
 
 
@@ -117,6 +117,9 @@ def review_text(r: ReviewResult) -> str:
             lines += textwrap.wrap(flag, 80, initial_indent="  RISK: ",
                                    subsequent_indent="        ")
         lines.append("")
+    if any(f.startswith(INHERITED) for c in r.commits for f in c.checkpatch):
+        lines.append(f"checkpatch --strict; {INHERITED.strip()}: the lines the commit "
+                     "replaces have it too")
     lines += summary_table(r)
     lines.append(f"series: {len(r.commits)} commits")
     lines += _wrapped("To:", r.to)

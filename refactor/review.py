@@ -136,13 +136,49 @@ def parse_checkpatch(output: str) -> tuple[list[str], str]:
     """Findings of `checkpatch.pl --terse` (`-:LINE: KIND:TYPE: message`) and a count."""
     findings = [l.strip() for l in output.splitlines()
                 if re.match(r"^\S*:\d+: (ERROR|WARNING|CHECK):", l.strip())]
+    return findings, summarize(findings)
+
+
+def summarize(findings: list[str]) -> str:
     counts = {k: sum(f": {k}:" in f for f in findings) for k in ("ERROR", "WARNING", "CHECK")}
     summary = ", ".join(f"{n} {k.lower()}s" for k, n in counts.items()) if findings else "clean"
-    return findings, summary
+    inherited = sum(f.startswith(INHERITED) for f in findings)
+    if inherited:
+        summary += f" ({inherited} inherited)"
+    return summary
+
+
+# A finding the commit kept: the lines it replaces have it too.
+INHERITED = "(inherited) "
+
+
+def _key(finding: str) -> str:
+    """A finding without its place in the patch: `KIND:TYPE: message`."""
+    return finding.removeprefix(INHERITED).split(": ", 1)[-1]
+
+
+def mark_inherited(findings: list[str], old: list[str]) -> list[str]:
+    """Mark the findings the change carried over rather than made: checkpatch
+    says the same (kind, type and message) of the lines the commit removed,
+    as often. A semantic patch keeps the original's spacing and names on the
+    lines it rewrites, so `XNMLN+1` or a long line stays as it was; the
+    maintainer can see it in the `-` line above the `+` line."""
+    left: dict[str, int] = {}
+    for f in old:
+        left[_key(f)] = left.get(_key(f), 0) + 1
+    out = []
+    for f in findings:
+        if left.get(_key(f), 0) > 0:
+            left[_key(f)] -= 1
+            f = INHERITED + f
+        out.append(f)
+    return out
 
 
 def checkpatch(tree: Tree, commit: Sha, patch: bytes) -> tuple[list[str], str]:
-    """Run the tree's own scripts/checkpatch.pl, as of `commit`, on one patch."""
+    """Run the tree's own scripts/checkpatch.pl --strict, as of `commit`, on
+    one patch, and on the same diff reversed (the removed lines as added) to
+    tell the findings the commit made from those it kept."""
     with safety.scratch(tree.git_dir, "checkpatch") as tmp:
         present = tree.read(commit, list(CHECKPATCH_FILES), missing_ok=True)
         if "scripts/checkpatch.pl" not in present:
@@ -151,10 +187,18 @@ def checkpatch(tree: Tree, commit: Sha, patch: bytes) -> tuple[list[str], str]:
             dest = Path(tmp, path)
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
-        res = proc.run(["perl", str(Path(tmp, "scripts/checkpatch.pl")), "--no-tree", "--terse",
-                        "--show-types", "--no-color",
-                        "-"], input=patch, check=False)
-        return parse_checkpatch(res.stdout.decode(errors="replace"))
+
+        def run(text: bytes, *extra: str) -> list[str]:
+            res = proc.run(["perl", str(Path(tmp, "scripts/checkpatch.pl")), "--no-tree",
+                            "--terse", "--show-types", "--no-color", "--strict", *extra, "-"],
+                           input=text, check=False)
+            return parse_checkpatch(res.stdout.decode(errors="replace"))[0]
+
+        findings = run(patch)
+        if findings:
+            reverse = tree.git("diff", "--no-renames", f"{commit}", f"{commit}^")
+            findings = mark_inherited(findings, run(reverse, "--no-signoff"))
+        return findings, summarize(findings)
 
 
 def function_context_diff(tree: Tree, sha: Sha) -> str:

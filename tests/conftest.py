@@ -149,3 +149,33 @@ def real_series(real_baseline, tmp_path_factory):
                     "--json", str(work / "series.json"))
     assert res.returncode == 0, res.stderr
     return clone, work / "out", res.stdout
+
+
+def relaid_hunks(repo: Path, rng: str) -> list[str]:
+    """Hunks of `rng` where a token the change kept, next to another kept
+    one, has other whitespace before it than in the original: layout the
+    change did not need. Compared token by token over each hunk's - and +
+    lines, so a call joined onto one line or broken in two counts too."""
+    import difflib
+    import re
+
+    from refactor.respace import tokens
+    diff = subprocess.run(["git", "-C", str(repo), "diff", "-U0", "--no-renames", rng],
+                          capture_output=True, text=True, errors="surrogateescape",
+                          check=True).stdout
+    found, path = [], ""
+    for chunk in re.split(r"\n(?=@@|diff --git)", diff):
+        if chunk.startswith("diff --git"):
+            path = chunk.split(" b/", 1)[1].split("\n", 1)[0]
+            continue
+        lines = chunk.splitlines()
+        old = "\n".join(l[1:] for l in lines[1:] if l.startswith("-"))
+        new = "\n".join(l[1:] for l in lines[1:] if l.startswith("+"))
+        a, b = tokens(old), tokens(new)
+        ops = difflib.SequenceMatcher(None, [t for _, t in a], [t for _, t in b],
+                                      autojunk=False).get_opcodes()
+        if any(op == "equal" and any(a[i][0] != b[j][0] for i, j in
+                                     zip(range(i1 + 1, i2), range(j1 + 1, j2)))
+               for op, i1, i2, j1, j2 in ops):
+            found.append(f"{path} {lines[0]}")
+    return found

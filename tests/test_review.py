@@ -189,3 +189,14 @@ def test_summary_table_one_row_per_subsystem():
     assert rows[1].split() == ["net:", "foo", "2", "a@x", "+1", "l@x", "1/2", "findings"]
     assert rows[2].split() == ["arm", "1", "c@x", "-", "clean"]
     assert all(len(line) <= 80 for line in rows)
+
+
+def test_findings_the_replaced_lines_had_are_marked_inherited():
+    new = ["-:34: CHECK:SPACING: spaces preferred around that '+' (ctx:VxV)",
+           "-:40: CHECK:SPACING: spaces preferred around that '+' (ctx:VxV)",
+           "-:52: WARNING:LONG_LINE: line length of 101 exceeds 100 columns"]
+    # The reversed diff had one of the two spacing findings, and no long line.
+    old = ["-:12: CHECK:SPACING: spaces preferred around that '+' (ctx:VxV)"]
+    marked = review.mark_inherited(new, old)
+    assert marked == [review.INHERITED + new[0], new[1], new[2]]
+    assert review.summarize(marked) == "0 errors, 1 warnings, 2 checks (1 inherited)"

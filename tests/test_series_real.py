@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git, krefactor
+from conftest import git, krefactor, relaid_hunks
 
 pytestmark = pytest.mark.real
 
@@ -61,6 +61,13 @@ def test_wait_start_is_defined_declared_exported_and_called(generated):
                grep_tip(repo, r"^\s+folio_wait_start_writeback\(").splitlines()}
     assert callers == {"mm/page-writeback.c", "mm/vmscan.c", "mm/migrate.c",
                        "drivers/gpu/drm/i915/gem/i915_gem_shmem.c"}
+
+
+def test_kept_tokens_keep_their_layout(generated):
+    """Every token the series did not change keeps the original's spacing and
+    line breaks (the removals re-indent only whole statements)."""
+    repo, _, _ = generated
+    assert relaid_hunks(repo, "master..krefactor/writeback-void") == []
 
 
 def test_one_commit_per_subsystem_in_order(generated):

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git, krefactor, shared_clone
+from conftest import git, krefactor, relaid_hunks, shared_clone
 
 from refactor.recipe import load
 
@@ -113,14 +113,31 @@ def test_compile_test_builds_every_commit(strlcpy_series, tmp_path):
     assert any(line.startswith("drivers/gpu/drm/i915/selftests/i915_perf.c:") for line in missed)
 
 
-def test_review_of_a_slice_has_a_summary_table(strlcpy_series, tmp_path):
+def test_review_checkpatch_strict_finds_nothing_the_series_made(strlcpy_series, tmp_path):
     repo, _, _ = strlcpy_series
     out = tmp_path / "review.json"
     res = krefactor("review", "--tree", str(repo), "--recipe", "strlcpy-strscpy",
-                    "--range", f"master..{BRANCH}~52", "--json", str(out))
+                    "--json", str(out))
     assert res.returncode == 0, res.stderr
     commits = json.loads(out.read_text())["commits"]
-    assert len(commits) == 10
+    assert len(commits) >= 50
     assert all(c["checkpatch_summary"] and (c["to"] or c["cc"]) for c in commits)
     assert "subsystem" in res.stdout and "checkpatch" in res.stdout
-    assert "checkpatch: 10 patches in" in res.stderr
+    assert f"checkpatch: {len(commits)} patches in" in res.stderr
+    # checkpatch --strict finds only what the lines replaced had already:
+    # the series keeps sparc's `XNMLN+1`, and says so.
+    findings = [(c["subject"], f) for c in commits for f in c["checkpatch"]]
+    assert all(f.startswith("(inherited) ") for _, f in findings), findings
+    assert any(s == "sparc: replace strlcpy() with strscpy()" and f.endswith(
+        ": CHECK:SPACING: spaces preferred around that '+' (ctx:VxV)") for s, f in findings)
+    assert "(inherited): the lines the commit replaces have it too" in res.stdout
+
+
+def test_the_series_changes_only_what_the_change_needs(strlcpy_series):
+    """spatch joins, breaks and re-indents the calls it rewrites; the series
+    keeps the original layout of every token it did not change."""
+    repo, _, _ = strlcpy_series
+    assert relaid_hunks(repo, f"master..{BRANCH}") == []
+    eisa = git(repo, "diff", "master", BRANCH, "--", "drivers/eisa/eisa-bus.c")
+    assert "-\t\t\tstrlcpy(edev->pretty_name,\n+\t\t\tstrscpy(edev->pretty_name,\n \t\t\t\t" \
+        "eisa_table[i].name,\n" in eisa

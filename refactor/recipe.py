@@ -86,6 +86,21 @@ class HandOff:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """A risk review flags in a function whose diff removes more indented
+    calls to one of `removed` than it adds: when `near` (a regexp) matches
+    what the function keeps, or with `exported`, when it is not static."""
+    removed: tuple[str, ...]
+    message: str
+    near: str = ""
+    exported: bool = False
+
+    @property
+    def call(self) -> re.Pattern[str]:
+        return re.compile(rf"\b({'|'.join(map(re.escape, self.removed))})\s*\(")
+
+
+@dataclass(frozen=True)
 class Recipe:
     """A named, ordered list of steps."""
     name: str
@@ -97,6 +112,7 @@ class Recipe:
     directory: Path
     boot: Boot | None = None
     handoff: HandOff | None = None
+    flags: tuple[Flag, ...] = ()
     # Paths whose references are not the recipe's to change: (path, reason).
     excludes: tuple[tuple[str, str], ...] = ()
     # Made from plain semantic patches (series --cocci), not from a recipe.toml.
@@ -256,6 +272,21 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
                           field(raw, "unreached", str, ctx, ""),
                           field(raw, "start", str, ctx, ""),
                           strings(raw, "starts", ctx, []))
+    flags = []
+    for i, raw in enumerate(field(data, "flags", list, "", []), 1):
+        ctx = f"flags {i}: "
+        if not isinstance(raw, dict):
+            raise KrefactorError(f"{where}: {ctx}must be a table ([[flags]])")
+        near = field(raw, "near", str, ctx, "")
+        try:
+            re.compile(near)
+        except re.error as e:
+            raise KrefactorError(f"{where}: {ctx}field 'near' is not a regexp: {e}") from e
+        exported = field(raw, "exported", bool, ctx, False)
+        if bool(near) == exported:
+            raise KrefactorError(f"{where}: {ctx}give 'near' or 'exported = true', one of them")
+        flags.append(Flag(strings(raw, "removed", ctx), field(raw, "message", str, ctx),
+                          near, exported))
     excludes = []
     for i, raw in enumerate(field(data, "exclude", list, "", []), 1):
         ctx = f"exclude {i}: "
@@ -275,5 +306,6 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
         directory=directory,
         boot=boot,
         handoff=handoff,
+        flags=tuple(flags),
         excludes=tuple(excludes),
     )

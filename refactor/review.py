@@ -16,14 +16,10 @@ from pathlib import Path
 from unidiff import PatchSet
 
 from . import maintainers, proc, safety, series
-from .recipe import Recipe
+from .recipe import Flag, Recipe
 from .tree import Sha, Tree
 
 ASSERT = re.compile(r"\b(BUG|BUG_ON|WARN_ON|WARN_ON_ONCE|WARN|VM_BUG_ON\w*)\s*\(")
-START = re.compile(r"\b(set_page_writeback|folio_start_writeback)\s*\(")
-REDIRTY_OR_END = re.compile(
-    r"\b(redirty_page_for_writepage|folio_redirty_for_writepage|end_page_writeback|"
-    r"folio_end_writeback)\s*\(")
 # A declaration or definition line at file scope: type, name, open parenthesis.
 SIGNATURE = re.compile(r"^(?!\s)(?!#)(?:[\w\s\*]+?)\b(\w+)\s*\([^;{]*\)?\s*;?\s*$")
 # A function head at column 0, with its type on the same line or the line before
@@ -62,18 +58,19 @@ class ReviewResult:
         return json.dumps(asdict(self), indent=2)
 
 
-def risk_flags(diff_text: str) -> list[str]:
-    """Flags from a diff with whole-function context (`git show -W`)."""
+def risk_flags(diff_text: str, risks: tuple[Flag, ...] = ()) -> list[str]:
+    """Flags from a diff with whole-function context (`git show -W`): those
+    of any change, and the recipe's own `risks`."""
     flags: list[str] = []
     for f in PatchSet(diff_text):
         for hunk in f:
             for func, lines in functions(hunk):
                 flags += function_flags(f"{f.path}: {func + '()' if func else 'file scope'}",
-                                        lines)
+                                        lines, risks)
     return flags
 
 
-def function_flags(where: str, lines) -> list[str]:
+def function_flags(where: str, lines, risks: tuple[Flag, ...] = ()) -> list[str]:
     flags = []
     removed = [l.value.rstrip("\n") for l in lines if l.is_removed]
     added = [l.value.rstrip("\n") for l in lines if l.is_added]
@@ -88,23 +85,20 @@ def function_flags(where: str, lines) -> list[str]:
         if m and m.group(1) in names_removed:
             flags.append(f"{where}: signature of {m.group(1)}() changed")
 
-    def calls(ls: list[str]) -> int:
-        return sum(1 for l in ls if l[:1].isspace() and START.search(l))
+    values = [l.value for l in lines]
+    at = next((i for i, v in enumerate(values) if FUNC_HEAD.match(v)), None)
+    head = " ".join(values[max(0, at - 1):at + 1]) if at is not None else ""
+    # A head whose type sits on a line outside the hunk tells nothing.
+    exported = bool(head and re.match(r"^[\w\s\*]+\s[\*]*\w+\s*\(", head)
+                    and "static" not in head.split("(")[0])
+    def calls(ls: list[str], call: re.Pattern[str]) -> int:
+        return sum(1 for l in ls if l[:1].isspace() and call.search(l))
 
-    if calls(removed) > calls(added):
-        if REDIRTY_OR_END.search(body):
-            flags.append(f"{where}: writeback start removed in a function that also "
-                         "redirties the page or ends writeback")
-        if "keepwrite" in body:
-            flags.append(f"{where}: writeback start removed next to keepwrite")
-        values = [l.value for l in lines]
-        at = next((i for i, v in enumerate(values) if FUNC_HEAD.match(v)), None)
-        head = " ".join(values[max(0, at - 1):at + 1]) if at is not None else ""
-        # A head whose type sits on a line outside the hunk tells nothing.
-        typed = head and re.match(r"^[\w\s\*]+\s[\*]*\w+\s*\(", head)
-        if typed and "static" not in head.split("(")[0]:
-            flags.append(f"{where}: writeback start removed in a non-static function: "
-                         "callers outside the VFS hand-off points may rely on it")
+    for risk in risks:
+        if calls(removed, risk.call) <= calls(added, risk.call):
+            continue
+        if (risk.near and re.search(risk.near, body)) or (risk.exported and exported):
+            flags.append(f"{where}: {risk.message}")
     return flags
 
 
@@ -279,7 +273,8 @@ def run(*, tree: Tree, base: Sha, tip: Sha, recipe: Recipe | None = None, jobs: 
             cr.diffstat[f.path] = (f.added, f.removed)
         rec = maintainers.recipients(sections, cr.files)
         cr.subsystems, cr.to, cr.cc = list(rec.subsystems), list(rec.to), list(rec.cc)
-        cr.flags = risk_flags(function_context_diff(tree, sha)) + runtime.get(sha, [])
+        cr.flags = risk_flags(function_context_diff(tree, sha),
+                              recipe.flags if recipe else ()) + runtime.get(sha, [])
         for a in cr.to:
             if a not in result.to:
                 result.to.append(a)

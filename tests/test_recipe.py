@@ -38,6 +38,10 @@ GOOD_STEP = '[[steps]]\ncocci = "a.cocci"\ngrep = ["x"]\nsubject = "x: y"\nbody 
     ('name = "n"\nsummary = "s"\ndescription = "d"\n'
      '[[steps]]\ncocci = "a.cocci"\ngrep = []\nsubject = "s"\nbody = "b"\ngrep_fixed = 1\n',
      "'grep_fixed'"),
+    ('name = "n"\nsummary = "s"\ndescription = "d"\n' + GOOD_STEP +
+     '[[flags]]\nremoved = ["f"]\nnear = "(x"\nmessage = "m"\n', "'near' is not a regexp"),
+    ('name = "n"\nsummary = "s"\ndescription = "d"\n' + GOOD_STEP +
+     '[[flags]]\nremoved = ["f"]\nmessage = "m"\n', "flags 1: give 'near' or 'exported"),
 ])
 def test_malformed_recipe_names_the_field(tmp_path, toml, field):
     with pytest.raises(KrefactorError, match="step 1: |recipe.toml") as e:

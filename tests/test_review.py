@@ -1,4 +1,5 @@
 from refactor import maintainers, review
+from refactor.recipe import load
 
 DIFF = """diff --git a/fs/x/a.c b/fs/x/a.c
 --- a/fs/x/a.c
@@ -31,7 +32,12 @@ diff --git a/include/linux/x.h b/include/linux/x.h
 
 
 def test_risk_flags():
-    flags = review.risk_flags(DIFF)
+    # The recipe's own flags ([[flags]] in its recipe.toml), and those of any change.
+    flags = review.risk_flags(DIFF, load("writeback-void").flags)
+    assert review.risk_flags(DIFF) == [
+        "fs/x/a.c: x_writepage(): assertion removed: BUG_ON(PageWriteback(page));",
+        "include/linux/x.h: x_start(): signature of x_start() changed",
+    ]
     assert flags == [
         "fs/x/a.c: x_writepage(): assertion removed: BUG_ON(PageWriteback(page));",
         "fs/x/a.c: x_writepage(): writeback start removed in a function that also "

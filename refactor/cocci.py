@@ -35,6 +35,9 @@ class Site:
     verdict: str       # "removed", "left", ...
     function: str
     reason: str
+    # The semantic patch's own category, after a slash in its verdict
+    # (`left/unreached`): what krefactor acts on, never the reason's words.
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,10 @@ def parse_sites(text: str) -> list[Site]:
         if len(parts) != 6:
             continue
         file, ln, col, verdict, fn, why = parts
+        verdict, _, kind = verdict.partition("/")
         # spatch's current_element outside any function is "something_else".
         sites.append(Site(file, int(ln), int(col), verdict,
-                          "" if fn == "something_else" else fn, why))
+                          "" if fn == "something_else" else fn, why, kind))
     return sites
 
 

@@ -3,7 +3,8 @@ sites a series left as they are.
 
 A site a step reports as left is one of three kinds:
 - scanned: the semantic patch looked at the function and no hand-off reaches
-  it (the recipe's `unreached` reason, checked across the tree by series).
+  it (kind `unreached` in the semantic patch's verdict, checked across the tree
+  by series).
   Nothing was to be changed there: no commit message names it, and the
   cover letter only counts it.
 - kept: the step's recipe says what leaving such a site means and why it is
@@ -31,8 +32,7 @@ class Left:
 
 
 def kind_of(site: Site, step: Step, recipe: Recipe) -> str:
-    unreached = recipe.handoff.unreached if recipe.handoff else ""
-    if unreached and site.reason.startswith(unreached):
+    if site.kind == "unreached":
         return "scanned"
     return "kept" if step.kept else "review"
 

@@ -67,14 +67,16 @@ class Boot:
 class HandOff:
     """Where the code a recipe changes is entered from: its hand-off points.
 
-    `unreached` is the reason its semantic patches print for a site they see
-    no hand-off reach within the file; series checks that claim across the
-    tree (callgraph.py) and prints what is true instead."""
+    A site its semantic patches see no hand-off reach within the file they
+    report as `left/unreached`; series checks that claim across the tree
+    (callgraph.py) and prints what is true instead."""
     description: str                        # "a ->writepage method or ... callback"
     initializers: tuple[str, ...]           # struct fields: `.writepage = f`
     callbacks: tuple[tuple[str, int], ...]  # (function, 1-based argument)
-    unreached: str = ""
     start: str = ""        # the call a series adds at hand-offs (review's runtime check)
+    # What review's runtime check says of a site, by the kind its semantic
+    # patch gives it ("left": an exit left in code a hand-off reaches).
+    runtime: tuple[tuple[str, str], ...] = ()
     # The calls that start what the hand-off must not leave started (callees.py):
     # a call before an exit that reaches none of them leaves the exit safe to change.
     starts: tuple[str, ...] = ()
@@ -267,10 +269,14 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
                 raise KrefactorError(f"{where}: {ctx}each of 'callbacks' needs a 'function' "
                                      "name and an 'argument' number from 1")
             callbacks.append((cb["function"], cb["argument"]))
+        runtime = field(raw, "runtime", dict, ctx, {})
+        if not all(isinstance(v, str) and v.strip() for v in runtime.values()):
+            raise KrefactorError(f"{where}: {ctx}field 'runtime' must map site kinds to "
+                                 "what review says of them")
         handoff = HandOff(field(raw, "description", str, ctx),
                           strings(raw, "initializers", ctx, []), tuple(callbacks),
-                          field(raw, "unreached", str, ctx, ""),
                           field(raw, "start", str, ctx, ""),
+                          tuple(sorted(runtime.items())),
                           strings(raw, "starts", ctx, []))
     flags = []
     for i, raw in enumerate(field(data, "flags", list, "", []), 1):

@@ -228,28 +228,23 @@ def runtime_flags(tree: Tree, base: Sha, commits: list[Sha], recipe: Recipe, *, 
     files = series.step_files(tree, first, recipe, step)
     reaching = series.run_reaching(tree, first, recipe, step, files, jobs=jobs,
                                    timeout=timeout, progress=progress, evidence_at=base)
+    said = dict(h.runtime)
+
+    def say(kind: str, site) -> str:
+        text = said.get(kind, "")
+        return text.replace("{handoff}", h.description) if text else \
+            f"{step.name} would change it on this commit's tree: {site.reason}"
+
     flags = []
     for r in reaching.results:
         for site in r.sites:
             where = f"{site.file}:{site.line} {site.function}()"
             if site.verdict == "left" and (site.file, site.function) in reaching.reached:
                 # Left by the prepare step, and reached from this commit on.
-                flags.append(f"runtime: NEEDS REVIEW: {where}: {h.description} hands it a "
-                             f"folio this commit starts writeback on, and this exit was "
-                             f"left: {site.reason}")
-            if site.verdict != "changed":
-                continue
-            if "assertion" in site.reason:
-                flags.append(f"runtime: {where} asserts that writeback is not set, and "
-                             f"{h.description} hands it a folio this commit starts "
-                             f"writeback on")
-            elif "moves" in site.reason:
-                flags.append(f"runtime: {where}: the folio moves to another mapping with "
-                             f"the writeback this commit starts, which then ends against "
-                             f"the new mapping")
-            else:
-                flags.append(f"runtime: {where}: the folio leaves without I/O and nothing "
-                             f"ends the writeback this commit starts")
+                flags.append(f"runtime: NEEDS REVIEW: {where}: {say('left', site)}: "
+                             f"{site.reason}")
+            elif site.verdict == "changed":
+                flags.append(f"runtime: {where}: {say(site.kind, site)}")
         if r.error:
             flags.append(f"runtime: not checked: {r.error}")
     return {first: flags}

@@ -299,12 +299,12 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
         # A candidate no hand-off reaches is not a site of this change: it is
         # unaffected. One whose callers are not all known is left, to look at.
         # (Its exits may come after calls too; that is no reason to name them.)
-        if s.reason == recipe.handoff.unreached:
+        if s.kind == "unreached":
             a = answers.get((s.file, s.function))
             if a is None:
                 return s
             return replace(s, verdict="unaffected" if a.reached is False else "left",
-                           reason=a.reason(description))
+                           reason=a.reason(description), kind=claim_kind(a))
         # An exit left after a call: the call path by which it may start writeback.
         gs = callees.get((s.file, s.line, s.column))
         if gs and who is not None:
@@ -342,10 +342,9 @@ def check_claims(tree: Tree, commit: Sha, recipe: Recipe, results: list[cocci.Fi
     """Replace each "not reached from a hand-off" reason, which a semantic patch
     can only know of its own file, by what a tree-wide search finds."""
     handoff = recipe.handoff
-    if handoff is None or not handoff.unreached:
+    if handoff is None:
         return results
-    claims = [s for r in results for s in r.sites
-              if s.verdict == "left" and s.reason == handoff.unreached]
+    claims = [s for r in results for s in r.sites if s.verdict == "left" and s.kind == "unreached"]
     if not claims:
         return results
     started = time.monotonic()
@@ -359,11 +358,17 @@ def check_claims(tree: Tree, commit: Sha, recipe: Recipe, results: list[cocci.Fi
              f"{sum(a.reached is None for a in answers.values())} unknown")
     out = []
     for r in results:
-        sites = tuple(replace(s, reason=answers[(s.file, s.function)].reason(handoff.description))
-                      if (s.file, s.function) in answers and s.reason == handoff.unreached else s
-                      for s in r.sites)
+        sites = tuple(replace(s, reason=a.reason(handoff.description), kind=claim_kind(a))
+                      if s.kind == "unreached" and (a := answers.get((s.file, s.function)))
+                      else s for s in r.sites)
         out.append(replace(r, sites=sites))
     return out
+
+
+def claim_kind(answer: callgraph.Answer) -> str:
+    """A "not reached" claim checked across the tree stays of that kind
+    unless a hand-off does reach the function (from another file)."""
+    return "" if answer.reached is True else "unreached"
 
 
 def record_path(tree: Tree, tip: str) -> Path:
@@ -393,7 +398,7 @@ def restore_sites(tree: Tree, result: SeriesResult) -> None:
         return
     for d in record.get("sites", []):
         result.sites.append(cocci.Site(d["file"], d["line"], d["column"], d["verdict"],
-                                       d["function"], d["reason"]))
+                                       d["function"], d["reason"], d.get("kind", "")))
         result.site_commits.append(d["at"])
         result.site_steps.append(d["step"])
     result.analysed = record.get("analysed", {})

@@ -172,11 +172,11 @@ def test_runtime_flags_fire_on_the_vfs_commit_only_when_unprepared(tmp_path):
     assert review_flag in found
     text = "\n".join(f for _, f in found if "NEEDS REVIEW" not in f)
     # Across files: block/fops.c's ->writepage hands the folio to fs/buffer.c.
-    assert "fs/buffer.c:17 block_write_full() asserts that writeback is not set" in text
+    assert "fs/buffer.c:17 block_write_full(): asserts that writeback is not set" in text
     assert "fs/buffer.c:14 block_write_full(): the folio leaves without I/O" in text
     assert "fs/demofs/inode.c:25 demofs_writepage(): the folio leaves without I/O" in text
     assert "mm/shmem.c:19 shmem_writepage(): the folio moves to another mapping" in text
-    assert "fs/mpage.c:11 __mpage_writepage() asserts" in text
+    assert "fs/mpage.c:11 __mpage_writepage(): asserts" in text
     # nfs_writepage() unlocks after a helper that may start I/O: not a certain
     # breakage, so only the NEEDS REVIEW flag above names it.
     assert "nfs_writepage()" not in text

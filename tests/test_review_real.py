@@ -111,9 +111,9 @@ def test_runtime_flags_name_what_breaks_when_nothing_is_prepared(real_series, tm
     vfs = "mm: start writeback before handing a folio to ->writepage()"
     assert [s for s, f in flagged.items() if f] == [vfs]
     text = "\n".join(flagged[vfs])
-    assert "fs/buffer.c:1786 __block_write_full_page() asserts that writeback is not set" \
+    assert "fs/buffer.c:1786 __block_write_full_page(): asserts that writeback is not set" \
         in text
-    assert "fs/iomap/buffered-io.c:1642 iomap_writepage_map() asserts" in text
+    assert "fs/iomap/buffered-io.c:1642 iomap_writepage_map(): asserts" in text
     assert "block_write_full_page(): the folio leaves without I/O" in text
     assert "shmem_writepage(): the folio moves to another mapping" in text
     assert "ext4_journalled_writepage_callback(): the folio leaves without I/O" in text

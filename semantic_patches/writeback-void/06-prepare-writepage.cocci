@@ -676,9 +676,9 @@ for a in asserts:
     if LISTING:
         site(a, "candidate", "")
     elif in_reach([a]):
-        site(a, "changed", "assertion that writeback is not set dropped")
+        site(a, "changed/assertion", "assertion that writeback is not set dropped")
     else:
-        site(a, "left", "not reached from a ->writepage method or write_cache_pages() callback")
+        site(a, "left/unreached", "not reached from a ->writepage method or write_cache_pages() callback")
 # Functions whose every early return ends writeback (prepared here): for
 # their callers the call is a start of writeback, as with `always`.
 settled = collections.defaultdict(set)
@@ -692,7 +692,7 @@ for e, k, n in exits:
         for g in after_call.get(here(e), []):
             site(e, "callee", g)
     elif not in_reach([e]):
-        site(e, "left", "not reached from a ->writepage method or write_cache_pages() callback")
+        site(e, "left/unreached", "not reached from a ->writepage method or write_cache_pages() callback")
     elif here(e) in after_start:
         pass        # writeback of the function itself: nothing to prepare
     elif here(e) in after_call and all(g in settled[e.file] for g in after_call[here(e)]):
@@ -704,10 +704,10 @@ for e, k, n in exits:
         site(e, "left", "the folio was unlocked before, at line %s, on a path to here; "
              "locked again, its writeback may be another writer's" % after_exit[here(e)])
     elif k == "move":
-        site(e, "changed", "writeback ended before the folio moves to the swap cache")
+        site(e, "changed/moves", "writeback ended before the folio moves to the swap cache")
     elif k.startswith("ret-"):
-        site(e, "changed", "writeback ended where the function returns before it starts "
+        site(e, "changed/exit", "writeback ended where the function returns before it starts "
              "writeback itself")
     else:
-        site(e, "changed", "writeback ended where the folio leaves without I/O")
+        site(e, "changed/exit", "writeback ended where the folio leaves without I/O")
 

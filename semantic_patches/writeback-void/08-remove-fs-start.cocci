@@ -66,6 +66,9 @@ def covered(path):
                 changed = True
     return seen
 
+# Its kind is "unreached": krefactor checks the claim across the tree.
+UNREACHED = "not reached from a ->writepage method or write_cache_pages() callback"
+
 def why_not(path, fn):
     if fn in keepwrite[path]:
         return "keepwrite in the same function"
@@ -73,7 +76,7 @@ def why_not(path, fn):
     if fn in seen:
         return None
     if fn not in reached(path):
-        return "not reached from a ->writepage method or write_cache_pages() callback"
+        return UNREACHED
     if fn not in roots[path] and fn not in statics[path]:
         return "%s() is not static: callers outside this file may rely on it" % fn
     return "%s() is reachable other than through a ->writepage method or write_cache_pages() callback" % fn
@@ -228,7 +231,8 @@ if fn not in API:
         why = "conditional start"
     else:
         why = why_not(p[0].file, fn)
-    site(p[0], "left" if why else "removed", why or "")
+    site(p[0], ("left/unreached" if why == UNREACHED else "left") if why else "removed",
+         why or "")
     if not why:
         removable.add((p[0].file, p[0].line, p[0].column))
 

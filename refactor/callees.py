@@ -1,5 +1,6 @@
-"""Can a callee start writeback (or whatever a recipe's `starts` name) on the
-folio it is handed? Answered from the call graph, not from the callee's name.
+"""Can a callee start what a recipe's `starts` start (writeback, for
+writeback-void) on the object it is handed? Answered from the call graph, not
+from the callee's name.
 
 A semantic patch sees an exit of a ->writepage method after a call that takes
 the folio, and cannot tell from one file whether the callee starts I/O on it.
@@ -33,6 +34,7 @@ class Starters:
     """The functions that reach a start, each with the next one on its way."""
     starts: tuple[str, ...]
     via: dict[str, str]          # "file:function" -> the "file:function" or start it calls
+    started: str = "it"          # what the starts start (recipe [handoff] started)
 
     def path(self, path: str, name: str) -> list[str] | None:
         """The call path from `name` (called from `path`) to a start, or None."""
@@ -52,8 +54,8 @@ class Starters:
         """Why an exit after `name()` is, or is not, left alone: checkable from the tree."""
         chain = self.path(path, name)
         if chain:
-            return f"which may start writeback on it: {' -> '.join(chain)}"
-        return (f"which starts no writeback: it is not among the {len(self.via)} functions "
+            return f"which may start {self.started} on it: {' -> '.join(chain)}"
+        return (f"which starts no {self.started}: it is not among the {len(self.via)} functions "
                 f"that call {', '.join(f'{s}()' for s in self.starts)}, directly or through "
                 f"other functions (calls through pointers aside)")
 
@@ -71,7 +73,7 @@ def starters(tree: Tree, commit: Sha, handoff: HandOff, starts: tuple[str, ...])
     if cache.is_file():
         data = json.loads(cache.read_text())
         if data.get("starts") == sorted(starts):
-            return Starters(starts, data["via"])
+            return Starters(starts, data["via"], handoff.started)
     graph = CallGraph(tree, commit, handoff)
     via: dict[str, str] = {}
     graph.prefetch(list(starts))
@@ -94,4 +96,4 @@ def starters(tree: Tree, commit: Sha, handoff: HandOff, starts: tuple[str, ...])
         level = nxt
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps({"starts": sorted(starts), "via": via}))
-    return Starters(starts, via)
+    return Starters(starts, via, handoff.started)

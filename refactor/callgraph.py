@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .recipe import HandOff
+from .recipe import Carried, HandOff
 from .tree import Sha, Tree
 
 IDENT = r"[A-Za-z_]\w*"
@@ -118,7 +118,8 @@ class Answer:
     path: list[str] = field(default_factory=list)   # "file:function", hand-off first
     searched: int = 0             # functions looked at
     unknown: list[str] = field(default_factory=list)  # why not sure
-    carried: bool = False         # only calls that hand on the folio counted
+    carried: bool = False         # only calls that hand on the object counted
+    noun: str = "object"          # what a hand-off hands on (recipe [handoff.carried])
 
     def reason(self, description: str) -> str:
         """A reason that is true of the tree, as far as this search went."""
@@ -132,43 +133,47 @@ class Answer:
                        if self.searched > 1 else "it has no callers")
             if self.carried:
                 callers = (f"searched back through {self.searched - 1} callers that pass it "
-                           f"their page or folio" if self.searched > 1 else
-                           "no caller passes it the page or folio it was handed")
-                return (f"not handed the folio of {description} anywhere in the tree "
+                           f"their {self.noun}" if self.searched > 1 else
+                           f"no caller passes it the {self.noun} it was handed")
+                return (f"not handed the {self.noun} of {description} anywhere in the tree "
                         f"({callers})")
             return f"not reached from {description} anywhere in the tree ({callers})"
         return (f"not reached from {description} in this file; callers elsewhere not all "
                 f"known ({'; '.join(self.unknown[:2])})")
 
 
-PARAM = re.compile(rf"\bstruct\s+(?:page|folio)\s*\*\s*({IDENT})\s*[,)]")
-ALIAS = re.compile(rf"\b({IDENT})\s*=\s*page_folio\(\s*({IDENT})\s*\)")
+def pattern(form: str) -> str:
+    """A regexp for a form such as `page_folio(NAME)`: spaces free between
+    tokens, NAME a name (a group)."""
+    return r"\s*".join(rf"({IDENT})" if t == "NAME" else re.escape(t)
+                       for t in re.findall(r"NAME|\w+|\S", form))
 
 
-def handed(text: str, func: Function) -> set[str]:
-    """The names under which `func` holds the page or folio it was given: its
-    `struct page *` / `struct folio *` parameters and folios made from them."""
+def handed(text: str, func: Function, carried: Carried) -> set[str]:
+    """The names under which `func` holds the object it was given: its
+    parameters of the carried types, and the names made from them."""
     lines = text.splitlines()[func.first - 1:func.last]
     head = []
     for line in lines:
         head.append(line)
         if line.startswith("{"):
             break
-    names = set(PARAM.findall(" ".join(head)))
-    for alias, src in ALIAS.findall("\n".join(lines)):
-        if src in names:
-            names.add(alias)
+    types = "|".join(r"\s+".join(map(re.escape, t.split())) for t in carried.types)
+    param = re.compile(rf"\b(?:{types})\s*\*\s*({IDENT})\s*[,)]") if types else None
+    names = set(param.findall(" ".join(head))) if param else set()
+    body = "\n".join(lines)
+    for form in carried.aliases:
+        for alias, src in re.findall(rf"\b({IDENT})\s*=\s*{pattern(form)}", body):
+            if src in names:
+                names.add(alias)
     return names
 
 
-def passes(args: list[str], names: set[str]) -> bool:
+def passes(args: list[str], names: set[str], carried: Carried) -> bool:
     """Does one of a call's arguments hand on one of `names`?"""
-    for a in args:
-        a = re.sub(r"\s+", "", a)
-        for n in names:
-            if a in (n, f"&{n}->page", f"page_folio({n})", f"folio_page({n},0)", f"{n}->page"):
-                return True
-    return False
+    forms = {f.replace("NAME", n) for f in (re.sub(r"\s+", "", f) for f in carried.passed)
+             for n in names}
+    return any(re.sub(r"\s+", "", a) in forms for a in args)
 
 
 def call_args(text: str, line: int, column: int) -> list[str] | None:
@@ -236,6 +241,7 @@ class CallGraph:
         files = self.files_of(path, name)
         callers, unknown = set(), []
         word = re.compile(rf"\b{re.escape(name)}\b")
+        carried = self.handoff.carried
         for f in files:
             text = self.text(f)
             for n, line in enumerate(text.splitlines(), 1):
@@ -254,7 +260,7 @@ class CallGraph:
                         unknown.append(f"{name}() address taken in {f}:{n}")
                     elif rest.startswith("("):
                         if self.carry and not passes(call_args(text, n, m.end()) or [],
-                                                     handed(text, fn)):
+                                                     handed(text, fn, carried), carried):
                             continue
                         callers.add((f, fn.name))
                     elif (f, fn.name) not in callers:
@@ -289,7 +295,7 @@ class CallGraph:
                     answers[q] = answer
                     del states[q]
         for a in answers.values():
-            a.carried = self.carry
+            a.carried, a.noun = self.carry, self.handoff.carried.noun
         return answers
 
     def is_root(self, node: tuple[str, str], roots: set[tuple[str, str]]) -> bool:

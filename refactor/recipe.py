@@ -64,6 +64,18 @@ class Boot:
 
 
 @dataclass(frozen=True)
+class Carried:
+    """The object a hand-off passes on, as series follows it through calls:
+    the types of the parameters that hold it, the calls that give it another
+    name (`x = page_folio(NAME)`), and the argument forms that pass it on;
+    NAME is a name known to hold it."""
+    noun: str = "object"
+    types: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    passed: tuple[str, ...] = ("NAME",)
+
+
+@dataclass(frozen=True)
 class HandOff:
     """Where the code a recipe changes is entered from: its hand-off points.
 
@@ -80,6 +92,8 @@ class HandOff:
     # The calls that start what the hand-off must not leave started (callees.py):
     # a call before an exit that reaches none of them leaves the exit safe to change.
     starts: tuple[str, ...] = ()
+    started: str = "it"    # what they start, in reasons: "which may start {started} on it"
+    carried: Carried = Carried()
 
     @property
     def start_call(self) -> str:
@@ -273,11 +287,20 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
         if not all(isinstance(v, str) and v.strip() for v in runtime.values()):
             raise KrefactorError(f"{where}: {ctx}field 'runtime' must map site kinds to "
                                  "what review says of them")
+        carried = Carried()
+        if "carried" in raw:
+            c, cctx = field(raw, "carried", dict, ctx), "handoff.carried: "
+            carried = Carried(field(c, "noun", str, cctx), strings(c, "types", cctx),
+                              strings(c, "aliases", cctx, []), strings(c, "passed", cctx))
+            if not all("NAME" in f for f in carried.aliases + carried.passed):
+                raise KrefactorError(f"{where}: {cctx}each of 'aliases' and 'passed' "
+                                     "needs NAME, the name that holds the object")
         handoff = HandOff(field(raw, "description", str, ctx),
                           strings(raw, "initializers", ctx, []), tuple(callbacks),
                           field(raw, "start", str, ctx, ""),
                           tuple(sorted(runtime.items())),
-                          strings(raw, "starts", ctx, []))
+                          strings(raw, "starts", ctx, []),
+                          field(raw, "started", str, ctx, "it"), carried)
     flags = []
     for i, raw in enumerate(field(data, "flags", list, "", []), 1):
         ctx = f"flags {i}: "

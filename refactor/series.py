@@ -291,6 +291,7 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
                         defines={"reached": ",".join(reached) or "-",
                                  "inert": ",".join(inert) or "-"})
     description = recipe.handoff.description
+    noun, what = recipe.handoff.carried.noun, recipe.handoff.started
 
     def judged(s: cocci.Site) -> cocci.Site:
         assert recipe.handoff is not None
@@ -310,13 +311,13 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
         if gs and who is not None:
             risky = [g for g in gs if who.path(s.file, g) is not None]
             if risky:
-                return replace(s, reason=f"the folio leaves after {risky[0]}(), "
+                return replace(s, reason=f"the {noun} leaves after {risky[0]}(), "
                                f"{who.reason(s.file, risky[0])}")
             if not inert:
-                return replace(s, reason=f"the folio leaves after {gs[0]}(), which reaches "
-                               f"no start of writeback, but the tree already starts it at "
-                               f"the hand-offs: {gs[0]}() may hand on a folio under "
-                               f"writeback to I/O")
+                return replace(s, reason=f"the {noun} leaves after {gs[0]}(), which reaches "
+                               f"no start of {what}, but the tree already starts it at "
+                               f"the hand-offs: {gs[0]}() may hand on a {noun} under "
+                               f"{what} to I/O")
         return s
 
     out = [replace(r, sites=tuple(judged(s) for s in r.sites)) for r in results]

@@ -9,7 +9,7 @@ from conftest import make_repo
 from refactor import callees, recipe
 from refactor import tree as tree_mod
 
-HANDOFF = recipe.HandOff("a ->writepage method", ("writepage",), ())
+HANDOFF = recipe.HandOff("a ->writepage method", ("writepage",), (), started="writeback")
 STARTS = ("set_page_writeback", "folio_start_writeback")
 
 

@@ -11,7 +11,8 @@ from refactor import callgraph, recipe
 from refactor import tree as tree_mod
 
 HANDOFF = recipe.HandOff("a ->writepage method or write_cache_pages() callback",
-                         ("writepage",), (("write_cache_pages", 3),))
+                         ("writepage",), (("write_cache_pages", 3),),
+                         carried=recipe.load("writeback-void").handoff.carried)
 # What the semantic patches print for a site no hand-off reaches in its file.
 UNREACHED = "not reached from a ->writepage method or write_cache_pages() callback"
 

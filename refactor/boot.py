@@ -53,11 +53,11 @@ ENGINE_OPTIONS = (
 # 9P_FS depends on it.
 UNWANTED = ("UNWINDER_GUESS", "ACPI", "PCI", "IPV6", "WIRELESS", "ETHTOOL_NETLINK", "VT",
             "INPUT", "HID", "THERMAL")
-# Options that turn silent damage into a splat, and debug info to decode it.
+# Options that report a hang or a lockup, and debug info to decode a splat;
+# a recipe's [boot] config adds the checks of the code it changes.
 DEBUG_OPTIONS = (
-    "DEBUG_KERNEL", "DEBUG_VM", "DETECT_HUNG_TASK", "SOFTLOCKUP_DETECTOR",
-    "BUG_ON_DATA_CORRUPTION", "DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT", "DEBUG_INFO_REDUCED",
-    "UNWINDER_FRAME_POINTER")
+    "DEBUG_KERNEL", "DETECT_HUNG_TASK", "SOFTLOCKUP_DETECTOR",
+    "DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT", "DEBUG_INFO_REDUCED", "UNWINDER_FRAME_POINTER")
 BOOT_SECONDS = 60          # from QEMU's start to init's first line, under TCG
 
 

@@ -207,14 +207,14 @@ def function_context_diff(tree: Tree, sha: Sha) -> str:
 
 def runtime_flags(tree: Tree, base: Sha, commits: list[Sha], recipe: Recipe, *, jobs: int,
                   timeout: float, progress=lambda m: None) -> dict[Sha, list[str]]:
-    """Flags that the diff cannot show: at the first commit that starts
-    writeback at a hand-off (adds an indented call to the recipe's
-    [handoff] start), run the recipe's reach = "any" step on that commit's
-    tree without keeping its changes. Each change it would still make is a
-    place that breaks at run time from that commit on: an assertion that
-    writeback is not set, or a way out without I/O that leaves it set.
-    Checked once, there: later commits remove the filesystems' own starts,
-    and a path without one no longer tells a way out without I/O."""
+    """Flags that the diff cannot show: at the first commit that adds an
+    indented call to the recipe's [handoff] start, run the recipe's reach =
+    "any" step on that commit's tree without keeping its changes. Each change
+    it would still make is a place that breaks at run time from that commit
+    on (writeback-void: an assertion that writeback is not set, or a way out
+    without I/O that leaves it set); [handoff.runtime] says what of each kind.
+    Checked once, there: later commits may take away what the step looks for
+    (writeback-void removes the filesystems' own starts)."""
     h = recipe.handoff
     step = next((s for s in recipe.steps if s.reach), None)
     if h is None or not h.start or step is None:

@@ -274,11 +274,12 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
         # either way; clearing the others is for a tree before the VFS start.
         if not started_at_handoffs(tree, commit, recipe):
             inert = clear
-        progress(f"  {len(who.via)} functions reach a start of writeback "
+        what = recipe.handoff.started
+        progress(f"  {len(who.via)} functions reach a start of {what} "
                  f"({time.monotonic() - started:.1f}s); of the {len(names)} calls "
                  f"before an exit, {len(clear)} reach none"
                  + ("" if inert or not clear else
-                    " (not cleared: the tree already starts writeback at the hand-offs)"))
+                    f" (not cleared: the tree already starts {what} at the hand-offs)"))
     started = time.monotonic()
     graph = callgraph.CallGraph(tree, commit, recipe.handoff, carry=True)
     answers = graph.reach_all(candidates)

@@ -298,12 +298,12 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
         left = [s for s in found if s["verdict"] == "left"]
         # A way out left in a helper of the same file that it calls is its own
         # (f2fs_write_data_page() -> f2fs_write_single_data_page()).
-        # Only an exit after a call that may start writeback: one left after a
-        # relock (__ext4_journalled_writepage()) had its writeback ended at the
-        # first unlock, which the step prepared.
+        # Only an exit after a call that may start writeback (kind after-call):
+        # one left after a relock (__ext4_journalled_writepage()) had its
+        # writeback ended at the first unlock, which the step prepared.
         inner = [(h, s) for h in helpers(graph.text(f), graph.funcs[f], fn)
                  for s in mine.get((f, h), []) if s["verdict"] == "left"
-                 and s["reason"].startswith("the folio leaves after")]
+                 and s.get("kind") == "after-call"]
         if record is None:
             site.reason = ("no record of the series for this range "
                            "(generate it with krefactor series)")

@@ -698,7 +698,7 @@ for e, k, n in exits:
     elif here(e) in after_call and all(g in settled[e.file] for g in after_call[here(e)]):
         pass        # the callee starts writeback or ends it on each way out
     elif here(e) in after_call:
-        site(e, "left", "the folio leaves after %s(), which may have started writeback"
+        site(e, "left/after-call", "the folio leaves after %s(), which may have started writeback"
              % "(), ".join(after_call[here(e)]))
     elif here(e) in after_exit:
         site(e, "left", "the folio was unlocked before, at line %s, on a path to here; "

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from . import console, proc, safety
 
 if TYPE_CHECKING:
-    from .boot import WorkloadSpec
+    from .workloads import WorkloadSpec
     from .workspace import Workspace
 
 HUNG_TASK_SECONDS = 10

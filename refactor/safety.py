@@ -36,13 +36,19 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import proc
 from .errors import KrefactorError
 
-if TYPE_CHECKING:
-    from .tree import Tree
+
+class Tree(Protocol):
+    """What safety needs of a tree (tree.Tree is one): no import of tree.py,
+    which uses safety."""
+    @property
+    def path(self) -> Path: ...
+    @property
+    def git_dir(self) -> Path: ...
 
 OWNER_FILE = "krefactor-owner.json"
 KEEP = ("lock", "series")      # entries of <git dir>/krefactor/ that clean never removes

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from refactor import boot, console, qemu, recipe, report
+from refactor import boot, console, qemu, recipe, report, workloads
 from refactor.errors import KrefactorError
 
 BOOT_DIR = Path(__file__).resolve().parent.parent / "semantic_patches" / "writeback-void" / "boot"
@@ -33,7 +33,7 @@ def test_dirty_py_writes_through_a_mapping_and_checks_every_byte(tmp_path):
 def test_writeback_void_ships_every_workload_of_the_issue():
     rec = recipe.load("writeback-void")
     assert rec.boot is not None and rec.boot.disks == (512, 512) and rec.boot.memory == 256
-    ws = {w.name: w for w in boot.load_workloads(rec)}
+    ws = {w.name: w for w in workloads.load_workloads(rec)}
     assert set(ws) == {"bdev", "ext2", "ext4", "xfs", "btrfs", "vfat", "reclaim", "migration",
                        "fault-storm", "ext4-journal", "ext4-nodelalloc", "f2fs", "jfs",
                        "reiserfs", "nilfs2", "udf", "gfs2", "exfat", "fuse",
@@ -46,9 +46,9 @@ def test_writeback_void_ships_every_workload_of_the_issue():
     assert ws["bdev"].proves == ("nr_written",) and ws["bdev"].needs == ()
     assert ws["reclaim"].proves == ("pswpout", "nr_vmscan_write") and "SWAP" in ws["reclaim"].needs
     assert "XFS_FS" in ws["xfs"].needs and ws["ext2"].timeout == 120
-    assert [w.name for w in boot.load_workloads(rec, ("ext2", "bdev"))] == ["ext2", "bdev"]
+    assert [w.name for w in workloads.load_workloads(rec, ("ext2", "bdev"))] == ["ext2", "bdev"]
     with pytest.raises(KrefactorError, match="no workload 'nope'"):
-        boot.load_workloads(rec, ("nope",))
+        workloads.load_workloads(rec, ("nope",))
 
 
 @pytest.mark.parametrize("text, message", [
@@ -58,11 +58,11 @@ def test_writeback_void_ships_every_workload_of_the_issue():
 ])
 def test_workload_header_errors(text, message):
     with pytest.raises(KrefactorError, match=message):
-        boot.parse_workload(Path("w.sh"), text)
+        workloads.parse_workload(Path("w.sh"), text)
 
 
 def test_header_stops_at_the_first_command():
-    w = boot.parse_workload(Path("w.sh"), "#!/bin/sh\n# workload: x\n# proves: a b\n"
+    w = workloads.parse_workload(Path("w.sh"), "#!/bin/sh\n# workload: x\n# proves: a b\n"
                             "echo hi\n# needs: NOT_A_HEADER\n")
     assert w.proves == ("a", "b") and w.needs == () and w.timeout == 120
 
@@ -81,12 +81,12 @@ def test_boot_table_errors(tmp_path):
     (tmp_path / "recipe.toml").write_text(base)
     assert recipe.load(str(tmp_path)).boot is None
     with pytest.raises(KrefactorError, match="has no \\[boot\\] table"):
-        boot.load_workloads(recipe.load(str(tmp_path)))
+        workloads.load_workloads(recipe.load(str(tmp_path)))
 
 
 def test_init_script_runs_each_workload_between_markers():
     rec = recipe.load("writeback-void")
-    ws = boot.load_workloads(rec, ("bdev", "reclaim"))
+    ws = workloads.load_workloads(rec, ("bdev", "reclaim"))
     text = qemu.init_script(ws, BOOT_DIR, ["/dev/vda", "/dev/vdb"], 256)
     assert text.startswith("#!/bin/sh\n")
     assert "w bdev 90 'nr_written' /dev/krefactor/bdev.sh" in text
@@ -123,7 +123,7 @@ def test_qemu_command_never_writes_the_host_root(tmp_path):
 
 
 def judged(log: str, proves=("nr_written",)) -> boot.WorkloadResult:
-    spec = boot.WorkloadSpec("w", Path("w.sh"), "x", proves, 60, ())
+    spec = workloads.WorkloadSpec("w", Path("w.sh"), "x", proves, 60, ())
     res = boot.WorkloadResult("w")
     con = console.parse(log)
     boot.judge(res, spec, con, qemu.Run(log, 1.0, 0.5), Path("/nonexistent"), None)
@@ -266,7 +266,7 @@ def test_a_workload_leaves_no_mount_swap_or_file_to_the_next(tmp_path):
     """swap-edge, killed for want of memory, left its tmpfs full and mounted,
     and the next two workloads of that boot ran out of memory too."""
     rec = recipe.load("writeback-void")
-    text = qemu.init_script(boot.load_workloads(rec, ("bdev",)), BOOT_DIR, ["/dev/vda"], 256)
+    text = qemu.init_script(workloads.load_workloads(rec, ("bdev",)), BOOT_DIR, ["/dev/vda"], 256)
     body = text[text.index("w() {"):text.index("\n}\n")]
     run = body.index('timeout -k 5 "$2"')
     assert body.index('before=" $(cut -d" " -f2 /proc/mounts') < run
@@ -333,7 +333,7 @@ def test_resume_takes_kept_passes_and_boots_only_the_rest(monkeypatch, tmp_path)
                                             proof={"nr_written": 3}) for w in workloads]
 
     monkeypatch.setattr(boot, "boot_commit", fake_boot)
-    specs = [boot.WorkloadSpec(n, bootdir / f"{n}.sh", n, ("nr_written",), 60, ())
+    specs = [workloads.WorkloadSpec(n, bootdir / f"{n}.sh", n, ("nr_written",), 60, ())
              for n in "abc"]
 
     def once(resume: bool) -> boot.CommitBoot:

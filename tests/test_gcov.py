@@ -12,8 +12,9 @@ from pathlib import Path
 from conftest import git, make_repo
 
 from refactor import boot, gcov, qemu, recipe, report
-from refactor.boot import BootResult, WorkloadSpec
+from refactor.boot import BootResult
 from refactor.tree import Sha, open_tree
+from refactor.workloads import WorkloadSpec
 
 SRC = """\
 int pick(int x)

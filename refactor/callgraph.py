@@ -214,10 +214,9 @@ class CallGraph:
     def roots(self) -> set[tuple[str, str]]:
         """Every hand-off function of the tree, as (file, name)."""
         if self._roots is None:
-            # Fixed strings for git grep; the regexps of roots_in() decide.
-            pats = tuple(f".{f}" for f in self.handoff.initializers) + \
-                tuple(fn for fn, _ in self.handoff.callbacks)
-            files = self.tree.grep(self.commit, pats, (".",), fixed=True, globs=("*.c",))
+            # The regexps of roots_in() decide.
+            files = self.tree.grep(self.commit, self.handoff.grep_patterns, (".",), fixed=True,
+                                   globs=("*.c",))
             self._roots = {(f, name) for f in files
                            for name in roots_in(self.text(f), self.handoff)}
         return self._roots

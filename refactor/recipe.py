@@ -96,6 +96,13 @@ class HandOff:
     carried: Carried = Carried()
 
     @property
+    def grep_patterns(self) -> tuple[str, ...]:
+        """Fixed strings that find every file with a hand-off (`.writepage`,
+        `write_cache_pages(`), for git grep; the regexps of the caller decide."""
+        return tuple(f".{i}" for i in self.initializers) + \
+            tuple(f"{fn}(" for fn, _ in self.callbacks)
+
+    @property
     def start_call(self) -> str:
         """A regexp for a line calling `start` (indented: not its definition)."""
         return rf"\s+.*\b{re.escape(self.start)}\s*\("

@@ -183,8 +183,7 @@ def step_files(tree: Tree, commit: Sha, recipe: Recipe, step: Step) -> list[str]
     h = recipe.handoff
     if not step.reach or h is None:
         return files
-    pats = tuple(f".{i}" for i in h.initializers) + tuple(f"{fn}(" for fn, _ in h.callbacks)
-    return sorted(set(files) | set(tree.grep(commit, pats, step.paths, fixed=True,
+    return sorted(set(files) | set(tree.grep(commit, h.grep_patterns, step.paths, fixed=True,
                                              excludes=recipe.excluded_paths)))
 
 

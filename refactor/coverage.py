@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass, field
 
 from unidiff import PatchSet
 
-from . import adhoc, callgraph, cocci, kbuild, proc, series
+from . import adhoc, callgraph, cocci, kbuild, proc, reach
+from . import record as series_record
 from .errors import KrefactorError
 from .recipe import Recipe
 from .tree import Sha, Tree
@@ -234,7 +235,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
     commits = tree.log(base, tip)
     tracker = LineTracker(tree, commits, base)
     subjects: dict[str, str] = {sha: msg.splitlines()[0] for sha, msg in commits}
-    record = series.load_record(tree, tip)
+    record = series_record.load(tree, tip)
     left = {}
     if record:
         for s in record["sites"]:
@@ -521,13 +522,13 @@ def adhoc_run(*, tree: Tree, recipe: Recipe, files: list[adhoc.AdHoc], tip: Sha,
         mode = adhoc.check_mode(f)
         cov = AdhocCoverage(f.given, mode, tip)
         if mode is not None:
-            names = series.step_files(tree, tip, recipe, step)
+            names = reach.step_files(tree, tip, recipe, step)
             cov.files = len(names)
             progress(f"{f.given}: -D {mode} on {len(names)} files at {tip[:12]}")
             texts = tree.read(tip, names)
             out = cocci.report_dir(f.path, texts, git_dir=tree.git_dir,
                                    mode=mode, jobs=jobs, options=f.options,
-                                   headers=series.local_headers(tree, tip, texts, step))
+                                   headers=reach.local_headers(tree, tip, texts, step))
             cov.matches = adhoc.parse_matches(mode, out)
         found.append(cov)
     return found

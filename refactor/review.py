@@ -15,7 +15,7 @@ from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import maintainers, proc, safety, series
+from . import maintainers, proc, reach, safety
 from .recipe import Flag, Recipe
 from .tree import Sha, Tree
 
@@ -225,8 +225,8 @@ def runtime_flags(tree: Tree, base: Sha, commits: list[Sha], recipe: Recipe, *, 
     if first is None:
         return {}
     progress(f"runtime check at {first[:12]}: {step.name} on its tree")
-    files = series.step_files(tree, first, recipe, step)
-    reaching = series.run_reaching(tree, first, recipe, step, files, jobs=jobs,
+    files = reach.step_files(tree, first, recipe, step)
+    reaching = reach.run_reaching(tree, first, recipe, step, files, jobs=jobs,
                                    timeout=timeout, progress=progress, evidence_at=base)
     said = dict(h.runtime)
 

@@ -6,7 +6,6 @@ subsystem). Nothing is checked out: see tree.py.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import textwrap
@@ -18,10 +17,10 @@ from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import adhoc, callgraph, cocci, letter, maintainers
+from . import cocci, letter, maintainers, record
 from . import results as test_results
-from .callees import starters
 from .errors import KrefactorError
+from .reach import check_claims, local_headers, run_reaching, step_files
 from .recipe import Recipe, Step
 from .tree import Sha, Tree
 
@@ -171,245 +170,32 @@ def publish(tree: Tree, result: SeriesResult) -> None:
     save_record(tree, result)
 
 
-def step_files(tree: Tree, commit: Sha, recipe: Recipe, step: Step) -> list[str]:
-    """The files a step runs on at `commit`: those that mention its symbols,
-    and for a reach = "any" step also every file that defines or passes a
-    hand-off function (`.writepage =`, `write_cache_pages(`), so that "found
-    nothing to do in it" is said only of code it read."""
-    if step.query is not None:
-        return adhoc_files(tree, commit, recipe, step)
-    files = tree.grep(commit, step.grep, step.paths, fixed=step.grep_fixed,
-                      excludes=recipe.excluded_paths)
-    h = recipe.handoff
-    if not step.reach or h is None:
-        return files
-    return sorted(set(files) | set(tree.grep(commit, h.grep_patterns, step.paths, fixed=True,
-                                             excludes=recipe.excluded_paths)))
-
-
-def adhoc_files(tree: Tree, commit: Sha, recipe: Recipe, step: Step) -> list[str]:
-    """The files spatch's own git grep would give a plain semantic patch: .c
-    files (and .h with --include-headers) whose words satisfy its grep query;
-    every such file when it has none."""
-    globs = ("*.c", "*.h") if step.headers else ("*.c",)
-    if not step.query:
-        return tree.files(commit, step.paths, globs)
-    words = step.grep or adhoc.query_words(step.query)
-    if "&&" not in step.query:
-        # Any of the words will do: one `git grep -l`.
-        return tree.grep(commit, words, step.paths, globs=globs)
-    found = tree.grep_words(commit, words, step.paths, globs)
-    by_file: dict[str, set[str]] = {}
-    for word, paths in found.items():
-        for p in paths:
-            by_file.setdefault(p, set()).add(word)
-    wanted = adhoc.compile_query(step.query)
-    return sorted(p for p, mentioned in by_file.items() if wanted(mentioned))
-
-
-INCLUDE = re.compile(rb'^\s*#\s*include\s+"([^"]+)"', re.M)
-
-
-def local_headers(tree: Tree, commit: Sha, files: dict[str, bytes],
-                  step: Step) -> dict[str, bytes]:
-    """The headers spatch's local includes read for `files` (path -> content
-    at `commit`; `#include "x.h"` beside each file): none when the semantic
-    patch says --no-includes."""
-    assert step.options is not None
-    if "--no-includes" in step.options or not files:
-        return {}
-    wanted = set()
-    for path, text in files.items():
-        for m in INCLUDE.finditer(text):
-            name = os.path.normpath(os.path.join(os.path.dirname(path),
-                                                 m.group(1).decode(errors="replace")))
-            if not name.startswith("..") and name not in files:
-                wanted.add(name)
-    return tree.read(commit, sorted(wanted), missing_ok=True) if wanted else {}
-
-
-@dataclass(frozen=True)
-class Reaching:
-    """A reach = "any" step's results, and the functions a hand-off reaches."""
-    results: list[cocci.FileResult]
-    reached: frozenset[tuple[str, str]]      # (file, function)
-
-
-def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: list[str], *,
-                 jobs: int, timeout: float, progress: Progress,
-                 evidence_at: Sha | None = None) -> Reaching:
-    """A step that changes only what a hand-off reaches on some path: list the
-    candidate functions (report mode), search the tree for each, and apply the
-    semantic patch to the reached ones. A candidate left for want of a path
-    gets the search's own reason.
-
-    Whether a call before an exit may start writeback is asked of the tree at
-    `evidence_at` (default `commit`), which must not yet start writeback at
-    the hand-offs: once it does, every caller of write_cache_pages() reaches
-    a start, and the question no longer tells anything (review asks it of
-    the range's base)."""
-    assert recipe.handoff is not None
-    contents = tree.read(commit, files)
-    found = cocci.run(step.cocci, contents, git_dir=tree.git_dir, jobs=jobs,
-                      timeout=timeout, mode="report",
-                      defines={"reached": "?", "inert": "-"})
-    candidates = sorted({(s.file, s.function) for r in found for s in r.sites
-                         if s.verdict == "candidate" and s.function})
-    # The calls an exit comes after: by the call graph, may they start writeback?
-    callees: dict[tuple[str, int, int], list[str]] = {}
-    for r in found:
-        for s in r.sites:
-            if s.verdict == "callee":
-                callees.setdefault((s.file, s.line, s.column), []).append(s.reason)
-    inert = []
-    who = None
-    at = evidence_at or commit
-    if callees and recipe.handoff.starts and not started_at_handoffs(tree, at, recipe):
-        started = time.monotonic()
-        who = starters(tree, at, recipe.handoff, recipe.handoff.starts)
-        names = sorted({(f, g) for (f, _, _), gs in callees.items() for g in gs})
-        clear = [f"{f}:{g}" for f, g in names if who.path(f, g) is None]
-        # The path of a call that may start writeback names the evidence
-        # either way; clearing the others is for a tree before the VFS start.
-        if not started_at_handoffs(tree, commit, recipe):
-            inert = clear
-        what = recipe.handoff.started
-        progress(f"  {len(who.via)} functions reach a start of {what} "
-                 f"({time.monotonic() - started:.1f}s); of the {len(names)} calls "
-                 f"before an exit, {len(clear)} reach none"
-                 + ("" if inert or not clear else
-                    f" (not cleared: the tree already starts {what} at the hand-offs)"))
-    started = time.monotonic()
-    graph = callgraph.CallGraph(tree, commit, recipe.handoff, carry=True)
-    answers = graph.reach_all(candidates)
-    reached = sorted(f"{f}:{fn}" for (f, fn), a in answers.items() if a.reached)
-    progress(f"  searched the tree for {len(candidates)} candidate functions in "
-             f"{time.monotonic() - started:.1f}s: {len(reached)} reached from "
-             f"{recipe.handoff.description}")
-    todo = {path: contents[path] for path in sorted({f for f, _ in candidates})}
-    results = cocci.run(step.cocci, todo, git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
-                        defines={"reached": ",".join(reached) or "-",
-                                 "inert": ",".join(inert) or "-"})
-    description = recipe.handoff.description
-    noun, what = recipe.handoff.carried.noun, recipe.handoff.started
-
-    def judged(s: cocci.Site) -> cocci.Site:
-        assert recipe.handoff is not None
-        if s.verdict != "left":
-            return s
-        # A candidate no hand-off reaches is not a site of this change: it is
-        # unaffected. One whose callers are not all known is left, to look at.
-        # (Its exits may come after calls too; that is no reason to name them.)
-        if s.kind == "unreached":
-            a = answers.get((s.file, s.function))
-            if a is None:
-                return s
-            return replace(s, verdict="unaffected" if a.reached is False else "left",
-                           reason=a.reason(description), kind=claim_kind(a))
-        # An exit left after a call: the call path by which it may start writeback.
-        gs = callees.get((s.file, s.line, s.column))
-        if gs and who is not None:
-            risky = [g for g in gs if who.path(s.file, g) is not None]
-            if risky:
-                return replace(s, reason=f"the {noun} leaves after {risky[0]}(), "
-                               f"{who.reason(s.file, risky[0])}")
-            if not inert:
-                return replace(s, reason=f"the {noun} leaves after {gs[0]}(), which reaches "
-                               f"no start of {what}, but the tree already starts it at "
-                               f"the hand-offs: {gs[0]}() may hand on a {noun} under "
-                               f"{what} to I/O")
-        return s
-
-    out = [replace(r, sites=tuple(judged(s) for s in r.sites)) for r in results]
-    errors = [replace(r, sites=()) for r in found if r.error and r.path not in todo]
-    return Reaching(out + errors, frozenset(q for q, a in answers.items() if a.reached))
-
-
-def started_at_handoffs(tree: Tree, commit: Sha, recipe: Recipe) -> bool:
-    """Does the tree already call the recipe's hand-off start (an indented call,
-    not its definition)? Then the filesystems' own starts may be gone, and a
-    callee that no longer reaches one may still hand the folio to I/O: the
-    call graph cannot clear it, and every such exit stays as it is."""
-    h = recipe.handoff
-    if h is None or not h.start:
-        return False
-    call = re.compile(f"^{h.start_call}")
-    out = tree.git("grep", "-h", "-w", "-F", h.start, commit, "--", "*.c", check=False)
-    return any(call.match(l) for l in out.decode(errors="replace").splitlines())
-
-
-def check_claims(tree: Tree, commit: Sha, recipe: Recipe, results: list[cocci.FileResult],
-                 progress: Progress) -> list[cocci.FileResult]:
-    """Replace each "not reached from a hand-off" reason, which a semantic patch
-    can only know of its own file, by what a tree-wide search finds."""
-    handoff = recipe.handoff
-    if handoff is None:
-        return results
-    claims = [s for r in results for s in r.sites if s.verdict == "left" and s.kind == "unreached"]
-    if not claims:
-        return results
-    started = time.monotonic()
-    graph = callgraph.CallGraph(tree, commit, handoff)
-    answers = graph.reach_all([(s.file, s.function) for s in claims])
-    progress(f"  checked {len(claims)} 'not reached' claims ({len(answers)} functions) across "
-             f"the tree in "
-             f"{time.monotonic() - started:.1f}s: "
-             f"{sum(a.reached is True for a in answers.values())} reached, "
-             f"{sum(a.reached is False for a in answers.values())} not reached, "
-             f"{sum(a.reached is None for a in answers.values())} unknown")
-    out = []
-    for r in results:
-        sites = tuple(replace(s, reason=a.reason(handoff.description), kind=claim_kind(a))
-                      if s.kind == "unreached" and (a := answers.get((s.file, s.function)))
-                      else s for s in r.sites)
-        out.append(replace(r, sites=sites))
-    return out
-
-
-def claim_kind(answer: callgraph.Answer) -> str:
-    """A "not reached" claim checked across the tree stays of that kind
-    unless a hand-off does reach the function (from another file)."""
-    return "" if answer.reached is True else "unreached"
-
-
-def record_path(tree: Tree, tip: str) -> Path:
-    return tree.git_dir / "krefactor" / "series" / f"{tip}.json"
-
-
 def save_record(tree: Tree, result: SeriesResult) -> None:
     """Keep the sites of a generated series, for coverage to give their reasons
     and for its mails written again (restore_sites)."""
-    path = record_path(tree, result.tip or "")
-    path.parent.mkdir(parents=True, exist_ok=True)
     sites = [dict(asdict(s), at=at, step=step)
              for s, at, step in zip(result.sites, result.site_commits, result.site_steps)]
-    path.write_text(json.dumps({"recipe": result.recipe, "base": result.base,
-                                "tip": result.tip, "sites": sites,
-                                "analysed": result.analysed,
-                                "skipped": [asdict(k) for k in result.skipped],
-                                "problems": result.problems}, indent=1))
+    record.save(tree, result.tip or "", {
+        "recipe": result.recipe, "base": result.base, "tip": result.tip, "sites": sites,
+        "analysed": result.analysed, "skipped": [asdict(k) for k in result.skipped],
+        "problems": result.problems})
 
 
 def restore_sites(tree: Tree, result: SeriesResult) -> None:
     """The sites of a series made before, from its record, so that its mails
     written again (after compile-test and boot-test, say) account for them
     as the first time; nothing when it has no record of this base."""
-    record = load_record(tree, result.tip or "")
-    if not record or record.get("base") != result.base:
+    data = record.load(tree, result.tip or "")
+    if not data or data.get("base") != result.base:
         return
-    for d in record.get("sites", []):
+    for d in data.get("sites", []):
         result.sites.append(cocci.Site(d["file"], d["line"], d["column"], d["verdict"],
                                        d["function"], d["reason"], d.get("kind", "")))
         result.site_commits.append(d["at"])
         result.site_steps.append(d["step"])
-    result.analysed = record.get("analysed", {})
-    result.skipped = [Skipped(k["step"], k["reason"]) for k in record.get("skipped", [])]
-    result.problems = list(record.get("problems", []))
-
-
-def load_record(tree: Tree, tip: str) -> dict | None:
-    path = record_path(tree, tip)
-    return json.loads(path.read_text()) if path.exists() else None
+    result.analysed = data.get("analysed", {})
+    result.skipped = [Skipped(k["step"], k["reason"]) for k in data.get("skipped", [])]
+    result.problems = list(data.get("problems", []))
 
 
 def groups(step: Step, changed: list[cocci.FileResult], tree: Tree, commit: Sha

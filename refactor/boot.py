@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from . import build, console, gcov, passes, proc, qemu, safety
+from . import console, gcov, kconfig, passes, proc, qemu, safety
 from .errors import KrefactorError
 from .recipe import Recipe
 from .tree import Sha, Tree
@@ -172,7 +172,7 @@ class Kernels:
         tmp.mkdir(parents=True)
         shutil.copyfile(self.ws.out / "arch/x86/boot/bzImage", tmp / "bzImage")
         shutil.copyfile(self.ws.out / "vmlinux", tmp / "vmlinux")
-        linked = build.linked_objects(self.ws.out)
+        linked = kconfig.linked_objects(self.ws.out)
         if linked is not None:
             (tmp / "linked-objects").write_text("".join(f"{o}\n" for o in sorted(linked)))
         if d.exists():
@@ -405,7 +405,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, mode: str = "ends",
     ws.sync(base)
     options = config_options(recipe, load_workloads(recipe, ()) if full_config else workloads)
     progress(f"config: tinyconfig + {len(options)} options")
-    enabled, result.unmet, _ = build.configure(ws, "tinyconfig", {f"CONFIG_{o}" for o in options},
+    enabled, result.unmet, _ = kconfig.configure(ws, "tinyconfig", {f"CONFIG_{o}" for o in options},
                                                progress, closure=False,
                                                unwanted=UNWANTED)
     result.config = sorted(f"CONFIG_{o}" for o in options if f"CONFIG_{o}" not in
@@ -540,10 +540,10 @@ def areas(tree: Tree, recipe: Recipe, base: Sha, tip: Sha, out: Path,
         by_dir.setdefault(str(Path(n).parent), []).append(n)
     found = []
     if linked is None:
-        linked = build.linked_objects(out)
+        linked = kconfig.linked_objects(out)
     for d, files in sorted(by_dir.items()):
         sources = [f for f in files if f.endswith(".c")]
-        built = any(build.built_into(out, f, linked) for f in sources)
+        built = any(kconfig.built_into(out, f, linked) for f in sources)
         reason = next((why for p, why in recipe.boot.cannot_run
                        if d == p or d.startswith(p + "/")), "")
         a = Area(d, len(files), len(sources), built, reason)
@@ -569,7 +569,7 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     plain.sync(tip)
     res.profiled, skipped = gcov.profile_vars(plain.src, sources, plain.out)
     ws = Workspace(tree, plain.jobs, plain.cc, out="boot/gcov", make_vars=tuple(res.profiled))
-    _, unmet, _ = build.configure(ws, "tinyconfig",
+    _, unmet, _ = kconfig.configure(ws, "tinyconfig",
                                   {f"CONFIG_{o}" for o in [*options, *gcov.CONFIG]},
                                   progress, closure=False, unwanted=UNWANTED)
     missing = [u for u in unmet if u.split()[0] in {f"CONFIG_{o}" for o in gcov.CONFIG}]

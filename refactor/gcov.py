@@ -21,7 +21,7 @@ from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import build, proc, qemu, safety
+from . import kconfig, proc, qemu, safety
 from .tree import Sha, Tree
 
 CONFIG = ("DEBUG_FS", "GCOV_KERNEL")
@@ -327,9 +327,9 @@ def unaffected(changed: list[str], built: Path, profiled: set[str],
     that was not profiled) may reach every workload: then none is left out."""
     counted = []
     if linked is None:
-        linked = build.linked_objects(built)
+        linked = kconfig.linked_objects(built)
     for f in changed:
-        if f.endswith(".c") and not build.built_into(built, f, linked):
+        if f.endswith(".c") and not kconfig.built_into(built, f, linked):
             continue
         if f not in profiled:
             return {}
@@ -353,9 +353,9 @@ def unaffected(changed: list[str], built: Path, profiled: set[str],
 def built_sources(out: Path, files: list[str]) -> set[str]:
     """The .c files of `files` that the gcov build in `out` compiled with
     profiling and linked (a .gcno of an earlier config may linger)."""
-    linked = build.linked_objects(out)
+    linked = kconfig.linked_objects(out)
     return {f for f in files if f.endswith(".c") and (out / f).with_suffix(".gcno").is_file()
-            and build.built_into(out, f, linked)}
+            and kconfig.built_into(out, f, linked)}
 
 
 def read_image(image: Path, out: Path, git_dir: Path,

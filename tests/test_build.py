@@ -1,7 +1,7 @@
 """The compile-test plan: which objects a header change needs built."""
 import subprocess
 
-from refactor import build
+from refactor import build, kconfig
 
 OLD = """#ifndef _WB_H
 #define _WB_H
@@ -148,13 +148,13 @@ def test_built_means_linked_into_vmlinux_not_an_object_left_by_an_earlier_config
         (out / o).parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["gcc", "-c", "-x", "c", "-", "-o", str(out / o)], input=b"int x;\n",
                        check=True)
-    assert build.linked_objects(out) is None
-    assert build.built_into(out, "fs/ext4/inode.c", None)      # no archive: the file decides
+    assert kconfig.linked_objects(out) is None
+    assert kconfig.built_into(out, "fs/ext4/inode.c", None)      # no archive: the file decides
     subprocess.run(["ar", "cDPrST", "vmlinux.a", "mm/shmem.o"], cwd=out, check=True)
-    linked = build.linked_objects(out)
+    linked = kconfig.linked_objects(out)
     assert linked == {"mm/shmem.o"}
-    assert build.built_into(out, "mm/shmem.c", linked)
-    assert not build.built_into(out, "fs/ext4/inode.c", linked)
+    assert kconfig.built_into(out, "mm/shmem.c", linked)
+    assert not kconfig.built_into(out, "fs/ext4/inode.c", linked)
 
 
 def test_builds_leave_no_time_or_count_in_the_banner(monkeypatch, tmp_path):

@@ -49,8 +49,8 @@ def import_cmd(src: Path, dest: Path) -> None:
 @click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path),
               help="Kernel git tree (default: the current directory).")
 @click.option("--recipe", "recipe_name", default=None,
-              help="Built-in recipe name, or a directory holding recipe.toml "
-                   "(default: writeback-void, unless --cocci is given).")
+              help="Built-in recipe name, or a directory holding recipe.toml (default: "
+                   "the recipe of the tree's krefactor/ branch, if it has one).")
 @click.option("--cocci", "cocci_files", multiple=True,
               help="Run this plain semantic patch (e.g. one of the tree's "
                    "scripts/coccinelle/) as a step of its own; repeatable.")
@@ -101,7 +101,7 @@ def series_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[str,
     if cocci_files:
         rec, _ = adhoc_recipe(t, cocci_files, split or "maintainers", subject, paths)
     else:
-        rec = recipe_mod.load(recipe_name or "writeback-void")
+        rec = chosen_recipe(t, recipe_name)
     if output is not None:
         check_writable(output)
     branch = branch or f"krefactor/{rec.name}"
@@ -296,6 +296,17 @@ def resolve_range(t: tree_mod.Tree, rng: str | None,
     return base, tip
 
 
+def chosen_recipe(t: tree_mod.Tree, recipe: str | None) -> recipe_mod.Recipe:
+    """The recipe named, or the one whose series the tree has (krefactor/NAME);
+    with neither, the user is asked to name one."""
+    rec = series_recipe(t, recipe)
+    if rec is None:
+        raise KrefactorError(f"which recipe? give --recipe NAME (built-in: "
+                             f"{', '.join(recipe_mod.builtins())}) or a directory holding "
+                             "recipe.toml; none is inferred from this tree's branches")
+    return rec
+
+
 def series_recipe(t: tree_mod.Tree, recipe: str | None) -> recipe_mod.Recipe | None:
     """The recipe named, or the one whose series the tree has; None if neither."""
     if recipe is not None:
@@ -331,8 +342,9 @@ def default_branch(t: tree_mod.Tree, recipe: str | None) -> str:
 
 @cli.command("boot-test")
 @click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path))
-@click.option("--recipe", "recipe_name", default="writeback-void", show_default=True,
-              help="The recipe whose boot workloads run.")
+@click.option("--recipe", "recipe_name", default=None,
+              help="The recipe whose boot workloads run (default: the recipe of the tree's "
+                   "krefactor/ branch).")
 @click.option("--range", "rng", default=None, help="BASE..TIP (default: HEAD..krefactor/RECIPE).")
 @click.option("--each", "mode", flag_value="each", help="Test every commit.")
 @click.option("--bisect", "mode", flag_value="bisect",
@@ -354,12 +366,12 @@ def default_branch(t: tree_mod.Tree, recipe: str | None) -> str:
 @click.option("--cc", default=None, envvar="CC",
               help="Compiler or wrapper; default 'ccache gcc' when present.")
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
-def boot_test_cmd(tree_path: Path, recipe_name: str, rng: str | None, mode: str | None,
+def boot_test_cmd(tree_path: Path, recipe_name: str | None, rng: str | None, mode: str | None,
                   workloads: tuple[str, ...], with_gcov: bool, full_config: bool,
                   resume: bool, jobs: int, cc: str | None, json_out: Path | None) -> None:
-    """Boot commits under QEMU and run the recipe's writeback workloads on them."""
-    rec = recipe_mod.load(recipe_name)
+    """Boot commits under QEMU and run the recipe's workloads on them."""
     t = tree_mod.open_tree(tree_path)
+    rec = chosen_recipe(t, recipe_name)
     base, tip = resolve_range(t, rng, str(rec.directory))
     with safety.exclusive(t):
         res = boot.run(tree=t, recipe=rec, base=base, tip=tip, mode=mode or "ends",
@@ -397,7 +409,8 @@ def review_cmd(tree_path: Path, recipe_name: str | None, rng: str | None,
 @cli.command("coverage")
 @click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path))
 @click.option("--recipe", "recipe_name", default=None,
-              help="[default: writeback-void, unless --cocci is given]")
+              help="[default: the recipe of the tree's krefactor/ branch, unless --cocci "
+                   "is given]")
 @click.option("--cocci", "cocci_files", multiple=True,
               help="The plain semantic patch(es) of a `series --cocci` series: list what "
                    "each still matches at the tip, in its report (else context) mode.")
@@ -427,7 +440,7 @@ def coverage_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[st
         if strict and any(c.matches for c in found):
             sys.exit(1)
         return
-    rec = recipe_mod.load(recipe_name or "writeback-void")
+    rec = chosen_recipe(t, recipe_name)
     base, tip = resolve_range(t, rng, str(rec.directory))
     res = coverage.run(tree=t, recipe=rec, base=base, tip=tip, jobs=jobs, timeout=timeout,
                        progress=lambda m: click.echo(m, err=True))

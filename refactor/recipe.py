@@ -167,6 +167,10 @@ class Recipe:
         return any(m in message for m in self.markers)
 
 
+def builtins() -> list[str]:
+    return sorted(d.name for d in BUILTIN.iterdir() if (d / "recipe.toml").is_file())
+
+
 def resolve(name_or_path: str) -> Path:
     """Find a recipe directory: a built-in name, or a directory the user names."""
     p = Path(name_or_path)
@@ -174,7 +178,7 @@ def resolve(name_or_path: str) -> Path:
         return p.resolve()
     if "/" not in name_or_path and (BUILTIN / name_or_path / "recipe.toml").is_file():
         return BUILTIN / name_or_path
-    known = ", ".join(sorted(d.name for d in BUILTIN.iterdir() if (d / "recipe.toml").is_file()))
+    known = ", ".join(builtins())
     raise KrefactorError(
         f"no recipe '{name_or_path}': give a built-in name ({known}) "
         "or a directory holding recipe.toml")

@@ -30,4 +30,4 @@ git -C "$target" config user.name >/dev/null || git -C "$target" config user.nam
 # Patches of an earlier run would mix with this one's; nothing else in $out is touched.
 mkdir -p "$out"
 rm -f "$out"/[0-9][0-9][0-9][0-9]-*.patch
-krefactor series --tree "$target" --output "$out"
+krefactor series --recipe writeback-void --tree "$target" --output "$out"

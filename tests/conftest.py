@@ -145,7 +145,8 @@ def real_series(real_baseline, tmp_path_factory):
     """A shared clone of the baseline with the writeback-void series generated."""
     work = tmp_path_factory.mktemp("real")
     clone = shared_clone(real_baseline, work / "linux")
-    res = krefactor("series", "--tree", str(clone), "--output", str(work / "out"),
+    res = krefactor("series", "--recipe", "writeback-void",
+                    "--tree", str(clone), "--output", str(work / "out"),
                     "--json", str(work / "series.json"))
     assert res.returncode == 0, res.stderr
     return clone, work / "out", res.stdout

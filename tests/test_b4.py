@@ -34,7 +34,8 @@ def sent_tree(tmp_path) -> Path:
 
 
 def test_b4_takes_the_branch_as_its_own_and_sends_our_cover(sent_tree, tmp_path):
-    res = krefactor("series", "--tree", str(sent_tree), "--b4", "--output", str(tmp_path / "o"))
+    res = krefactor("series", "--recipe", "writeback-void",
+                    "--tree", str(sent_tree), "--b4", "--output", str(tmp_path / "o"))
     assert res.returncode == 0, res.stderr
     assert f"b4: {B4} -> " in res.stdout and ", v1, change-id " in res.stdout
     # krefactor's own branch and the checkout are as they were.
@@ -78,13 +79,14 @@ def test_b4_takes_the_branch_as_its_own_and_sends_our_cover(sent_tree, tmp_path)
     # Made again, the same series leaves b4's branch as it is.
     git(sent_tree, "checkout", "-q", "master")
     tip = git(sent_tree, "rev-parse", B4)
-    again = krefactor("series", "--tree", str(sent_tree), "--b4")
+    again = krefactor("series", "--recipe", "writeback-void", "--tree", str(sent_tree), "--b4")
     assert again.returncode == 0 and f"b4: {B4} already holds this series (v1" in again.stdout
     assert git(sent_tree, "rev-parse", B4) == tip
 
 
 def test_a_reroll_is_b4s_next_revision(sent_tree, tmp_path):
-    assert krefactor("series", "--tree", str(sent_tree), "--b4").returncode == 0
+    assert krefactor("series", "--recipe", "writeback-void",
+                     "--tree", str(sent_tree), "--b4").returncode == 0
     git(sent_tree, "checkout", "-q", B4)
     sent = b4(sent_tree, "send", "--no-sign", stdin="\n")
     assert sent.returncode == 0, sent.stderr
@@ -113,7 +115,7 @@ def test_a_reroll_is_b4s_next_revision(sent_tree, tmp_path):
 
 def test_a_branch_b4_did_not_make_is_refused(sent_tree):
     git(sent_tree, "branch", B4, "master")
-    res = krefactor("series", "--tree", str(sent_tree), "--b4")
+    res = krefactor("series", "--recipe", "writeback-void", "--tree", str(sent_tree), "--b4")
     assert res.returncode == 1
     assert res.stderr.strip().endswith(f"branch {B4} exists and is not a b4 prep branch; "
                                        "delete it or pass another name")
@@ -121,7 +123,8 @@ def test_a_branch_b4_did_not_make_is_refused(sent_tree):
 
 def test_one_b4_branch_per_maintainer_tree(sent_tree, tmp_path):
     out = tmp_path / "out"
-    res = krefactor("series", "--tree", str(sent_tree), "--per-maintainer", "--output", str(out),
+    res = krefactor("series", "--recipe", "writeback-void",
+                    "--tree", str(sent_tree), "--per-maintainer", "--output", str(out),
                     "--b4")
     assert res.returncode == 0, res.stderr
     slugs = sorted(d.name for d in out.iterdir() if d.is_dir())

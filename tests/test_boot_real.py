@@ -59,7 +59,8 @@ def test_ext4_data_journal_with_mmap_and_msync_passes_at_the_tip(real_series, tm
     # one's build plus one filesystem this config leaves out, so CI pays for
     # one cold kernel, not two (the base runs ext4-journal in the bench).
     tip = "krefactor/writeback-void"
-    res = krefactor("boot-test", "--tree", str(repo), "--workload", "ext4-journal",
+    res = krefactor("boot-test", "--recipe", "writeback-void",
+                    "--tree", str(repo), "--workload", "ext4-journal",
                     "--range", f"{tip}~1..{tip}", "--json", str(out))
     assert res.returncode == 0, res.stdout + res.stderr[-3000:]
     data = json.loads(out.read_text())

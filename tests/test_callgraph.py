@@ -126,7 +126,7 @@ def test_a_hand_off_defined_in_another_file_is_a_root(tmp_path):
 def test_every_not_reached_claim_of_the_fixture_series_holds(tmp_path):
     dest = tmp_path / "linux"
     imported(FIXTURE, dest)
-    res = krefactor("series", "--tree", str(dest))
+    res = krefactor("series", "--recipe", "writeback-void", "--tree", str(dest))
     assert res.returncode == 0, res.stderr
     assert "checked 4 'not reached' claims (4 functions) across the tree" in res.stderr
     t = tree_mod.open_tree(dest)
@@ -144,7 +144,8 @@ def test_every_not_reached_claim_of_the_fixture_series_holds(tmp_path):
                                                     if why.startswith("reached from")}
     # The prepare step's claims, unaffected sites included, come from the JSON.
     out = tmp_path / "series.json"
-    assert krefactor("series", "--tree", str(dest), "--branch", "again",
+    assert krefactor("series", "--recipe", "writeback-void",
+                     "--tree", str(dest), "--branch", "again",
                      "--json", str(out)).returncode == 0
     carry = callgraph.CallGraph(t, t.rev("master"), HANDOFF, carry=True)
     handed = [s for s in json.loads(out.read_text())["sites"]

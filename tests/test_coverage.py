@@ -47,8 +47,9 @@ def test_line_tracker_follows_shifts_changes_and_insertions(tmp_path):
 def test_fixture_traps_need_review(tmp_path):
     tree = tmp_path / "linux"
     imported(FIXTURE, tree)
-    assert krefactor("series", "--tree", str(tree)).returncode == 0
-    res = krefactor("coverage", "--tree", str(tree), "--json", str(tmp_path / "c.json"),
+    assert krefactor("series", "--recipe", "writeback-void", "--tree", str(tree)).returncode == 0
+    res = krefactor("coverage", "--recipe", "writeback-void",
+                    "--tree", str(tree), "--json", str(tmp_path / "c.json"),
                     "--strict")
     assert res.returncode == 1, res.stderr
     data = json.loads((tmp_path / "c.json").read_text())
@@ -97,7 +98,8 @@ def test_fixture_traps_need_review(tmp_path):
     # Without a series, nothing is accounted for by a recorded reason.
     git(tree, "branch", "-D", "krefactor/writeback-void")
     git(tree, "branch", "empty")
-    res = krefactor("coverage", "--tree", str(tree), "--range", "HEAD..empty")
+    res = krefactor("coverage", "--recipe", "writeback-void",
+                    "--tree", str(tree), "--range", "HEAD..empty")
     assert res.returncode == 0 and "NEEDS REVIEW" in res.stdout
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.real
 def test_every_reference_is_accounted_for(real_series, tmp_path):
     repo, _, _ = real_series
     out = tmp_path / "coverage.json"
-    res = krefactor("coverage", "--tree", str(repo), "--range",
+    res = krefactor("coverage", "--recipe", "writeback-void", "--tree", str(repo), "--range",
                     "master..krefactor/writeback-void", "--json", str(out))
     assert res.returncode == 0, res.stderr
     data = json.loads(out.read_text())

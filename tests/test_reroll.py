@@ -18,7 +18,7 @@ V1 = "krefactor/writeback-void"
 def v1_tree(tmp_path) -> Path:
     dest = tmp_path / "linux"
     imported(FIXTURE, dest)
-    res = krefactor("series", "--tree", str(dest))
+    res = krefactor("series", "--recipe", "writeback-void", "--tree", str(dest))
     assert res.returncode == 0, res.stderr
     return dest
 
@@ -99,12 +99,12 @@ def test_plain_series_on_an_older_version_names_reroll(v1_tree, tmp_path):
     (v1_tree / "README").write_text("moved on\n")
     git(v1_tree, "add", "README")
     git(v1_tree, "commit", "-q", "-m", "tree moves on")
-    res = krefactor("series", "--tree", str(v1_tree))
+    res = krefactor("series", "--recipe", "writeback-void", "--tree", str(v1_tree))
     assert res.returncode == 1
     assert "holds an earlier version of the writeback-void series" in res.stderr
     assert "--reroll" in res.stderr and "--force" in res.stderr and "--branch" in res.stderr
     # The re-roll on the new base says the tree moved, and only that changed.
-    rr = krefactor("series", "--tree", str(v1_tree), "--reroll")
+    rr = krefactor("series", "--recipe", "writeback-void", "--tree", str(v1_tree), "--reroll")
     assert rr.returncode == 0, rr.stderr
     assert "note: the base moved" in rr.stdout
     changes = rr.stdout.split("Changes in v2:\n", 1)[1].splitlines()
@@ -114,7 +114,7 @@ def test_plain_series_on_an_older_version_names_reroll(v1_tree, tmp_path):
 def test_reroll_without_v1_is_one_line(tmp_path):
     dest = tmp_path / "linux"
     imported(FIXTURE, dest)
-    res = krefactor("series", "--tree", str(dest), "--reroll")
+    res = krefactor("series", "--recipe", "writeback-void", "--tree", str(dest), "--reroll")
     assert res.returncode == 1
     assert res.stderr.strip() == ("krefactor: error: nothing to re-roll: no branch "
                                   "krefactor/writeback-void; make v1 with `krefactor series` first")

@@ -143,7 +143,7 @@ def test_runtime_flags_fire_on_the_vfs_commit_only_when_unprepared(tmp_path):
     from conftest import FIXTURE, imported, krefactor, unprepared_recipe
     dest = tmp_path / "linux"
     imported(FIXTURE, dest)
-    assert krefactor("series", "--tree", str(dest)).returncode == 0
+    assert krefactor("series", "--recipe", "writeback-void", "--tree", str(dest)).returncode == 0
     old = unprepared_recipe(tmp_path / "no-prepare")
     assert krefactor("series", "--tree", str(dest), "--recipe", str(old),
                      "--branch", "unprepared").returncode == 0

@@ -32,7 +32,7 @@ def test_second_run_refuses_while_the_lock_is_held(fixture_tree):
         f.write("4242\n")
         f.flush()
         fcntl.flock(f, fcntl.LOCK_EX)
-        res = krefactor("series", "--tree", str(fixture_tree))
+        res = krefactor("series", "--recipe", "writeback-void", "--tree", str(fixture_tree))
     assert res.returncode == 1
     assert "another krefactor run (pid 4242)" in res.stderr
     assert "krefactor/" not in git(fixture_tree, "branch")
@@ -207,12 +207,15 @@ def test_clean_removes_a_crashed_runs_scratch_and_spares_a_live_one(fixture_tree
 
 
 def test_clean_keeps_series_records_and_branches(fixture_tree, tmp_path):
-    assert krefactor("series", "--tree", str(fixture_tree)).returncode == 0
-    before = krefactor("coverage", "--tree", str(fixture_tree), "--json", str(tmp_path / "a.json"))
+    assert krefactor("series", "--recipe", "writeback-void",
+                     "--tree", str(fixture_tree)).returncode == 0
+    before = krefactor("coverage", "--recipe", "writeback-void",
+                       "--tree", str(fixture_tree), "--json", str(tmp_path / "a.json"))
     assert before.returncode == 0, before.stderr
     res = clean(fixture_tree, tmp_path)
     assert res.returncode == 0, res.stderr
-    after = krefactor("coverage", "--tree", str(fixture_tree), "--json", str(tmp_path / "b.json"))
+    after = krefactor("coverage", "--recipe", "writeback-void",
+                      "--tree", str(fixture_tree), "--json", str(tmp_path / "b.json"))
     assert after.returncode == 0, after.stderr
     left = [s for s in json.loads((tmp_path / "a.json").read_text())["sites"]
             if s["disposition"] == "left"]
@@ -283,7 +286,8 @@ def test_missing_spatch_is_one_line(fixture_tree, tmp_path):
 
 
 def test_missing_make_for_compile_test(fixture_tree, tmp_path):
-    assert krefactor("series", "--tree", str(fixture_tree)).returncode == 0
+    assert krefactor("series", "--recipe", "writeback-void",
+                     "--tree", str(fixture_tree)).returncode == 0
     bindir = tmp_path / "bin"
     bindir.mkdir()
     os.symlink(shutil.which("git"), bindir / "git")
@@ -296,17 +300,19 @@ def test_missing_make_for_compile_test(fixture_tree, tmp_path):
 def test_shallow_clone_and_linked_worktree_work(fixture_tree, tmp_path):
     shallow = tmp_path / "shallow"
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{fixture_tree}", str(shallow))
-    res = krefactor("series", "--tree", str(shallow))
+    res = krefactor("series", "--recipe", "writeback-void", "--tree", str(shallow))
     assert res.returncode == 0, res.stderr
     assert "13 commits" in res.stdout
     assert "note: shallow clone: subject prefixes are the MAINTAINERS defaults" in res.stderr
-    full = krefactor("series", "--tree", str(fixture_tree), "--branch", "not-shallow")
+    full = krefactor("series", "--recipe", "writeback-void",
+                     "--tree", str(fixture_tree), "--branch", "not-shallow")
     assert full.returncode == 0 and "shallow" not in full.stderr
 
     other = tmp_path / "wt"
     git(fixture_tree, "worktree", "add", "-q", "--detach", str(other))
     before = snapshot(fixture_tree)
-    res = krefactor("series", "--tree", str(other), "--branch", "from-worktree")
+    res = krefactor("series", "--recipe", "writeback-void",
+                    "--tree", str(other), "--branch", "from-worktree")
     assert res.returncode == 0, res.stderr
     assert "from-worktree" in git(fixture_tree, "branch")
     after = snapshot(fixture_tree)

@@ -27,7 +27,8 @@ def normalize(text: str) -> str:
 
 def test_series_matches_golden_patches(fixture_tree, tmp_path, request):
     out = tmp_path / "out"
-    res = krefactor("series", "--tree", str(fixture_tree), "--output", str(out))
+    res = krefactor("series", "--recipe", "writeback-void",
+                    "--tree", str(fixture_tree), "--output", str(out))
     assert res.returncode == 0, res.stderr
     produced = {p.name: normalize(p.read_text()) for p in sorted(out.glob("*.patch"))}
     check_golden(produced, GOLDEN, request)
@@ -39,22 +40,36 @@ def test_series_leaves_checkout_and_is_idempotent(fixture_tree):
     (fixture_tree / "fs" / "mpage.c").write_text("/* unstaged */\n")
     (fixture_tree / "notes.txt").write_text("untracked\n")
     before = snapshot(fixture_tree)
-    res = krefactor("series", "--tree", str(fixture_tree))
+    res = krefactor("series", "--recipe", "writeback-void", "--tree", str(fixture_tree))
     assert res.returncode == 0, res.stderr
     assert "13 commits" in res.stdout
     after = snapshot(fixture_tree)
     assert after.pop("refs") != before.pop("refs")
     assert after == before
     tip = git(fixture_tree, "rev-parse", "krefactor/writeback-void")
+    # Run again, the recipe is the one of the tree's krefactor/ branch.
     again = krefactor("series", "--tree", str(fixture_tree))
     assert again.returncode == 0 and "nothing to do" in again.stdout
     assert git(fixture_tree, "rev-parse", "krefactor/writeback-void") == tip
 
 
+def test_a_tree_without_a_series_is_asked_for_its_recipe(fixture_tree):
+    for cmd in ("series", "coverage", "boot-test"):
+        res = krefactor(cmd, "--tree", str(fixture_tree))
+        assert res.returncode == 1, (cmd, res.stderr)
+        assert res.stderr.strip() == (
+            "krefactor: error: which recipe? give --recipe NAME (built-in: strlcpy-strscpy, "
+            "writeback-void) or a directory holding recipe.toml; none is inferred from this "
+            "tree's branches"), cmd
+    assert git(fixture_tree, "branch", "--list", "krefactor/*") == ""
+
+
 def test_series_on_its_own_tip_has_nothing_to_do(fixture_tree):
-    assert krefactor("series", "--tree", str(fixture_tree)).returncode == 0
+    assert krefactor("series", "--recipe", "writeback-void",
+                     "--tree", str(fixture_tree)).returncode == 0
     git(fixture_tree, "checkout", "-q", "krefactor/writeback-void")
-    res = krefactor("series", "--tree", str(fixture_tree), "--branch", "again")
+    res = krefactor("series", "--recipe", "writeback-void",
+                    "--tree", str(fixture_tree), "--branch", "again")
     assert res.returncode == 0, res.stderr
     assert "nothing to do: every step" in res.stdout
     assert "again" not in git(fixture_tree, "branch")
@@ -62,10 +77,12 @@ def test_series_on_its_own_tip_has_nothing_to_do(fixture_tree):
 
 def test_partly_applied_tree_skips_the_applied_steps(fixture_tree):
     """Like upstream v6.8: the void half is in, folio_wait_start_writeback is not."""
-    assert krefactor("series", "--tree", str(fixture_tree), "--branch", "full").returncode == 0
+    assert krefactor("series", "--recipe", "writeback-void",
+                     "--tree", str(fixture_tree), "--branch", "full").returncode == 0
     fourth = git(fixture_tree, "rev-list", "--reverse", "master..full").split()[3]
     git(fixture_tree, "checkout", "-q", fourth)
-    res = krefactor("series", "--tree", str(fixture_tree), "--branch", "rest")
+    res = krefactor("series", "--recipe", "writeback-void",
+                    "--tree", str(fixture_tree), "--branch", "rest")
     assert res.returncode == 0, res.stderr
     assert "9 commits" in res.stdout
     for step in ("01-afs", "02-nfs", "03-remove", "04-void"):
@@ -75,12 +92,13 @@ def test_partly_applied_tree_skips_the_applied_steps(fixture_tree):
 def test_branch_holding_other_work_is_refused(fixture_tree):
     git(fixture_tree, "branch", "krefactor/writeback-void")
     before = snapshot(fixture_tree)
-    res = krefactor("series", "--tree", str(fixture_tree))
+    res = krefactor("series", "--recipe", "writeback-void", "--tree", str(fixture_tree))
     assert res.returncode == 1
     assert "--force" in res.stderr and "--branch" in res.stderr
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert snapshot(fixture_tree) == before
-    forced = krefactor("series", "--tree", str(fixture_tree), "--force")
+    forced = krefactor("series", "--recipe", "writeback-void",
+                       "--tree", str(fixture_tree), "--force")
     assert forced.returncode == 0, forced.stderr
     assert "undo: git update-ref" in forced.stdout
 
@@ -103,7 +121,7 @@ def test_bad_trees_give_one_line(tmp_path, setup, message):
         git(d, "init", "-q")
         git(d, "add", "-A")
         git(d, "commit", "-q", "-m", "x")
-    res = krefactor("series", "--tree", str(d))
+    res = krefactor("series", "--recipe", "writeback-void", "--tree", str(d))
     assert res.returncode == 1
     assert message in res.stderr
     assert "Traceback" not in res.stderr
@@ -112,7 +130,8 @@ def test_bad_trees_give_one_line(tmp_path, setup, message):
 def test_unwritable_output_fails_before_any_work(fixture_tree, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    res = krefactor("series", "--tree", str(fixture_tree), "--output", str(blocker / "out"))
+    res = krefactor("series", "--recipe", "writeback-void",
+                    "--tree", str(fixture_tree), "--output", str(blocker / "out"))
     assert res.returncode == 1 and "cannot write to --output" in res.stderr
     assert "krefactor/" not in git(fixture_tree, "branch")
 
@@ -122,7 +141,8 @@ def test_a_function_no_hand_off_reaches_is_only_counted(fixture_tree, tmp_path):
     page go, but only its address is taken (.write_end): its site keeps the
     call graph's reason, not the callee's, and is counted, not listed."""
     out = tmp_path / "out"
-    res = krefactor("series", "--tree", str(fixture_tree), "--output", str(out),
+    res = krefactor("series", "--recipe", "writeback-void",
+                    "--tree", str(fixture_tree), "--output", str(out),
                     "--json", str(tmp_path / "s.json"))
     assert res.returncode == 0, res.stderr
     data = json.loads((tmp_path / "s.json").read_text())
@@ -143,9 +163,11 @@ def test_mails_written_again_from_the_existing_branch_are_the_same(fixture_tree,
     """After compile-test or boot-test, `series --output` on the branch it made
     has nothing to do; its cover letter still accounts for the sites left."""
     first, again = tmp_path / "first", tmp_path / "again"
-    assert krefactor("series", "--tree", str(fixture_tree), "--output", str(first)
+    assert krefactor("series", "--recipe", "writeback-void",
+                     "--tree", str(fixture_tree), "--output", str(first)
                      ).returncode == 0
-    res = krefactor("series", "--tree", str(fixture_tree), "--output", str(again))
+    res = krefactor("series", "--recipe", "writeback-void",
+                    "--tree", str(fixture_tree), "--output", str(again))
     assert res.returncode == 0 and "nothing to do" in res.stdout, res.stderr
     cover = (again / "0000-cover-letter.patch").read_text()
     assert "Left as they are, for review (1):" in cover

@@ -176,7 +176,7 @@ def test_b4_auto_to_cc_finds_no_recipient_krefactor_missed(generated, tmp_path):
     subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(repo), str(work)],
                    check=True)
     git(work, "branch", "-q", "krefactor/writeback-void", "origin/krefactor/writeback-void")
-    res = krefactor("series", "--tree", str(work), "--b4")
+    res = krefactor("series", "--recipe", "writeback-void", "--tree", str(work), "--b4")
     assert res.returncode == 0 and "nothing to do" in res.stdout, res.stderr
     git(work, "sparse-checkout", "set", "--no-cone", *KERNEL_TOP)
     git(work, "checkout", "-q", "b4/writeback-void")

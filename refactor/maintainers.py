@@ -38,7 +38,7 @@ def subsystem_of(path: str) -> Subsystem:
         # fs/mpage.c, fs/buffer.c: upstream uses "mpage:", "buffer:".
         return Subsystem(path, PurePosixPath(parts[1]).stem)
     if parts[0] in ("mm", "block", "kernel", "lib", "include"):
-        return Subsystem(parts[0], "mm" if parts[0] == "include" else parts[0])
+        return Subsystem(parts[0], parts[0])
     if len(parts) >= 4 and parts[0] == "drivers":
         return Subsystem("/".join(parts[:3]), parts[2])
     if len(parts) >= 3:

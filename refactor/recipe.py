@@ -136,6 +136,8 @@ class Recipe:
     boot: Boot | None = None
     handoff: HandOff | None = None
     flags: tuple[Flag, ...] = ()
+    # Subsystems (directories) whose commits lead a split = "subsystem" step.
+    first: tuple[str, ...] = ()
     # Paths whose references are not the recipe's to change: (path, reason).
     excludes: tuple[tuple[str, str], ...] = ()
     # Made from plain semantic patches (series --cocci), not from a recipe.toml.
@@ -341,6 +343,7 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
         summary=field(data, "summary", str, ""),
         description=field(data, "description", str, "").strip(),
         requires=strings(data, "requires", "", []),
+        first=strings(data, "first", "", []),
         symbols=strings(data, "symbols", "", []),
         steps=tuple(steps),
         directory=directory,

@@ -143,7 +143,7 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
             result.skipped.append(Skipped(step.name, reason))
             progress(f"[{step.index}/{len(recipe.steps)}] {step.name}: skipped, {reason}")
             continue
-        for group, members in groups(step, changed, tree, parent):
+        for group, members in groups(step, changed, tree, parent, recipe.first):
             prefix = prefix_for(tree, parent, group) if group else ""
             message = commit_message(recipe, step, prefix, members, str(author))
             parent = tree.commit(parent, {r.path: r.after for r in members}, message, author)
@@ -198,7 +198,8 @@ def restore_sites(tree: Tree, result: SeriesResult) -> None:
     result.problems = list(data.get("problems", []))
 
 
-def groups(step: Step, changed: list[cocci.FileResult], tree: Tree, commit: Sha
+def groups(step: Step, changed: list[cocci.FileResult], tree: Tree, commit: Sha,
+           first: tuple[str, ...] = ()
            ) -> list[tuple[maintainers.Subsystem | None, list[cocci.FileResult]]]:
     if step.split == "none":
         return [(None, changed)]
@@ -207,9 +208,13 @@ def groups(step: Step, changed: list[cocci.FileResult], tree: Tree, commit: Sha
     by: dict[maintainers.Subsystem, list[cocci.FileResult]] = {}
     for r in changed:
         by.setdefault(maintainers.subsystem_of(r.path), []).append(r)
-    # mm first: the VFS side of a change reads best before its users.
+    # The recipe's `first` subsystems lead (writeback-void: mm, the core side
+    # of a change reads best before its users); then by directory.
+    def rank(sub: maintainers.Subsystem) -> tuple[int, str]:
+        return (first.index(sub.key) if sub.key in first else len(first), sub.key)
+
     ordered: list[tuple[maintainers.Subsystem | None, list[cocci.FileResult]]] = [
-        (sub, rs) for sub, rs in sorted(by.items(), key=lambda kv: (kv[0].key != "mm", kv[0].key))]
+        (sub, rs) for sub, rs in sorted(by.items(), key=lambda kv: rank(kv[0]))]
     return ordered
 
 

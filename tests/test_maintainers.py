@@ -8,7 +8,7 @@ from refactor.maintainers import default_prefix, prefix_from_subjects, subsystem
     ("fs/mpage.c", "fs/mpage.c", "mpage"),
     ("fs/smb/client/file.c", "fs/smb/client", "smb: client"),
     ("mm/vmscan.c", "mm", "mm"),
-    ("include/linux/pagemap.h", "include", "mm"),
+    ("include/linux/pagemap.h", "include", "include"),
     ("drivers/gpu/drm/i915/gem/i915_gem_shmem.c", "drivers/gpu/drm/i915", "drm/i915"),
     ("block/bdev.c", "block", "block"),
 ])
@@ -58,3 +58,16 @@ def test_sections_sharing_a_prefix_are_told_apart():
                              ["mlx4", "mlx5", "core"]) == ["ib: hw: mlx4", "ib: hw: mlx5", "ib"]
     assert distinct_prefixes([("tracing", "ftrace"), ("tracing", "trace")]) == \
         ["tracing: ftrace", "tracing: trace"]
+
+
+def test_a_recipes_first_subsystems_lead_a_split_step():
+    from refactor.cocci import FileResult
+    from refactor.recipe import load
+    from refactor.series import groups
+    step = next(s for s in load("writeback-void").steps if s.split == "subsystem")
+    changed = [FileResult(p, b"", b"x", (), None)
+               for p in ("fs/ext4/inode.c", "block/fops.c", "mm/shmem.c", "fs/afs/write.c")]
+    keys = lambda first: [g.key for g, _ in groups(step, changed, None, None, first)]  # noqa: E731
+    assert keys(()) == ["block", "fs/afs", "fs/ext4", "mm"]
+    assert keys(("mm",)) == ["mm", "block", "fs/afs", "fs/ext4"]
+    assert load("writeback-void").first == ("mm",)

@@ -18,7 +18,7 @@ from unidiff import PatchSet
 from . import adhoc, callgraph, cocci, kbuild, proc, reach
 from . import record as series_record
 from .errors import KrefactorError
-from .recipe import Recipe
+from .recipe import HandOff, Recipe
 from .tree import Sha, Tree
 
 REF_TAG = "krefactor-ref:"
@@ -29,6 +29,7 @@ TRAP_KINDS = {"address-taken": "the function's address is taken or passed on",
               "macro-use": "a use of a macro whose body mentions it",
               "text-only": "spatch did not see it (macro, #ifdef'd or unparsed code)",
               "call-value-used": "its return value is used"}
+NO_HANDOFF = HandOff("", (), ())  # a recipe without hand-offs: generic texts
 DEFINING = {"definition", "declaration", "export", "api-macro"}
 
 
@@ -251,7 +252,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
         if site.kind == "excluded":
             continue
         dispose(site, tracker, left, record is not None, core_commit, callbacks,
-                ifdefs.get(site.file, set()), syms)
+                ifdefs.get(site.file, set()), syms, recipe.handoff or NO_HANDOFF)
         if site.kind == "text-only" and site.disposition == "NEEDS REVIEW":
             macro = enclosing_macro_call(lines_of.get(site.file, []), site.line)
             if macro:
@@ -273,7 +274,8 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
     steps = {s.name: s for s in recipe.steps if s.reach}
     if recipe.handoff is None or not steps:
         return []
-    graph = callgraph.CallGraph(tree, base, recipe.handoff)
+    h = recipe.handoff
+    graph = callgraph.CallGraph(tree, base, h)
     mine: dict[tuple[str, str], list[dict]] = {}
     for s in (record or {}).get("sites", []):
         if s.get("step") in steps:
@@ -321,8 +323,7 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
             site.reason = f"{names} did not read {f}"
         else:
             site.disposition = "unaffected"
-            site.reason = (f"{names} found no assertion that writeback is clear and no exit "
-                           f"without I/O in it")
+            site.reason = f"{names} {h.says('unaffected', 'changed nothing in it')}"
         out.append(site)
     return out
 
@@ -424,7 +425,8 @@ def refine(r: Ref, lines_of: dict[str, list[str]], macros_of: dict[str, dict[int
 
 
 def dispose(site: Site, tracker: LineTracker, left: dict, has_record: bool, core_commit: str,
-            callbacks: set, ifdef: set[int], syms: tuple[str, ...]) -> None:
+            callbacks: set, ifdef: set[int], syms: tuple[str, ...],
+            h: HandOff = NO_HANDOFF) -> None:
     _, changed, inserted = tracker.follow(site.file, site.line)
     trap = TRAP_KINDS.get(site.kind)
     if site.line in ifdef and site.kind not in DEFINING and site.function not in syms:
@@ -441,28 +443,33 @@ def dispose(site: Site, tracker: LineTracker, left: dict, has_record: bool, core
         site.disposition, site.commit = "NEEDS REVIEW", changed
         site.reason = (site.kind == "call-value-used" and recorded(site, tracker, left)) or trap
         return
+    # The hand-off references an inventory reports: the core function that
+    # calls the callbacks (handoff-core), a call through the method
+    # (handoff-call) and a function passed as a callback (handoff-callback).
     if site.kind == "handoff-core":
         site.disposition = "changed" if inserted else "NEEDS REVIEW"
         site.commit = inserted
-        site.reason = ("write_cache_pages() starts writeback before its callback" if inserted
-                       else "write_cache_pages() does not start writeback before its callback")
+        site.reason = (h.says("core", "{start}() is called before the callback") if inserted
+                       else h.says("core_missing", "no call to {start}() before the callback"))
         return
-    if site.kind == "handoff-writepage":
+    if site.kind == "handoff-call":
         if inserted:
             site.disposition, site.commit = "changed", inserted
-            site.reason = "the VFS now starts writeback before this hand-off"
+            site.reason = h.says("call", "{start}() is now called before this hand-off")
         elif (site.file, site.function) in callbacks:
             site.disposition = "left"
-            site.reason = f"inside {site.function}(), a write_cache_pages() callback"
+            site.reason = h.says("call_in_callback", "inside {function}(), a callback",
+                                 function=site.function)
         else:
             site.reason = "hand-off point the series does not cover"
         return
     if site.kind == "handoff-callback":
         if core_commit:
             site.disposition, site.commit = "changed", core_commit
-            site.reason = "write_cache_pages() starts writeback before calling it"
+            site.reason = h.says("callback", "its caller calls {start}() before it")
         else:
-            site.reason = "write_cache_pages() does not start writeback in this series"
+            site.reason = h.says("callback_missing",
+                                 "its caller does not call {start}() in this series")
         return
     if changed:
         site.disposition, site.commit = "changed", changed

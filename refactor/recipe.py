@@ -94,6 +94,16 @@ class HandOff:
     starts: tuple[str, ...] = ()
     started: str = "it"    # what they start, in reasons: "which may start {started} on it"
     carried: Carried = Carried()
+    # What coverage says of the hand-off references its inventory reports
+    # (see coverage.HANDOFF_SAYS for the keys and what is said without them).
+    coverage: tuple[tuple[str, str], ...] = ()
+
+    def says(self, key: str, default: str, **names: str) -> str:
+        """The recipe's text for `key` ({start}, {function}, ... filled), else `default`."""
+        text = dict(self.coverage).get(key, default)
+        for k, v in {"start": self.start, **names}.items():
+            text = text.replace("{" + k + "}", v)
+        return text
 
     @property
     def grep_patterns(self) -> tuple[str, ...]:
@@ -308,12 +318,17 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
             if not all("NAME" in f for f in carried.aliases + carried.passed):
                 raise KrefactorError(f"{where}: {cctx}each of 'aliases' and 'passed' "
                                      "needs NAME, the name that holds the object")
+        said = field(raw, "coverage", dict, ctx, {})
+        if not all(isinstance(v, str) and v.strip() for v in said.values()):
+            raise KrefactorError(f"{where}: {ctx}field 'coverage' must map hand-off site "
+                                 "kinds to what coverage says of them")
         handoff = HandOff(field(raw, "description", str, ctx),
                           strings(raw, "initializers", ctx, []), tuple(callbacks),
                           field(raw, "start", str, ctx, ""),
                           tuple(sorted(runtime.items())),
                           strings(raw, "starts", ctx, []),
-                          field(raw, "started", str, ctx, "it"), carried)
+                          field(raw, "started", str, ctx, "it"), carried,
+                          tuple(sorted(said.items())))
     flags = []
     for i, raw in enumerate(field(data, "flags", list, "", []), 1):
         ctx = f"flags {i}: "

@@ -69,6 +69,6 @@ def test_every_reference_is_accounted_for(real_series, tmp_path):
             assert "which may start writeback on it: " in s["reason"] or \
                 "was unlocked before, at line" in s["reason"] or \
                 "not all known" in s["reason"], s
-    handoffs = {s["file"]: s for s in data["sites"] if s["kind"] == "handoff-writepage"}
+    handoffs = {s["file"]: s for s in data["sites"] if s["kind"] == "handoff-call"}
     assert handoffs["mm/vmscan.c"]["disposition"] == "changed"
     assert handoffs["fs/gfs2/log.c"]["disposition"] == "left"

@@ -94,7 +94,7 @@ position p;
 @script:python@
 p << writepage.p;
 @@
-ref(p[0], "handoff-writepage", "->writepage")
+ref(p[0], "handoff-call", "->writepage")
 
 @callback@
 identifier cb;

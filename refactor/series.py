@@ -94,7 +94,9 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
             result.nothing_to_do = (f"branch {branch} already holds the {recipe.name} "
                                     f"series on {base[:12]}")
             result.tip = existing
-            restore_sites(tree, result)
+            if not restore_sites(tree, result):
+                remake_sites(tree, recipe, result, jobs=jobs, timeout=timeout,
+                             progress=progress)
             return result
         other = "an earlier version of" if holds_series(tree, None, existing, recipe) \
             else "something other than"
@@ -170,24 +172,31 @@ def publish(tree: Tree, result: SeriesResult) -> None:
     save_record(tree, result)
 
 
+# Version 2: every site has its kind (the semantic patch's `verdict/kind`).
+RECORD_VERSION = 2
+
+
 def save_record(tree: Tree, result: SeriesResult) -> None:
     """Keep the sites of a generated series, for coverage to give their reasons
     and for its mails written again (restore_sites)."""
     sites = [dict(asdict(s), at=at, step=step)
              for s, at, step in zip(result.sites, result.site_commits, result.site_steps)]
     record.save(tree, result.tip or "", {
+        "version": RECORD_VERSION,
         "recipe": result.recipe, "base": result.base, "tip": result.tip, "sites": sites,
         "analysed": result.analysed, "skipped": [asdict(k) for k in result.skipped],
         "problems": result.problems})
 
 
-def restore_sites(tree: Tree, result: SeriesResult) -> None:
+def restore_sites(tree: Tree, result: SeriesResult) -> bool:
     """The sites of a series made before, from its record, so that its mails
     written again (after compile-test and boot-test, say) account for them
-    as the first time; nothing when it has no record of this base."""
+    as the first time. False when there is no record of this base, or one
+    an older krefactor wrote (its sites have no kinds)."""
     data = record.load(tree, result.tip or "")
-    if not data or data.get("base") != result.base:
-        return
+    if not data or data.get("base") != result.base or \
+            data.get("version", 1) < RECORD_VERSION:
+        return False
     for d in data.get("sites", []):
         result.sites.append(cocci.Site(d["file"], d["line"], d["column"], d["verdict"],
                                        d["function"], d["reason"], d.get("kind", "")))
@@ -196,6 +205,33 @@ def restore_sites(tree: Tree, result: SeriesResult) -> None:
     result.analysed = data.get("analysed", {})
     result.skipped = [Skipped(k["step"], k["reason"]) for k in data.get("skipped", [])]
     result.problems = list(data.get("problems", []))
+    return True
+
+
+def remake_sites(tree: Tree, recipe: Recipe, result: SeriesResult, *, jobs: int,
+                 timeout: float, progress: Progress) -> None:
+    """No current record of a series the branch holds: make the series again,
+    without touching a ref, and when it comes out as the same tree, take its
+    sites and keep them as the branch tip's record."""
+    assert result.tip is not None
+    progress(f"no current record of the sites of {result.branch}: making the series again "
+             "to account for them (no ref is changed)")
+    again = generate(tree=tree, recipe=recipe, branch=result.branch, force=True, jobs=jobs,
+                     timeout=timeout, progress=progress, update=False)
+    mine = [result.base] + [sha for sha, _ in tree.log(Sha(result.base), Sha(result.tip))]
+    made = [result.base] + [c.sha for c in again.commits]
+    if again.tip is None or len(made) != len(mine) or \
+            tree.rev(f"{again.tip}^{{tree}}") != tree.rev(f"{result.tip}^{{tree}}"):
+        progress(f"note: the series made now differs from {result.branch}: its mails "
+                 "account for no sites (make it again with --reroll)")
+        return
+    # The same commits, one for one: a site's commit is the branch's own.
+    same: dict[str, str] = dict(zip(made, mine))
+    result.sites, result.site_commits = again.sites, [same.get(c, c)
+                                                      for c in again.site_commits]
+    result.site_steps, result.analysed = again.site_steps, again.analysed
+    result.skipped, result.problems = again.skipped, again.problems
+    save_record(tree, result)
 
 
 def groups(step: Step, changed: list[cocci.FileResult], tree: Tree, commit: Sha,

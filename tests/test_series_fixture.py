@@ -172,3 +172,28 @@ def test_mails_written_again_from_the_existing_branch_are_the_same(fixture_tree,
     cover = (again / "0000-cover-letter.patch").read_text()
     assert "Left as they are, for review (1):" in cover
     assert cover == (first / "0000-cover-letter.patch").read_text()
+
+
+def test_a_record_an_older_krefactor_wrote_is_made_again(fixture_tree, tmp_path):
+    """A record without site kinds (before version 2) cannot tell a site only
+    scanned from one to review: the series is made again, no ref touched,
+    and its sites are the branch tip's record from then on."""
+    first, again = tmp_path / "first", tmp_path / "again"
+    assert krefactor("series", "--recipe", "writeback-void", "--tree", str(fixture_tree),
+                     "--output", str(first)).returncode == 0
+    tip = git(fixture_tree, "rev-parse", "krefactor/writeback-void").strip()
+    path = fixture_tree / ".git" / "krefactor" / "series" / f"{tip}.json"
+    old = json.loads(path.read_text())
+    del old["version"]
+    for s in old["sites"]:
+        del s["kind"]
+    path.write_text(json.dumps(old))
+    refs = git(fixture_tree, "for-each-ref")
+    res = krefactor("series", "--tree", str(fixture_tree), "--output", str(again))
+    assert res.returncode == 0 and "nothing to do" in res.stdout, res.stderr
+    assert "no current record of the sites of krefactor/writeback-void: making the " \
+           "series again" in res.stderr
+    assert git(fixture_tree, "for-each-ref") == refs
+    assert (again / "0000-cover-letter.patch").read_text() == \
+        (first / "0000-cover-letter.patch").read_text()
+    assert json.loads(path.read_text())["version"] == 2

@@ -308,8 +308,8 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
                  for s in mine.get((f, h), []) if s["verdict"] == "left"
                  and s.get("kind") == "after-call"]
         if record is None:
-            site.reason = ("no record of the series for this range "
-                           "(generate it with krefactor series)")
+            site.reason = ("no current record of the series for this range (make it, "
+                           "or its mails, again with krefactor series)")
         elif left or inner:
             site.reason = "; ".join(sorted({s["reason"] for s in left} |
                                            {f"in {h}(), which it calls: {s['reason']}"
@@ -485,7 +485,7 @@ def dispose(site: Site, tracker: LineTracker, left: dict, has_record: bool, core
         site.disposition, site.reason = "left", "defines the API"
         return
     site.reason = "no step changed it and the series recorded no reason" if has_record \
-        else "no record of the series for this range (generate it with krefactor series)"
+        else "no current record of the series for this range (make it with krefactor series)"
 
 
 def recorded(site: Site, tracker: LineTracker, left: dict) -> str:

@@ -172,17 +172,12 @@ def publish(tree: Tree, result: SeriesResult) -> None:
     save_record(tree, result)
 
 
-# Version 2: every site has its kind (the semantic patch's `verdict/kind`).
-RECORD_VERSION = 2
-
-
 def save_record(tree: Tree, result: SeriesResult) -> None:
     """Keep the sites of a generated series, for coverage to give their reasons
     and for its mails written again (restore_sites)."""
     sites = [dict(asdict(s), at=at, step=step)
              for s, at, step in zip(result.sites, result.site_commits, result.site_steps)]
     record.save(tree, result.tip or "", {
-        "version": RECORD_VERSION,
         "recipe": result.recipe, "base": result.base, "tip": result.tip, "sites": sites,
         "analysed": result.analysed, "skipped": [asdict(k) for k in result.skipped],
         "problems": result.problems})
@@ -194,8 +189,7 @@ def restore_sites(tree: Tree, result: SeriesResult) -> bool:
     as the first time. False when there is no record of this base, or one
     an older krefactor wrote (its sites have no kinds)."""
     data = record.load(tree, result.tip or "")
-    if not data or data.get("base") != result.base or \
-            data.get("version", 1) < RECORD_VERSION:
+    if not data or data.get("base") != result.base:
         return False
     for d in data.get("sites", []):
         result.sites.append(cocci.Site(d["file"], d["line"], d["column"], d["verdict"],

@@ -23,14 +23,11 @@ from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import cross, kbuild, proc, safety
+from . import cross, ctext, kbuild, proc, safety
 from .errors import KrefactorError
 from .kconfig import configure, kconfig_index
 from .tree import Sha, Tree
 from .workspace import Workspace, default_cc
-
-KEYWORDS = {"if", "while", "for", "switch", "return", "sizeof", "defined", "__attribute__",
-            "typeof", "static", "inline", "void", "bool", "int", "struct"}
 
 
 @dataclass
@@ -90,16 +87,16 @@ def changed_symbols(old_text: str, new_text: str, removed: list[int], added: lis
     """
     syms: set[str] = set()
     for text, numbers in ((old_text, removed), (new_text, added)):
-        decls = kbuild.header_decls(text)
+        decls = ctext.header_decls(text)
         lines = text.splitlines()
         for n in numbers:
-            name = kbuild.enclosing(decls, n)
+            name = ctext.enclosing(decls, n)
             if name:
                 syms.add(name)
             elif n <= len(lines) and lines[n - 1].strip() and \
                     not lines[n - 1].lstrip().startswith(("#", "/*", "*", "//")):
-                syms |= {m for m in kbuild.IDENT_CALL.findall(lines[n - 1])
-                         if m not in KEYWORDS}
+                syms |= {m for m in ctext.IDENT_CALL.findall(lines[n - 1])
+                         if m not in ctext.NOT_SYMBOLS}
     macros = [m for text in (old_text, new_text)
               for m in re.finditer(r"^#\s*define\s+([A-Za-z_]\w*)\(.*$",
                                    re.sub(r"\\\n", " ", text), re.M)]
@@ -322,7 +319,7 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
             pre = built.get((at[k][src], src[:-2] + ".i")) \
                 if src in at[k] and src not in alone else None
             kept = pre.kept if pre is not None else set()
-            code = kbuild.code_lines(plan.texts.get(src, ""))
+            code = ctext.code_lines(plan.texts.get(src, ""))
             cb.changed_lines += sum(1 for n in lines if n in code)
             cb.not_compiled += [f"{src}:{n}" for n in lines if n in code and n not in kept]
         cb.errors = sorted(set(cb.errors))

@@ -25,7 +25,6 @@ IDENT = r"[A-Za-z_]\w*"
 # The type may sit on the line before (`static int\niomap_writepage_map(...)`).
 DEF_HEAD = re.compile(
     rf"^(?!(?:if|for|while|switch|return|else|do)\b)(?:[A-Za-z_].*?\b)?({IDENT})\s*\(")
-KEYWORDS = {"if", "for", "while", "switch", "return", "sizeof", "else", "do"}
 MAX_FUNCTIONS = 400        # backward search budget per question
 
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from unidiff import PatchSet
 
-from . import adhoc, callgraph, cocci, kbuild, proc, reach
+from . import adhoc, callgraph, cocci, ctext, proc, reach
 from . import record as series_record
 from .errors import KrefactorError
 from .recipe import HandOff, Recipe
@@ -87,48 +87,6 @@ def parse_refs(text: str) -> list[Ref]:
                 f, ln, col, kind, fn, sym = parts
                 refs.append(Ref(f, int(ln), int(col), kind, fn, sym))
     return refs
-
-
-def ifdef_lines(text: str) -> set[int]:
-    """Lines inside #if/#ifdef blocks, the header guard excepted."""
-    inside: set[int] = set()
-    stack: list[bool] = []          # True for a block that counts
-    guard = re.search(r"^#ifndef\s+(\w+)\s*\n#define\s+\1\b", text, re.M)
-    guard_line = text[:guard.start()].count("\n") + 1 if guard else -1
-    for number, line in enumerate(text.splitlines(), 1):
-        s = line.strip()
-        if re.match(r"#\s*if", s):
-            stack.append(number != guard_line)
-        elif re.match(r"#\s*endif", s) and stack:
-            stack.pop()
-        elif any(stack):
-            inside.add(number)
-    return inside
-
-
-def macro_lines(text: str) -> dict[int, str]:
-    """Lines of #define bodies -> the macro's name."""
-    names: dict[int, str] = {}
-    current = None
-    for number, line in enumerate(text.splitlines(), 1):
-        m = re.match(r"^\s*#\s*define\s+(\w+)", line)
-        if m:
-            current = m.group(1)
-        if current:
-            names[number] = current
-            if not line.rstrip().endswith("\\"):
-                current = None
-    return names
-
-
-def is_comment(text: str, symbol: str) -> bool:
-    """Is the mention of `symbol` on this line inside a comment?"""
-    s = text.strip()
-    if s.startswith(("*", "/*", "//")):
-        return True
-    m = re.search(rf"\b{re.escape(symbol)}\b", text)
-    before = text[:m.start()] if m else text
-    return "//" in before or before.rfind("/*") > before.rfind("*/")
 
 
 class LineTracker:
@@ -203,7 +161,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
     result.parse_failures += cocci.unparsed(texts, git_dir=tree.git_dir, jobs=jobs)
 
     lines_of = {f: t.decode(errors="replace").splitlines() for f, t in texts.items()}
-    macros_of = {f: macro_lines("\n".join(ls)) for f, ls in lines_of.items()}
+    macros_of = {f: ctext.macro_lines("\n".join(ls)) for f, ls in lines_of.items()}
     hits = grep_lines(tree, base, syms)
     result.documentation = sum(1 for f, _, _ in hits if f.startswith("Documentation/"))
     sites: list[Site] = []
@@ -216,14 +174,14 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
         sites.append(Site(r.file, r.line, function, r.symbol, refine(r, lines_of, macros_of, syms)))
     for f, n, text in hits:
         why = under(f, excluded)
-        if why and not is_comment(text, syms[0]):
+        if why and not ctext.is_comment(text, syms[0]):
             sym = next((s for s in syms if re.search(rf"\b{s}\b", text)), syms[0])
             sites.append(Site(f, n, "", sym, "excluded", "excluded", "", why))
             continue
         if f.startswith("Documentation/") or (f, n) in seen or f not in lines_of:
             continue
         sym = next((s for s in syms if re.search(rf"\b{s}\b", text)), syms[0])
-        if is_comment(text, sym):
+        if ctext.is_comment(text, sym):
             result.comments += 1
             continue
         macros = macros_of[f]
@@ -247,14 +205,14 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
         if site.kind == "handoff-core":
             _, _, core_commit = tracker.follow(site.file, site.line)
     callbacks = {(s.file, s.symbol) for s in sites if s.kind == "handoff-callback"}
-    ifdefs = {f: ifdef_lines("\n".join(ls)) for f, ls in lines_of.items()}
+    ifdefs = {f: ctext.ifdef_lines("\n".join(ls)) for f, ls in lines_of.items()}
     for site in sites:
         if site.kind == "excluded":
             continue
         dispose(site, tracker, left, record is not None, core_commit, callbacks,
                 ifdefs.get(site.file, set()), syms, recipe.handoff or NO_HANDOFF)
         if site.kind == "text-only" and site.disposition == "NEEDS REVIEW":
-            macro = enclosing_macro_call(lines_of.get(site.file, []), site.line)
+            macro = ctext.enclosing_macro_call(lines_of.get(site.file, []), site.line)
             if macro:
                 site.reason = (f"inside the arguments of {macro}(), which spatch does not "
                                f"parse as code")
@@ -338,31 +296,11 @@ def helpers(text: str, funcs: list[callgraph.Function],
     while todo:
         g = todo.pop(0)
         body = "\n".join(lines[g.first - 1:g.last])
-        for called in dict.fromkeys(kbuild.IDENT_CALL.findall(body)):
+        for called in dict.fromkeys(ctext.IDENT_CALL.findall(body)):
             if called in by_name and called not in seen:
                 seen.append(called)
                 todo.append(by_name[called])
     return seen[1:]
-
-
-def enclosing_macro_call(lines: list[str], line: int) -> str:
-    """The all-caps (or TP_) macro whose argument list the line sits in, if any:
-    TP_fast_assign( ... strlcpy(...); ... )."""
-    depth = 0
-    for n in range(line - 1, max(-1, line - 60), -1):
-        text = lines[n] if n < len(lines) else ""
-        if n == line - 1:
-            text = text[:text.find("(")] if "(" in text else text
-        for i in range(len(text) - 1, -1, -1):
-            ch = text[i]
-            if ch == ")":
-                depth += 1
-            elif ch == "(":
-                if depth == 0:
-                    m = re.search(r"\b([A-Z_][A-Za-z0-9_]*)\s*$", text[:i])
-                    return m.group(1) if m and re.match(r"^(TP_|[A-Z])", m.group(1)) else ""
-                depth -= 1
-    return ""
 
 
 def excludes(recipe: Recipe) -> tuple[tuple[str, str], ...]:

@@ -2,7 +2,7 @@ import json
 
 from conftest import FIXTURE, git, imported, krefactor, make_repo
 
-from refactor import coverage
+from refactor import coverage, ctext
 from refactor import tree as tree_mod
 
 
@@ -16,15 +16,15 @@ def test_parse_refs():
 def test_ifdef_lines_skip_the_header_guard():
     text = ("#ifndef X_H\n#define X_H\nint a;\n#ifdef CONFIG_Y\nint b;\n#if Z\nint c;\n"
             "#endif\n#endif\nint d;\n#endif\n")
-    assert coverage.ifdef_lines(text) == {5, 7}
+    assert ctext.ifdef_lines(text) == {5, 7}
 
 
 def test_macro_lines_and_comments():
     text = "#define A(x) \\\n\tf(x)\nint b;\n#define C f\n"
-    assert coverage.macro_lines(text) == {1: "A", 2: "A", 4: "C"}
-    assert coverage.is_comment(" * set_page_writeback() is", "set_page_writeback")
-    assert coverage.is_comment("\tfoo(); /* set_page_writeback */", "set_page_writeback")
-    assert not coverage.is_comment("\tset_page_writeback(p); /* x */", "set_page_writeback")
+    assert ctext.macro_lines(text) == {1: "A", 2: "A", 4: "C"}
+    assert ctext.is_comment(" * set_page_writeback() is", "set_page_writeback")
+    assert ctext.is_comment("\tfoo(); /* set_page_writeback */", "set_page_writeback")
+    assert not ctext.is_comment("\tset_page_writeback(p); /* x */", "set_page_writeback")
 
 
 def test_line_tracker_follows_shifts_changes_and_insertions(tmp_path):

@@ -1,4 +1,4 @@
-from refactor import kbuild
+from refactor import ctext, kbuild
 
 AFS = """# SPDX
 kafs-y := \\
@@ -122,7 +122,7 @@ def test_code_lines_skip_comments_blanks_and_directives():
            "#define M(x) \\\n"          # 11
            "\t(x)\n"                    # 12
            "}\n")                       # 13
-    assert kbuild.code_lines(src) == {4, 5, 7, 9, 13}
+    assert ctext.code_lines(src) == {4, 5, 7, 9, 13}
 
 
 def test_error_inside_a_macro_is_put_at_its_use():
@@ -171,7 +171,7 @@ extern int wb_table[3];
 
 
 def test_header_declarations_span_and_name():
-    assert kbuild.header_decls(HEADER) == [
+    assert ctext.header_decls(HEADER) == [
         (3, 3, "_LINUX_WB_H"),
         (6, 7, "__folio_start_writeback"),
         (8, 8, "set_page_writeback"),
@@ -184,8 +184,8 @@ def test_header_declarations_span_and_name():
         (26, 26, "wb_flags_t"),
         (27, 27, "wb_table"),
     ]
-    assert kbuild.enclosing(kbuild.header_decls(HEADER), 20) == "test_set_page_writeback"
-    assert kbuild.enclosing(kbuild.header_decls(HEADER), 5) is None
+    assert ctext.enclosing(ctext.header_decls(HEADER), 20) == "test_set_page_writeback"
+    assert ctext.enclosing(ctext.header_decls(HEADER), 5) is None
 
 
 def test_make_output_is_split_per_object():

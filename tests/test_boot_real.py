@@ -18,7 +18,8 @@ VFS_COMMIT = "mm: start writeback before handing a folio to ->writepage()"
 def test_the_series_passes_at_its_tip_and_gcov_shows_what_ran(real_series, tmp_path):
     repo, _, _ = real_series
     out = tmp_path / "boot.json"
-    res = krefactor("boot-test", "--tree", str(repo), *WORKLOADS, "--gcov", "--json", str(out))
+    res = krefactor("boot-test", "--recipe", "writeback-void",
+                    "--tree", str(repo), *WORKLOADS, "--gcov", "--json", str(out))
     assert res.returncode == 0, res.stdout + res.stderr[-3000:]
     data = json.loads(out.read_text())
     assert [c["index"] for c in data["commits"]] == [0, data["commit_count"]]
@@ -78,7 +79,8 @@ def test_bisect_names_the_vfs_commit_and_decodes_the_bug(real_series, tmp_path):
                      str(unprepared_recipe(tmp_path / "no-prepare")), "--branch", "unprepared")
     assert made.returncode == 0, made.stderr
     out = tmp_path / "boot.json"
-    res = krefactor("boot-test", "--tree", str(repo), "--bisect", *WORKLOADS,
+    res = krefactor("boot-test", "--recipe", "writeback-void",
+                    "--tree", str(repo), "--bisect", *WORKLOADS,
                     "--range", "master..unprepared", "--json", str(out))
     assert res.returncode == 1, res.stdout + res.stderr[-3000:]
     data = json.loads(out.read_text())
@@ -121,7 +123,8 @@ def test_a_series_that_drops_end_page_writeback_is_caught(real_series, tmp_path)
                    "fs: drop the end of writeback on async write completion\n", t.identity())
     t.update_branch("broken-writeback", sha, None)
     out = tmp_path / "broken.json"
-    res = krefactor("boot-test", "--tree", str(repo), "--range", "master..broken-writeback",
+    res = krefactor("boot-test", "--recipe", "writeback-void",
+                    "--tree", str(repo), "--range", "master..broken-writeback",
                     *WORKLOADS, "--json", str(out))
     assert res.returncode == 1, res.stdout + res.stderr[-3000:]
     data = json.loads(out.read_text())

@@ -276,7 +276,7 @@ def test_missing_spatch_is_one_line(fixture_tree, tmp_path):
     for tool in ("git", "tar"):
         os.symlink(shutil.which(tool), bindir / tool)
     res = subprocess.run([sys.executable, "-c", "from refactor.cli import main; main()",
-                          "series", "--tree", str(fixture_tree)],
+                          "series", "--recipe", "writeback-void", "--tree", str(fixture_tree)],
                          env=dict(os.environ, PATH=str(bindir)), capture_output=True, text=True)
     assert res.returncode == 1
     assert res.stderr.strip().splitlines() == [

@@ -281,7 +281,7 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
             site.reason = f"{names} did not read {f}"
         else:
             site.disposition = "unaffected"
-            site.reason = f"{names} {h.says('unaffected', 'changed nothing in it')}"
+            site.reason = f"{names} {h.says(h.coverage, 'unaffected', 'changed nothing in it')}"
         out.append(site)
     return out
 
@@ -387,16 +387,17 @@ def dispose(site: Site, tracker: LineTracker, left: dict, has_record: bool, core
     if site.kind == "handoff-core":
         site.disposition = "changed" if inserted else "NEEDS REVIEW"
         site.commit = inserted
-        site.reason = (h.says("core", "{start}() is called before the callback") if inserted
-                       else h.says("core_missing", "no call to {start}() before the callback"))
+        site.reason = (
+            h.says(h.coverage, "core", "{start}() is called before the callback") if inserted
+            else h.says(h.coverage, "core_missing", "no call to {start}() before the callback"))
         return
     if site.kind == "handoff-call":
         if inserted:
             site.disposition, site.commit = "changed", inserted
-            site.reason = h.says("call", "{start}() is now called before this hand-off")
+            site.reason = h.says(h.coverage, "call", "{start}() is now called before this hand-off")
         elif (site.file, site.function) in callbacks:
             site.disposition = "left"
-            site.reason = h.says("call_in_callback", "inside {function}(), a callback",
+            site.reason = h.says(h.coverage, "call_in_callback", "inside {function}(), a callback",
                                  function=site.function)
         else:
             site.reason = "hand-off point the series does not cover"
@@ -404,9 +405,9 @@ def dispose(site: Site, tracker: LineTracker, left: dict, has_record: bool, core
     if site.kind == "handoff-callback":
         if core_commit:
             site.disposition, site.commit = "changed", core_commit
-            site.reason = h.says("callback", "its caller calls {start}() before it")
+            site.reason = h.says(h.coverage, "callback", "its caller calls {start}() before it")
         else:
-            site.reason = h.says("callback_missing",
+            site.reason = h.says(h.coverage, "callback_missing",
                                  "its caller does not call {start}() in this series")
         return
     if changed:

@@ -95,13 +95,16 @@ class HandOff:
     started: str = "it"    # what they start, in reasons: "which may start {started} on it"
     carried: Carried = Carried()
     # What coverage says of the hand-off references its inventory reports
-    # (see coverage.HANDOFF_SAYS for the keys and what is said without them).
+    # (coverage.dispose and implementations name the keys and what is said
+    # without them).
     coverage: tuple[tuple[str, str], ...] = ()
 
-    def says(self, key: str, default: str, **names: str) -> str:
-        """The recipe's text for `key` ({start}, {function}, ... filled), else `default`."""
-        text = dict(self.coverage).get(key, default)
-        for k, v in {"start": self.start, **names}.items():
+    def says(self, table: tuple[tuple[str, str], ...], key: str, default: str,
+             **names: str) -> str:
+        """The text `table` (`runtime` or `coverage`) gives for `key`, else
+        `default`, with {handoff} (the description), {start} and `names` filled."""
+        text = dict(table).get(key, default)
+        for k, v in {"handoff": self.description, "start": self.start, **names}.items():
             text = text.replace("{" + k + "}", v)
         return text
 
@@ -306,10 +309,13 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
                 raise KrefactorError(f"{where}: {ctx}each of 'callbacks' needs a 'function' "
                                      "name and an 'argument' number from 1")
             callbacks.append((cb["function"], cb["argument"]))
-        runtime = field(raw, "runtime", dict, ctx, {})
-        if not all(isinstance(v, str) and v.strip() for v in runtime.values()):
-            raise KrefactorError(f"{where}: {ctx}field 'runtime' must map site kinds to "
-                                 "what review says of them")
+
+        def texts(key: str, what: str) -> tuple[tuple[str, str], ...]:
+            table = field(raw, key, dict, ctx, {})
+            if not all(isinstance(v, str) and v.strip() for v in table.values()):
+                raise KrefactorError(f"{where}: {ctx}field '{key}' must map {what}")
+            return tuple(sorted(table.items()))
+
         carried = Carried()
         if "carried" in raw:
             c, cctx = field(raw, "carried", dict, ctx), "handoff.carried: "
@@ -318,17 +324,14 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
             if not all("NAME" in f for f in carried.aliases + carried.passed):
                 raise KrefactorError(f"{where}: {cctx}each of 'aliases' and 'passed' "
                                      "needs NAME, the name that holds the object")
-        said = field(raw, "coverage", dict, ctx, {})
-        if not all(isinstance(v, str) and v.strip() for v in said.values()):
-            raise KrefactorError(f"{where}: {ctx}field 'coverage' must map hand-off site "
-                                 "kinds to what coverage says of them")
         handoff = HandOff(field(raw, "description", str, ctx),
                           strings(raw, "initializers", ctx, []), tuple(callbacks),
                           field(raw, "start", str, ctx, ""),
-                          tuple(sorted(runtime.items())),
+                          texts("runtime", "site kinds to what review says of them"),
                           strings(raw, "starts", ctx, []),
                           field(raw, "started", str, ctx, "it"), carried,
-                          tuple(sorted(said.items())))
+                          texts("coverage", "hand-off site kinds to what coverage says "
+                                "of them"))
     flags = []
     for i, raw in enumerate(field(data, "flags", list, "", []), 1):
         ctx = f"flags {i}: "

@@ -228,23 +228,18 @@ def runtime_flags(tree: Tree, base: Sha, commits: list[Sha], recipe: Recipe, *, 
     files = reach.step_files(tree, first, recipe, step)
     reaching = reach.run_reaching(tree, first, recipe, step, files, jobs=jobs,
                                    timeout=timeout, progress=progress, evidence_at=base)
-    said = dict(h.runtime)
-
-    def say(kind: str, site) -> str:
-        text = said.get(kind, "")
-        return text.replace("{handoff}", h.description) if text else \
-            f"{step.name} would change it on this commit's tree: {site.reason}"
-
     flags = []
     for r in reaching.results:
         for site in r.sites:
             where = f"{site.file}:{site.line} {site.function}()"
             if site.verdict == "left" and (site.file, site.function) in reaching.reached:
                 # Left by the prepare step, and reached from this commit on.
-                flags.append(f"runtime: NEEDS REVIEW: {where}: {say('left', site)}: "
-                             f"{site.reason}")
+                said = h.says(h.runtime, "left", "{handoff} reaches it, and this exit was left")
+                flags.append(f"runtime: NEEDS REVIEW: {where}: {said}: {site.reason}")
             elif site.verdict == "changed":
-                flags.append(f"runtime: {where}: {say(site.kind, site)}")
+                said = h.says(h.runtime, site.kind, f"{step.name} would change it on this "
+                              f"commit's tree: {site.reason}")
+                flags.append(f"runtime: {where}: {said}")
         if r.error:
             flags.append(f"runtime: not checked: {r.error}")
     return {first: flags}

@@ -151,8 +151,8 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
             a = answers.get((s.file, s.function))
             if a is None:
                 return s
-            return replace(s, verdict="unaffected" if a.reached is False else "left",
-                           reason=a.reason(description), kind=claim_kind(a))
+            return replace(checked(s, a, description),
+                           verdict="unaffected" if a.reached is False else "left")
         # An exit left after a call: the call path by which it may start writeback.
         gs = callees.get((s.file, s.line, s.column))
         if gs and who is not None:
@@ -206,14 +206,16 @@ def check_claims(tree: Tree, commit: Sha, recipe: Recipe, results: list[cocci.Fi
              f"{sum(a.reached is None for a in answers.values())} unknown")
     out = []
     for r in results:
-        sites = tuple(replace(s, reason=a.reason(handoff.description), kind=claim_kind(a))
+        sites = tuple(checked(s, a, handoff.description)
                       if s.kind == "unreached" and (a := answers.get((s.file, s.function)))
                       else s for s in r.sites)
         out.append(replace(r, sites=sites))
     return out
 
 
-def claim_kind(answer: callgraph.Answer) -> str:
-    """A "not reached" claim checked across the tree stays of that kind
-    unless a hand-off does reach the function (from another file)."""
-    return "" if answer.reached is True else "unreached"
+def checked(site: cocci.Site, answer: callgraph.Answer, description: str) -> cocci.Site:
+    """A "not reached" claim with what the tree-wide search found: its reason,
+    and its kind, which it keeps unless a hand-off does reach the function
+    (from another file)."""
+    return replace(site, reason=answer.reason(description),
+                   kind="" if answer.reached is True else "unreached")

@@ -76,16 +76,9 @@ class Copy:
 
 def commits(tree: Tree, base: Sha, tip: Sha) -> list[Copy]:
     """The commits of base..tip, oldest first, in one git log."""
-    out = tree.git("log", "--reverse", "--date=raw",
-                   "--format=%T%x00%an%x00%ae%x00%ad%x00%B%x01", f"{base}..{tip}").decode()
-    found = []
-    for rec in out.split("\x01"):
-        if not rec.strip():
-            continue
-        # git log puts a newline between commits: the record starts after it.
-        t, name, email, date, message = rec.removeprefix("\n").split("\x00", 4)
-        found.append(Copy(t, (name, email, date), message))
-    return found
+    return [Copy(t, (name, email, date), message) for t, name, email, date, message in
+            tree.log_fields(["%T", "%an", "%ae", "%ad", "%B"], "--reverse", "--date=raw",
+                            f"{base}..{tip}")]
 
 
 def series_of(tree: Tree, cover: Sha, tip: Sha) -> list[tuple[str, str]]:

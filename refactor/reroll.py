@@ -99,9 +99,7 @@ def run(*, tree: Tree, recipe: Recipe, branch: str, jobs: int, timeout: float,
 def series_base(tree: Tree, tip: Sha, recipe: Recipe) -> Sha:
     """The commit the series at `tip` was made on: the parent of its oldest
     commit that carries the recipe's Generated-by trailer."""
-    out = tree.git("log", "--first-parent", "--format=%H%x00%B%x01", tip).decode()
-    for rec in filter(str.strip, out.split("\x01")):
-        sha, msg = rec.strip("\n").split("\x00", 1)
+    for sha, msg in tree.log_fields(["%H", "%B"], "--first-parent", tip):
         if not recipe.marks(msg):
             return Sha(sha)
     raise KrefactorError(f"{tip[:12]}: every commit down to the root carries "

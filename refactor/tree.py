@@ -233,14 +233,19 @@ class Tree:
             args.append("0" * 40)
         self.git(*args)
 
+    def log_fields(self, fields: list[str], *args: str) -> list[list[str]]:
+        """`git log ARGS` with each commit's `fields` (%H, %B, ...), the one parser
+        of git log's output: the last field is the message, as git gives it."""
+        out = self.git("log", "--format=" + "%x00".join(fields) + "%x01", *args).decode()
+        # git log puts a newline between commits: a record starts after it.
+        return [rec.removeprefix("\n").split("\x00", len(fields) - 1)
+                for rec in out.split("\x01") if rec.strip()]
+
     def log(self, base: Sha, tip: Sha) -> list[tuple[Sha, str]]:
-        """Commits in base..tip, oldest first, with their full messages."""
-        out = self.git("log", "--reverse", "--format=%H%x00%B%x01", f"{base}..{tip}").decode()
-        commits = []
-        for rec in filter(str.strip, out.split("\x01")):
-            sha, msg = rec.strip("\n").split("\x00", 1)
-            commits.append((Sha(sha), msg))
-        return commits
+        """Commits in base..tip, oldest first, with their full messages (the
+        trailing newline dropped)."""
+        return [(Sha(sha), msg.rstrip("\n")) for sha, msg in
+                self.log_fields(["%H", "%B"], "--reverse", f"{base}..{tip}")]
 
     def is_ancestor(self, a: Sha, b: Sha) -> bool:
         return proc.run(["git", "-C", str(self.path), "merge-base", "--is-ancestor", a, b],

@@ -28,9 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from refactor import boot, safety, workspace
+from refactor import bootrec, guest, safety, workspace
 from refactor import recipe as recipe_mod
 from refactor import tree as tree_mod
+from refactor.workloads import load_workloads
 
 
 def krefactor(*args: str) -> subprocess.CompletedProcess[str]:
@@ -78,7 +79,7 @@ def main() -> None:
     # Baseline: a full build and a boot per commit, same config and workloads.
     t = tree_mod.open_tree(a.tree)
     rec = recipe_mod.load("writeback-void")
-    workloads = boot.load_workloads(rec, tuple(a.workload))
+    workloads = load_workloads(rec, tuple(a.workload))
     ws = workspace.Workspace(t, jobs=os.cpu_count() or 1, cc="gcc", out="boot/bench-out")
     config = (workspace.Workspace(t, 1, None, out="boot/out").out / ".config").read_bytes()
     shas = [c["sha"] for c in commits][: a.commits]  # None: all of them
@@ -93,9 +94,9 @@ def main() -> None:
         (ws.out / ".config").write_bytes(config)
         ws.sync(tree_mod.Sha(sha))
         ws.make("olddefconfig", keep_going=False)
-        kernels = boot.Kernels(ws, f"bench-{time.time_ns()}", lambda m: None)
-        cb = boot.CommitBoot(sha, "", done)
-        boot.test_commit(ws, kernels, cb, workloads, rec, data["accel"], lambda m: None)
+        kernels = guest.Kernels(ws, f"bench-{time.time_ns()}", lambda m: None)
+        cb = bootrec.CommitBoot(sha, "", done)
+        guest.test_commit(ws, kernels, cb, workloads, rec, data["accel"], lambda m: None)
         safety.remove(kernels.dir(sha), t.git_dir)
         done += 1
         print(f"  baseline {done}/{len(shas)}: build {cb.build_seconds:.0f}s, boot "

@@ -18,59 +18,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .ctext import Function, enclosing_function, functions
 from .recipe import Carried, HandOff
 from .tree import Sha, Tree
 
 IDENT = r"[A-Za-z_]\w*"
-# The type may sit on the line before (`static int\niomap_writepage_map(...)`).
-DEF_HEAD = re.compile(
-    rf"^(?!(?:if|for|while|switch|return|else|do)\b)(?:[A-Za-z_].*?\b)?({IDENT})\s*\(")
 MAX_FUNCTIONS = 400        # backward search budget per question
-
-
-@dataclass(frozen=True)
-class Function:
-    name: str
-    first: int        # line of the head
-    last: int         # line of the closing brace
-    static: bool
-
-
-def functions(text: str) -> list[Function]:
-    """Function definitions of a C file in kernel style, in order."""
-    lines = text.splitlines()
-    found: list[Function] = []
-    i = 0
-    while i < len(lines):
-        m = DEF_HEAD.match(lines[i])
-        if m and not lines[i].rstrip().endswith(";") and not lines[i].startswith("#"):
-            # The head may run over several lines until the body's "{" in column 0.
-            j = i
-            while j < len(lines) and j - i < 12 and not lines[j].startswith("{") \
-                    and not lines[j].rstrip().endswith(";"):
-                if lines[j].rstrip().endswith("{") and j > i:
-                    break
-                j += 1
-            if j < len(lines) and lines[j].startswith("{"):
-                k = j + 1
-                while k < len(lines) and not lines[k].startswith("}"):
-                    k += 1
-                head = " ".join(lines[i:j])
-                if m.start(1) == 0 and i > 0:       # its type on the line before
-                    head = lines[i - 1] + " " + head
-                found.append(Function(m.group(1), i + 1, k + 1,
-                                      re.match(r"^\s*static\b", head) is not None))
-                i = k + 1
-                continue
-        i += 1
-    return found
-
-
-def enclosing(funcs: list[Function], line: int) -> Function | None:
-    for f in funcs:
-        if f.first <= line <= f.last:
-            return f
-    return None
 
 
 def split_args(text: str) -> list[str]:
@@ -244,7 +197,7 @@ class CallGraph:
             text = self.text(f)
             for n, line in enumerate(text.splitlines(), 1):
                 for m in word.finditer(line):
-                    fn = enclosing(self.funcs[f], n)
+                    fn = enclosing_function(self.funcs[f], n)
                     rest = line[m.end():].lstrip()
                     if fn is not None and fn.first == n and fn.name == name:
                         continue                    # its own definition

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import click
 
-from . import adhoc, boot, build, cocci, coverage, report, results, review, safety, series
+from . import adhoc, boot, build, cocci, coverage, mail, report, results, review, safety, series
 from . import b4 as b4_mod
 from . import recipe as recipe_mod
 from . import reroll as reroll_mod
 from . import tree as tree_mod
+from .choose import chosen_recipe, resolve_range, series_recipe
 from .errors import BadInput, KrefactorError
+from .status import Disposition
 
 
 @click.group()
@@ -117,28 +119,28 @@ def series_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[str,
     click.echo(report.series_text(res))
     if rr is not None:
         click.echo(report.reroll_text(rr))
-    made_parts: list[series.Part] = []
+    made_parts: list[mail.Part] = []
     if output is not None and res.tip is not None and res.tip != res.base \
             and not (reroll and res.nothing_to_do):
         if rr is not None:
-            patches = series.write_patches(
+            patches = mail.write_patches(
                 t, res, rec, output, number=rr.number, changes=rr.changes,
                 previous=f"{rr.previous.base}..{rr.previous.tip}")
         elif per_maintainer:
-            made_parts = series.parts(t, res, rec)
-            written = series.write_per_maintainer(t, res, rec, output, made_parts)
+            made_parts = mail.parts(t, res, rec)
+            written = mail.write_per_maintainer(t, res, rec, output, made_parts)
             patches = [p for ps in written.values() for p in ps]
             click.echo(f"wrote {len(written)} series, one per maintainer tree or section, "
                        f"to {output}")
         else:
-            patches = series.write_patches(t, res, rec, output)
+            patches = mail.write_patches(t, res, rec, output)
         click.echo(f"wrote {len(patches)} patches to {output}")
     if b4_branch and res.tip is not None and res.tip != res.base:
         name = "b4/" + branch.removeprefix("krefactor/")
         if per_maintainer:
             todo = [(f"{name}-{p.slug}", p.tip, p.subject, p.blurb) for p in made_parts]
         else:
-            subject, blurb = series.cover(t, res, rec, number=rr.number if rr else 1,
+            subject, blurb = mail.cover(t, res, rec, number=rr.number if rr else 1,
                                           changes=rr.changes if rr else None)
             todo = [(name, res.tip, subject, blurb)]
         with safety.exclusive(t):
@@ -254,7 +256,7 @@ def compile_test_cmd(tree_path: Path, recipe_name: str | None, rng: str | None, 
         results.record_build(t, res)
     click.echo(report.build_text(res))
     if json_out is not None:
-        json_out.write_text(res.to_json())
+        json_out.write_text(report.to_json(res))
     if res.failed or (strict and res.uncompiled):
         sys.exit(1)
 
@@ -281,63 +283,6 @@ class Progress:
         if self.shown:
             click.echo("\r\033[K", err=True, nl=False)
             self.shown = False
-
-
-def resolve_range(t: tree_mod.Tree, rng: str | None,
-                  recipe: str | None = None) -> tuple[tree_mod.Sha, tree_mod.Sha]:
-    """BASE..TIP from --range, or HEAD..the latest version of the series of the
-    recipe named, or of the one recipe whose series branches the tree has."""
-    spec = rng or f"HEAD..{default_branch(t, recipe)}"
-    base_ref, _, tip_ref = spec.partition("..")
-    base, tip = t.rev(base_ref or "HEAD"), t.rev(tip_ref or "HEAD")
-    if base is None or tip is None:
-        raise KrefactorError(f"--range {spec}: unknown revision; make the series first "
-                             "or give --range BASE..TIP")
-    return base, tip
-
-
-def chosen_recipe(t: tree_mod.Tree, recipe: str | None) -> recipe_mod.Recipe:
-    """The recipe named, or the one whose series the tree has (krefactor/NAME);
-    with neither, the user is asked to name one."""
-    rec = series_recipe(t, recipe)
-    if rec is None:
-        raise KrefactorError(f"which recipe? give --recipe NAME (built-in: "
-                             f"{', '.join(recipe_mod.builtins())}) or a directory holding "
-                             "recipe.toml; none is inferred from this tree's branches")
-    return rec
-
-
-def series_recipe(t: tree_mod.Tree, recipe: str | None) -> recipe_mod.Recipe | None:
-    """The recipe named, or the one whose series the tree has; None if neither."""
-    if recipe is not None:
-        return recipe_mod.load(recipe)
-    try:
-        m = re.fullmatch(r"krefactor/(.+?)(?:-v\d+)?", default_branch(t, None))
-        return recipe_mod.load(m.group(1)) if m else None
-    except KrefactorError:
-        return None
-
-
-def default_branch(t: tree_mod.Tree, recipe: str | None) -> str:
-    """krefactor/RECIPE, or krefactor/RECIPE-vN for the latest re-roll."""
-    names = t.git("for-each-ref", "--format=%(refname:short)",
-                  "refs/heads/krefactor/").decode().split()
-    series_of: dict[str, list[tuple[int, str]]] = {}
-    for name in names:
-        m = re.fullmatch(r"krefactor/(.+?)(?:-v(\d+))?", name)
-        if m:
-            series_of.setdefault(m.group(1), []).append((int(m.group(2) or 1), name))
-    if recipe is not None:
-        name = recipe_mod.load(recipe).name
-        versions = series_of.get(name)
-        return max(versions)[1] if versions else f"krefactor/{name}"
-    if len(series_of) == 1:
-        return max(next(iter(series_of.values())))[1]
-    if not series_of:
-        raise KrefactorError("no krefactor series on this tree: make one with `krefactor "
-                             "series`, or give --range BASE..TIP")
-    raise KrefactorError(f"several series on this tree ({', '.join(sorted(series_of))}): "
-                         "give --recipe NAME or --range BASE..TIP")
 
 
 @cli.command("boot-test")
@@ -382,7 +327,7 @@ def boot_test_cmd(tree_path: Path, recipe_name: str | None, rng: str | None, mod
                        tested=lambda cb, accel: results.record_commit_boot(t, cb, accel))
     click.echo(report.boot_text(res))
     if json_out is not None:
-        json_out.write_text(res.to_json())
+        json_out.write_text(report.to_json(res))
     if res.failed or (mode == "gcov" and res.gcov is not None and res.gcov.error):
         sys.exit(1)
 
@@ -403,7 +348,7 @@ def review_cmd(tree_path: Path, recipe_name: str | None, rng: str | None,
                      jobs=os.cpu_count() or 1, progress=lambda m: click.echo(m, err=True))
     click.echo(report.review_text(res))
     if json_out is not None:
-        json_out.write_text(res.to_json())
+        json_out.write_text(report.to_json(res))
 
 
 @cli.command("coverage")
@@ -446,8 +391,8 @@ def coverage_cmd(tree_path: Path, recipe_name: str | None, cocci_files: tuple[st
                        progress=lambda m: click.echo(m, err=True))
     click.echo(report.coverage_text(res))
     if json_out is not None:
-        json_out.write_text(res.to_json())
-    if strict and res.counts["NEEDS REVIEW"]:
+        json_out.write_text(report.to_json(res))
+    if strict and res.counts[Disposition.NEEDS_REVIEW]:
         sys.exit(1)
 
 

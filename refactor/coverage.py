@@ -8,17 +8,16 @@ which commit), left (with the reason the series recorded), or NEEDS REVIEW.
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from unidiff import PatchSet
-
 from . import adhoc, callgraph, cocci, ctext, proc, reach
 from . import record as series_record
 from .errors import KrefactorError
+from .linetrack import LineTracker
 from .recipe import HandOff, Recipe
+from .status import Disposition
 from .tree import Sha, Tree
 
 REF_TAG = "krefactor-ref:"
@@ -50,7 +49,7 @@ class Site:
     function: str
     symbol: str
     kind: str
-    disposition: str = "NEEDS REVIEW"
+    disposition: Disposition = Disposition.NEEDS_REVIEW
     commit: str = ""
     reason: str = ""
 
@@ -71,11 +70,7 @@ class CoverageResult:
     @property
     def accounted(self) -> float:
         return 1.0 if not self.sites else \
-            1 - self.counts["NEEDS REVIEW"] / len(self.sites)
-
-    def to_json(self) -> str:
-        return json.dumps(dict(asdict(self), counts=dict(self.counts),
-                               accounted=self.accounted), indent=2)
+            1 - self.counts[Disposition.NEEDS_REVIEW] / len(self.sites)
 
 
 def parse_refs(text: str) -> list[Ref]:
@@ -87,55 +82,6 @@ def parse_refs(text: str) -> list[Ref]:
                 f, ln, col, kind, fn, sym = parts
                 refs.append(Ref(f, int(ln), int(col), kind, fn, sym))
     return refs
-
-
-class LineTracker:
-    """Follows a line of the base through the commits of a range."""
-
-    def __init__(self, tree: Tree, commits: list[tuple[Sha, str]], base: Sha):
-        self.steps: list[tuple[Sha, dict[str, list[tuple[int, int, int, int]]]]] = []
-        parent = base
-        for sha, _ in commits:
-            diff = tree.git("diff", "-U0", "--no-renames", parent, sha).decode(errors="replace")
-            hunks = {f.path: [(h.source_start, h.source_length, h.target_start,
-                               h.target_length) for h in f] for f in PatchSet(diff)}
-            self.steps.append((sha, hunks))
-            parent = sha
-
-    def first_touch(self, path: str, first: int, last: int) -> str:
-        """The first commit of the range that changes lines first..last of the
-        base (moved along by earlier commits), or "". A -U0 hunk with no
-        source lines inserts after line s0."""
-        for sha, hunks in self.steps:
-            shift = 0
-            for s0, slen, _, tlen in hunks.get(path, []):
-                if slen and s0 <= last and s0 + slen - 1 >= first:
-                    return sha
-                if not slen and first <= s0 < last:
-                    return sha
-                if (slen and s0 + slen - 1 < first) or (not slen and s0 < first):
-                    shift += tlen - slen
-            first, last = first + shift, last + shift
-        return ""
-
-    def follow(self, path: str, line: int, until: str | None = None
-               ) -> tuple[int | None, str, str]:
-        """(line at the end or at `until`, commit that changed it, commit that
-        inserted a line right before it)."""
-        inserted = ""
-        for sha, hunks in self.steps:
-            if until is not None and sha == until:
-                break
-            delta = 0
-            for s0, slen, _, tlen in hunks.get(path, []):
-                if slen and s0 <= line < s0 + slen:
-                    return None, sha, inserted
-                if not slen and s0 == line - 1 and not inserted:
-                    inserted = sha
-                if (slen and s0 + slen <= line) or (not slen and s0 < line):
-                    delta += tlen - slen
-            line += delta
-        return line, "", inserted
 
 
 def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: float,
@@ -176,7 +122,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
         why = under(f, excluded)
         if why and not ctext.is_comment(text, syms[0]):
             sym = next((s for s in syms if re.search(rf"\b{s}\b", text)), syms[0])
-            sites.append(Site(f, n, "", sym, "excluded", "excluded", "", why))
+            sites.append(Site(f, n, "", sym, "excluded", Disposition.EXCLUDED, "", why))
             continue
         if f.startswith("Documentation/") or (f, n) in seen or f not in lines_of:
             continue
@@ -196,10 +142,8 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
     subjects: dict[str, str] = {sha: msg.splitlines()[0] for sha, msg in commits}
     record = series_record.load(tree, tip)
     left = {}
-    if record:
-        for s in record["sites"]:
-            if s["verdict"] == "left":
-                left[(s["file"], s["line"], s["at"])] = s["reason"]
+    for kept in record.left() if record else []:
+        left[(kept.site.file, kept.site.line, kept.at)] = kept.site.reason
     core_commit = ""
     for site in sites:
         if site.kind == "handoff-core":
@@ -211,7 +155,7 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
             continue
         dispose(site, tracker, left, record is not None, core_commit, callbacks,
                 ifdefs.get(site.file, set()), syms, recipe.handoff or NO_HANDOFF)
-        if site.kind == "text-only" and site.disposition == "NEEDS REVIEW":
+        if site.kind == "text-only" and site.disposition == Disposition.NEEDS_REVIEW:
             macro = ctext.enclosing_macro_call(lines_of.get(site.file, []), site.line)
             if macro:
                 site.reason = (f"inside the arguments of {macro}(), which spatch does not "
@@ -224,7 +168,8 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
 
 
 def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
-                    record: dict | None, subjects: dict[str, str]) -> list[Site]:
+                    record: series_record.SeriesRecord | None,
+                    subjects: dict[str, str]) -> list[Site]:
     """Every hand-off implementation of the tree (a ->writepage method, a
     write_cache_pages() callback), with what the recipe's reach = "any" steps
     did to it: prepared (and by which commit), unaffected, or NEEDS REVIEW
@@ -234,12 +179,12 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
         return []
     h = recipe.handoff
     graph = callgraph.CallGraph(tree, base, h)
-    mine: dict[tuple[str, str], list[dict]] = {}
-    for s in (record or {}).get("sites", []):
-        if s.get("step") in steps:
-            mine.setdefault((s["file"], s["function"]), []).append(s)
+    mine: dict[tuple[str, str], list[cocci.Site]] = {}
+    for r in record.sites if record else []:
+        if r.step in steps:
+            mine.setdefault((r.site.file, r.site.function), []).append(r.site)
     names = ", ".join(sorted(steps))
-    analysed = {f for files in (record or {}).get("analysed", {}).values() for f in files}
+    analysed = {f for files in (record.analysed if record else {}).values() for f in files}
     out, done = [], set()
     for where, name in sorted(graph.roots()):
         # A root is listed where it is defined: its initializer's file, or,
@@ -256,38 +201,38 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
         done.add((f, name))
         site = Site(f, fn.first, name, "", "handoff-impl")
         found = mine.get((f, name), [])
-        left = [s for s in found if s["verdict"] == "left"]
+        left = [s for s in found if s.verdict == "left"]
         # A way out left in a helper of the same file that it calls is its own
         # (f2fs_write_data_page() -> f2fs_write_single_data_page()).
         # Only an exit after a call that may start writeback (kind after-call):
         # one left after a relock (__ext4_journalled_writepage()) had its
         # writeback ended at the first unlock, which the step prepared.
         inner = [(h, s) for h in helpers(graph.text(f), graph.funcs[f], fn)
-                 for s in mine.get((f, h), []) if s["verdict"] == "left"
-                 and s.get("kind") == "after-call"]
+                 for s in mine.get((f, h), []) if s.verdict == "left"
+                 and s.kind == "after-call"]
         if record is None:
             site.reason = ("no current record of the series for this range (make it, "
                            "or its mails, again with krefactor series)")
         elif left or inner:
-            site.reason = "; ".join(sorted({s["reason"] for s in left} |
-                                           {f"in {h}(), which it calls: {s['reason']}"
+            site.reason = "; ".join(sorted({s.reason for s in left} |
+                                           {f"in {h}(), which it calls: {s.reason}"
                                             for h, s in inner}))
-        elif any(s["verdict"] == "changed" for s in found):
-            site.disposition = "prepared"
+        elif any(s.verdict == "changed" for s in found):
+            site.disposition = Disposition.PREPARED
             sha = tracker.first_touch(f, fn.first, fn.last)
             site.commit = f"{sha[:12]} {subjects.get(sha, '')}" if sha else ""
-            site.reason = "; ".join(sorted({s["reason"] for s in found}))
+            site.reason = "; ".join(sorted({s.reason for s in found}))
         elif f not in analysed:
             site.reason = f"{names} did not read {f}"
         else:
-            site.disposition = "unaffected"
+            site.disposition = Disposition.UNAFFECTED
             site.reason = f"{names} {h.says(h.coverage, 'unaffected', 'changed nothing in it')}"
         out.append(site)
     return out
 
 
-def helpers(text: str, funcs: list[callgraph.Function],
-            root: callgraph.Function) -> list[str]:
+def helpers(text: str, funcs: list[ctext.Function],
+            root: ctext.Function) -> list[str]:
     """The functions of the same file that `root` calls, directly or through
     each other, in order of discovery."""
     lines = text.splitlines()
@@ -337,13 +282,13 @@ def macro_uses(tree: Tree, base: Sha, sites: list[Site], seen: set) -> list[Site
     uses = []
     for f, data in tree.read(base, files).items():
         text = data.decode(errors="replace")
-        funcs = callgraph.functions(text)
+        funcs = ctext.functions(text)
         for n, line in enumerate(text.splitlines(), 1):
             if (f, n) in seen or re.match(r"\s*#\s*define\b", line):
                 continue
             for name in bodies:
                 if re.search(rf"\b{re.escape(name)}\s*\(", line):
-                    fn = callgraph.enclosing(funcs, n)
+                    fn = ctext.enclosing_function(funcs, n)
                     uses.append(Site(f, n, fn.name if fn else "", bodies[name].symbol,
                                      "macro-use"))
     return uses
@@ -372,20 +317,20 @@ def dispose(site: Site, tracker: LineTracker, left: dict, has_record: bool, core
     if trap and site.line in ifdef and changed and site.kind not in TRAP_KINDS:
         # spatch changes every branch of an #if: the change is made; whether
         # that branch was compiled is compile-test's to say.
-        site.disposition, site.commit = "changed", changed
+        site.disposition, site.commit = Disposition.CHANGED, changed
         site.reason = "in #ifdef'd code: compile-test says whether it was compiled"
         return
     if trap and (site.kind != "call-value-used" or not changed):
         # For a used return value, the series' own reason, where it left the
         # site and said why, is the better one: it knows the API.
-        site.disposition, site.commit = "NEEDS REVIEW", changed
+        site.disposition, site.commit = Disposition.NEEDS_REVIEW, changed
         site.reason = (site.kind == "call-value-used" and recorded(site, tracker, left)) or trap
         return
     # The hand-off references an inventory reports: the core function that
     # calls the callbacks (handoff-core), a call through the method
     # (handoff-call) and a function passed as a callback (handoff-callback).
     if site.kind == "handoff-core":
-        site.disposition = "changed" if inserted else "NEEDS REVIEW"
+        site.disposition = Disposition.CHANGED if inserted else Disposition.NEEDS_REVIEW
         site.commit = inserted
         site.reason = (
             h.says(h.coverage, "core", "{start}() is called before the callback") if inserted
@@ -393,10 +338,10 @@ def dispose(site: Site, tracker: LineTracker, left: dict, has_record: bool, core
         return
     if site.kind == "handoff-call":
         if inserted:
-            site.disposition, site.commit = "changed", inserted
+            site.disposition, site.commit = Disposition.CHANGED, inserted
             site.reason = h.says(h.coverage, "call", "{start}() is now called before this hand-off")
         elif (site.file, site.function) in callbacks:
-            site.disposition = "left"
+            site.disposition = Disposition.LEFT
             site.reason = h.says(h.coverage, "call_in_callback", "inside {function}(), a callback",
                                  function=site.function)
         else:
@@ -404,24 +349,24 @@ def dispose(site: Site, tracker: LineTracker, left: dict, has_record: bool, core
         return
     if site.kind == "handoff-callback":
         if core_commit:
-            site.disposition, site.commit = "changed", core_commit
+            site.disposition, site.commit = Disposition.CHANGED, core_commit
             site.reason = h.says(h.coverage, "callback", "its caller calls {start}() before it")
         else:
             site.reason = h.says(h.coverage, "callback_missing",
                                  "its caller does not call {start}() in this series")
         return
     if changed:
-        site.disposition, site.commit = "changed", changed
+        site.disposition, site.commit = Disposition.CHANGED, changed
         return
     if site.function in syms:
-        site.disposition, site.reason = "left", "inside the API's own definition"
+        site.disposition, site.reason = Disposition.LEFT, "inside the API's own definition"
         return
     reason = recorded(site, tracker, left)
     if reason:
-        site.disposition, site.reason = "left", reason
+        site.disposition, site.reason = Disposition.LEFT, reason
         return
     if site.kind in DEFINING:
-        site.disposition, site.reason = "left", "defines the API"
+        site.disposition, site.reason = Disposition.LEFT, "defines the API"
         return
     site.reason = "no step changed it and the series recorded no reason" if has_record \
         else "no current record of the series for this range (make it with krefactor series)"

@@ -7,6 +7,7 @@ these heuristics are good enough, and the tests hold them to kernel shapes.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 # Names followed by "(" that are no symbol of the kernel's: keywords and
 # the words of a declaration.
@@ -235,4 +236,64 @@ def enclosing(decls: list[tuple[int, int, str]], line: int) -> str | None:
     for first, last, name in decls:
         if first <= line <= last:
             return name
+    return None
+
+
+# Function heads and definitions, in the kernel's coding style.
+# The type may sit on the line before (`static int\niomap_writepage_map(...)`).
+DEF_HEAD = re.compile(
+    r"^(?!(?:if|for|while|switch|return|else|do)\b)(?:[A-Za-z_].*?\b)?([A-Za-z_]\w*)\s*\(")
+ASSERT = re.compile(r"\b(BUG|BUG_ON|WARN_ON|WARN_ON_ONCE|WARN|VM_BUG_ON\w*)\s*\(")
+# A declaration or definition line at file scope: type, name, open parenthesis.
+SIGNATURE = re.compile(r"^(?!\s)(?!#)(?:[\w\s\*]+?)\b(\w+)\s*\([^;{]*\)?\s*;?\s*$")
+# A function head at column 0, with its type on the same line or the line before
+# (`static int\niomap_writepage_map(...)`); all-caps names are macro calls.
+FUNC_HEAD = re.compile(r"^(?!\s)(?:[\w\s\*]*?)\b(?![A-Z0-9_]+\s*\()(\w+)\s*\([^;]*$")
+# A prototype at file scope, on one line; all-caps names are macro calls.
+PROTO = re.compile(r"^(?!\s)(?!#)(?!typedef\b)(?!return\b)[\w\s\*]+?\b(?![A-Z0-9_]+\s*\()(\w+)"
+                   r"\s*\([^;{]*\)\s*;\s*$")
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    first: int        # line of the head
+    last: int         # line of the closing brace
+    static: bool
+
+
+def functions(text: str) -> list[Function]:
+    """Function definitions of a C file in kernel style, in order."""
+    lines = text.splitlines()
+    found: list[Function] = []
+    i = 0
+    while i < len(lines):
+        m = DEF_HEAD.match(lines[i])
+        if m and not lines[i].rstrip().endswith(";") and not lines[i].startswith("#"):
+            # The head may run over several lines until the body's "{" in column 0.
+            j = i
+            while j < len(lines) and j - i < 12 and not lines[j].startswith("{") \
+                    and not lines[j].rstrip().endswith(";"):
+                if lines[j].rstrip().endswith("{") and j > i:
+                    break
+                j += 1
+            if j < len(lines) and lines[j].startswith("{"):
+                k = j + 1
+                while k < len(lines) and not lines[k].startswith("}"):
+                    k += 1
+                head = " ".join(lines[i:j])
+                if m.start(1) == 0 and i > 0:       # its type on the line before
+                    head = lines[i - 1] + " " + head
+                found.append(Function(m.group(1), i + 1, k + 1,
+                                      re.match(r"^\s*static\b", head) is not None))
+                i = k + 1
+                continue
+        i += 1
+    return found
+
+
+def enclosing_function(funcs: list[Function], line: int) -> Function | None:
+    for f in funcs:
+        if f.first <= line <= f.last:
+            return f
     return None

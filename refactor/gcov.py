@@ -22,6 +22,7 @@ from pathlib import Path
 from unidiff import PatchSet
 
 from . import kconfig, proc, qemu, safety
+from .status import Outcome
 from .tree import Sha, Tree
 
 CONFIG = ("DEBUG_FS", "GCOV_KERNEL")
@@ -190,7 +191,7 @@ class FileLines:
 @dataclass
 class GcovResult:
     sha: str
-    workloads: dict[str, str] = field(default_factory=dict)   # name -> PASS, FAIL
+    workloads: dict[str, Outcome] = field(default_factory=dict)
     profiled: list[str] = field(default_factory=list)     # make variables
     files: list[FileLines] = field(default_factory=list)
     boots: int = 0
@@ -213,14 +214,15 @@ class GcovResult:
         """ran_files and entered of the workloads that passed on the gcov
         kernel: one that failed there (or died with its boot) may have left
         counts of half a run, or none, which prove nothing it did not run."""
-        passed = {w for w, st in self.workloads.items() if st == "PASS"}
+        passed = {w for w, st in self.workloads.items() if st == Outcome.PASS}
         return ({w: fs for w, fs in self.ran_files.items() if w in passed},
                 {w: fs for w, fs in self.entered.items() if w in passed})
 
     @classmethod
     def from_dict(cls, d: dict) -> GcovResult:
         """A result kept as JSON (dataclasses.asdict) back as a GcovResult."""
-        return cls(**{**d, "files": [FileLines(**f) for f in d.get("files", [])]})
+        return cls(**{**d, "files": [FileLines(**f) for f in d.get("files", [])],
+                      "workloads": {w: Outcome(st) for w, st in d.get("workloads", {}).items()}})
 
     @property
     def executed(self) -> int:

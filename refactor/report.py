@@ -6,14 +6,28 @@ import textwrap
 from collections import Counter
 from dataclasses import asdict
 
-from .boot import BootResult
-from .build import BuildResult
+from .bootrec import BootResult
+from .buildrec import BuildResult
 from .cocci import site_fn
 from .coverage import CoverageResult
 from .gcov import GcovResult
 from .reroll import Reroll
 from .review import INHERITED, ReviewResult
 from .series import SeriesResult
+from .status import Disposition, Outcome, Verdict
+
+
+def to_json(r: BuildResult | BootResult | ReviewResult | CoverageResult) -> str:
+    """A stage's result as the JSON that `--json FILE` writes."""
+    data = asdict(r)
+    if isinstance(r, BuildResult):
+        # Lines and sources as "file:line" and "file: why", as always.
+        for c, d in zip(r.commits, data["commits"]):
+            d["not_compiled"] = [str(m) for m in c.not_compiled]
+            d["not_built"] = [str(u) for u in c.not_built]
+    if isinstance(r, CoverageResult):
+        data.update(counts=dict(r.counts), accounted=r.accounted)
+    return json.dumps(data, indent=2)
 
 
 def series_text(r: SeriesResult) -> str:
@@ -166,9 +180,9 @@ def coverage_text(r: CoverageResult) -> str:
         lines += [f"  {p}" for p in r.parse_failures]
     counts = r.counts
     lines.append(f"{len(r.sites)} sites: " + ", ".join(
-        f"{counts[d]} {d}" for d in ("changed", "prepared", "unaffected", "left", "excluded",
-                                     "NEEDS REVIEW")
-        if counts[d] or d not in ("prepared", "unaffected", "excluded")) +
+        f"{counts[d]} {d}" for d in Disposition
+        if counts[d] or d not in (Disposition.PREPARED, Disposition.UNAFFECTED,
+                                  Disposition.EXCLUDED)) +
         f"; {r.accounted:.0%} accounted for")
     lines.append(f"also mentioned: {r.comments} times in comments, "
                  f"{r.documentation} in Documentation/")
@@ -203,7 +217,7 @@ def boot_text(r: BootResult) -> str:
         lines.append(f"{name:>6} {c.sha[:12]} {c.subject}  [{c.status}; {timing}]")
         if c.error:
             lines.append(f"         {c.error}")
-        if c.status == "fail" and c.logs:
+        if c.status == Verdict.FAIL and c.logs:
             lines.append(f"         console logs: {c.logs}")
         decoded_in: dict[str, str] = {}
         carried = [w for w in c.workloads if w.carried_from is not None]
@@ -212,7 +226,7 @@ def boot_text(r: BootResult) -> str:
             at = ", ".join(sorted({"base" if w.carried_from == 0 else str(w.carried_from)
                                    for w in carried}))
             lines += textwrap.wrap(f"not run, results as at {at}: " + ", ".join(
-                w.name + (f" {w.status}" if w.status != "PASS" else "") for w in carried),
+                w.name + (f" {w.status}" if w.status != Outcome.PASS else "") for w in carried),
                 80, initial_indent=" " * 9, subsequent_indent=" " * 11,
                 break_on_hyphens=False)
             if why:
@@ -228,7 +242,7 @@ def boot_text(r: BootResult) -> str:
             lines.append(f"         {w.name:<12} {status:<8} {took}{proof}")
             for why in w.why:
                 lines.append(f"           {why}")
-            if w.status == "FAIL" and w.decoded:
+            if w.status == Outcome.FAIL and w.decoded:
                 if w.signature.split(":", 1)[-1] in decoded_in:
                     lines.append(f"           decoded: as for "
                                  f"{decoded_in[w.signature.split(':', 1)[-1]]}")
@@ -238,26 +252,26 @@ def boot_text(r: BootResult) -> str:
                 lines += [f"             {d}" for d in w.decoded[:12]]
     if r.first_bad:
         fb = r.first_bad
-        lines.append(f"first bad commit: {fb['index']}/{r.commit_count} {fb['sha'][:12]} "
-                     f"{fb['subject']}")
-        lines += [f"  {f}" for f in fb["failures"]]
-        if fb.get("or_before"):
+        lines.append(f"first bad commit: {fb.index}/{r.commit_count} {fb.sha[:12]} "
+                     f"{fb.subject}")
+        lines += [f"  {f}" for f in fb.failures]
+        if fb.or_before:
             lines.append("  or one of " + ", ".join(f"{i}/{r.commit_count}"
-                                                    for i in fb["or_before"])
+                                                    for i in fb.or_before)
                          + ", which fail in another way and say nothing of this failure")
     elif r.bisect_note:
         lines.append(r.bisect_note)
     for s in r.skipped:
-        lines.append(f"skipped by bisect: {s['index']}/{r.commit_count} {s['sha'][:12]} "
-                     f"{s['subject']}: fails in another way")
-        lines += [f"  {f}" for f in s["failures"]]
+        lines.append(f"skipped by bisect: {s.index}/{r.commit_count} {s.sha[:12]} "
+                     f"{s.subject}: fails in another way")
+        lines += [f"  {f}" for f in s.failures]
     if r.gcov is not None:
         lines += gcov_lines(r.gcov)
     lines += area_lines(r)
     if r.mode == "gcov":
         # No base was booted: a failure here cannot be told from one the base has.
         failed = sorted(w for w, status in (r.gcov.workloads if r.gcov else {}).items()
-                        if status != "PASS")
+                        if status != Outcome.PASS)
         lines.append("gcov only: no pass/fail verdict on the range (the base was not booted)"
                      + (f"; failed on the gcov kernel: {', '.join(failed)}" if failed else ""))
     else:

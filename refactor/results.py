@@ -14,10 +14,12 @@ import json
 import re
 import textwrap
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from . import safety
+from .status import Outcome, Verdict
 from .tree import Sha, Tree
 
 WIDTH = 72
@@ -35,6 +37,50 @@ def _load(tree: Tree, kind: str, sha: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+@dataclass(frozen=True)
+class Compiled:
+    """compile-test's record of one commit under one config."""
+    status: Verdict
+    changed: int                # added code lines in .c files
+    not_compiled: int
+    when: str
+
+
+@dataclass(frozen=True)
+class Booted:
+    """boot-test's record of one workload at one commit."""
+    status: Outcome
+    carried: bool               # not run here: an earlier commit's result
+    same_kernel: bool           # the same kernel bytes as an earlier commit's
+    accel: str
+    when: str
+
+
+def compiled(tree: Tree, sha: str) -> dict[str, Compiled]:
+    """{config: record} of `sha`; a record that does not read is left out."""
+    out = {}
+    for cfg, e in _load(tree, "compile", sha).items():
+        try:
+            out[cfg] = Compiled(Verdict(e["status"]), int(e["changed"]),
+                                int(e["not_compiled"]), str(e.get("when", "")))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
+def booted(tree: Tree, sha: str) -> dict[str, Booted]:
+    """{workload: record} of `sha`; a record that does not read is left out."""
+    out = {}
+    for name, e in _load(tree, "boot", sha).items():
+        try:
+            out[name] = Booted(Outcome(e["status"]), bool(e["carried"]),
+                               bool(e["same_kernel"]), str(e.get("accel", "")),
+                               str(e.get("when", "")))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
 def _update(tree: Tree, kind: str, sha: str, entries: dict[str, Any]) -> None:
     d = _dir(tree, kind)
     d.mkdir(parents=True, exist_ok=True)
@@ -49,25 +95,23 @@ def now() -> str:
 
 
 def record_build(tree: Tree, result: Any) -> None:
-    """compile-test's verdict per commit (a build.BuildResult), under its config."""
+    """compile-test's verdict per commit (a buildrec.BuildResult), under its config."""
     for c in result.commits:
-        _update(tree, "compile", c.sha, {result.config: {
-            "status": c.status, "changed": c.changed_lines,
-            "not_compiled": len(c.not_compiled), "when": now()}})
+        _update(tree, "compile", c.sha, {result.config: asdict(Compiled(
+            c.status, c.changed_lines, len(c.not_compiled), now()))})
 
 
 def record_commit_boot(tree: Tree, c: Any, accel: str) -> None:
-    """boot-test's verdicts at one commit (a boot.CommitBoot) per workload, as
+    """boot-test's verdicts at one commit (a bootrec.CommitBoot) per workload, as
     soon as it is tested (boot.run's `tested`): an interrupted --each keeps
     the records of the commits it finished. A workload not run at the
     commit, its result carried from an earlier one, is kept as carried."""
     entries = {}
     for w in c.workloads:
-        if w.status == "NOT RUN":
+        if w.status == Outcome.NOT_RUN:
             continue
-        entries[w.name] = {"status": w.status, "carried": w.carried_from is not None,
-                           "same_kernel": c.same_kernel_as is not None,
-                           "accel": accel, "when": now()}
+        entries[w.name] = asdict(Booted(w.status, w.carried_from is not None,
+                                        c.same_kernel_as is not None, accel, now()))
     if entries:
         _update(tree, "boot", c.sha, entries)
 
@@ -88,21 +132,21 @@ def bullet(text: str) -> list[str]:
 
 
 def build_lines(tree: Tree, shas: list[str]) -> list[str]:
-    per = [_load(tree, "compile", s) for s in shas]
+    per = [compiled(tree, s) for s in shas]
     configs = sorted({cfg for p in per for cfg in p})
     out = []
     for cfg in configs:
         got = [p[cfg] for p in per if cfg in p]
-        built = sum(1 for g in got if g["status"] == "pass")
-        changed = sum(g["changed"] for g in got)
-        missing = sum(g["not_compiled"] for g in got)
+        built = sum(1 for g in got if g.status == Verdict.PASS)
+        changed = sum(g.changed for g in got)
+        missing = sum(g.not_compiled for g in got)
         text = f"compile-test, {cfg}: {built} of {len(shas)} commits build"
         if len(got) < len(shas):
             text += f" ({len(shas) - len(got)} not compile-tested)"
         if changed:
             text += (f"; {changed - missing} of {changed} changed lines compiled "
                      f"({100 * (changed - missing) / changed:.1f}%)")
-        failed = [i for i, p in enumerate(per, 1) if cfg in p and p[cfg]["status"] != "pass"]
+        failed = [i for i, p in enumerate(per, 1) if cfg in p and p[cfg].status != Verdict.PASS]
         if failed:
             text += "; fails at " + ", ".join(f"{i}/{len(shas)}" for i in failed)
         out += bullet(text + ".")
@@ -110,27 +154,26 @@ def build_lines(tree: Tree, shas: list[str]) -> list[str]:
 
 
 def boot_lines(tree: Tree, base: str, shas: list[str]) -> list[str]:
-    per = [_load(tree, "boot", s) for s in shas]
+    per = [booted(tree, s) for s in shas]
     names = sorted({w for p in per for w in p})
     if not names:
         return []
-    accel = sorted({e["accel"].upper() for p in per for e in p.values() if e.get("accel")})
-    at_base = _load(tree, "boot", base)
-    booted = sum(1 for p in per if any(not e["carried"] and not e["same_kernel"]
-                                       for e in p.values()))
+    accel = sorted({e.accel.upper() for p in per for e in p.values() if e.accel})
+    at_base = booted(tree, base)
+    ran = sum(1 for p in per if any(not e.carried and not e.same_kernel for e in p.values()))
     out = bullet(f"boot-test (QEMU {'/'.join(accel) or '?'}, x86_64): the base"
-                 f"{' and' if booted else ''} {booted} of {len(shas)} commits booted, "
+                 f"{' and' if ran else ''} {ran} of {len(shas)} commits booted, "
                  f"{len(names)} workload{'' if len(names) == 1 else 's'}; a commit not "
                  "booted has the results of the one before it (the same kernel, or "
                  "changes no workload executes, by gcov).")
     every, failing, partial = [], [], []
     for n in names:
         got = [(i, p[n]) for i, p in enumerate(per, 1) if n in p]
-        bad = [i for i, e in got if e["status"] != "PASS"]
+        bad = [i for i, e in got if e.status != Outcome.PASS]
         if bad:
             failing.append(f"{n} at {', '.join(f'{i}/{len(shas)}' for i in bad)}"
-                           + (" (also at the base)" if at_base.get(n, {}).get("status")
-                              not in (None, "PASS") else ""))
+                           + (" (also at the base)" if n in at_base
+                              and at_base[n].status != Outcome.PASS else ""))
         elif len(got) == len(shas):
             every.append(n)
         else:
@@ -147,17 +190,17 @@ def boot_lines(tree: Tree, base: str, shas: list[str]) -> list[str]:
 def note(tree: Tree, sha: str) -> str:
     """One line for below a patch's `---`: this commit's own records, or "" if none."""
     parts = []
-    for cfg, g in sorted(_load(tree, "compile", sha).items()):
-        text = f"builds on {cfg}" if g["status"] == "pass" else f"FAILS to build on {cfg}"
-        if g["changed"]:
-            text += f" ({g['changed'] - g['not_compiled']}/{g['changed']} changed lines compiled)"
+    for cfg, g in sorted(compiled(tree, sha).items()):
+        text = f"builds on {cfg}" if g.status == Verdict.PASS else f"FAILS to build on {cfg}"
+        if g.changed:
+            text += f" ({g.changed - g.not_compiled}/{g.changed} changed lines compiled)"
         parts.append(text)
-    boots = _load(tree, "boot", sha)
+    boots = booted(tree, sha)
     if boots:
-        bad = sorted(n for n, e in boots.items() if e["status"] != "PASS")
-        booted = any(not e["carried"] and not e["same_kernel"] for e in boots.values())
+        bad = sorted(n for n, e in boots.items() if e.status != Outcome.PASS)
+        ran = any(not e.carried and not e.same_kernel for e in boots.values())
         text = (f"{len(boots) - len(bad)}/{len(boots)} boot workloads PASS"
-                + ("" if booted else " (carried from an earlier commit)"))
+                + ("" if ran else " (carried from an earlier commit)"))
         parts.append(text + (f", FAIL: {', '.join(bad)}" if bad else ""))
     return f"krefactor: {'; '.join(parts)}" if parts else ""
 

@@ -6,28 +6,18 @@ so a flag can look at the function around a change, not only at its lines.
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from unidiff import PatchSet
 
-from . import maintainers, proc, reach, safety
+from . import ctext, maintainers, proc, reach, safety
 from .recipe import Flag, Recipe
 from .tree import Sha, Tree
 
-ASSERT = re.compile(r"\b(BUG|BUG_ON|WARN_ON|WARN_ON_ONCE|WARN|VM_BUG_ON\w*)\s*\(")
-# A declaration or definition line at file scope: type, name, open parenthesis.
-SIGNATURE = re.compile(r"^(?!\s)(?!#)(?:[\w\s\*]+?)\b(\w+)\s*\([^;{]*\)?\s*;?\s*$")
-# A function head at column 0, with its type on the same line or the line before
-# (`static int\niomap_writepage_map(...)`); all-caps names are macro calls.
-FUNC_HEAD = re.compile(r"^(?!\s)(?:[\w\s\*]*?)\b(?![A-Z0-9_]+\s*\()(\w+)\s*\([^;]*$")
-# A prototype at file scope, on one line; all-caps names are macro calls.
-PROTO = re.compile(r"^(?!\s)(?!#)(?!typedef\b)(?!return\b)[\w\s\*]+?\b(?![A-Z0-9_]+\s*\()(\w+)"
-                   r"\s*\([^;{]*\)\s*;\s*$")
 CHECKPATCH_FILES = ("scripts/checkpatch.pl", "scripts/spelling.txt",
                     "scripts/const_structs.checkpatch")
 
@@ -54,9 +44,6 @@ class ReviewResult:
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
-
 
 def risk_flags(diff_text: str, risks: tuple[Flag, ...] = ()) -> list[str]:
     """Flags from a diff with whole-function context (`git show -W`): those
@@ -77,16 +64,16 @@ def function_flags(where: str, lines, risks: tuple[Flag, ...] = ()) -> list[str]
     body = "".join(l.value for l in lines if not l.is_removed)
     kept = {a.strip() for a in added}
     for r in removed:
-        if ASSERT.search(r) and r.strip() not in kept:
+        if ctext.ASSERT.search(r) and r.strip() not in kept:
             flags.append(f"{where}: assertion removed: {r.strip()}")
-    names_removed = {m.group(1) for r in removed if (m := SIGNATURE.match(r))}
+    names_removed = {m.group(1) for r in removed if (m := ctext.SIGNATURE.match(r))}
     for a in added:
-        m = SIGNATURE.match(a)
+        m = ctext.SIGNATURE.match(a)
         if m and m.group(1) in names_removed:
             flags.append(f"{where}: signature of {m.group(1)}() changed")
 
     values = [l.value for l in lines]
-    at = next((i for i, v in enumerate(values) if FUNC_HEAD.match(v)), None)
+    at = next((i for i, v in enumerate(values) if ctext.FUNC_HEAD.match(v)), None)
     head = " ".join(values[max(0, at - 1):at + 1]) if at is not None else ""
     # A head whose type sits on a line outside the hunk tells nothing.
     exported = bool(head and re.match(r"^[\w\s\*]+\s[\*]*\w+\s*\(", head)
@@ -104,7 +91,7 @@ def function_flags(where: str, lines, risks: tuple[Flag, ...] = ()) -> list[str]
 
 def functions(hunk) -> list[tuple[str, list]]:
     """Split a hunk's lines at function heads: [(name, lines)]."""
-    m = FUNC_HEAD.match(hunk.section_header or "")
+    m = ctext.FUNC_HEAD.match(hunk.section_header or "")
     parts: list[tuple[str, list]] = [(m.group(1) if m else "", [])]
     removed_at: dict[str, int] = {}        # name -> its part, for heads removed
     current = 0
@@ -112,7 +99,7 @@ def functions(hunk) -> list[tuple[str, list]]:
         # Heads of removed functions and prototypes start parts too, so that a
         # change is named by the declaration it is in, not by the function the
         # hunk header names; the new form of a removed head joins its part.
-        head = FUNC_HEAD.match(line.value) or PROTO.match(line.value)
+        head = ctext.FUNC_HEAD.match(line.value) or ctext.PROTO.match(line.value)
         if head:
             name = head.group(1)
             if line.is_added and name in removed_at:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from refactor import boot, console, qemu, recipe, report, workloads
+from refactor import bisect, bootrec, console, guest, qemu, recipe, report, workloads
 from refactor.errors import KrefactorError
 
 BOOT_DIR = Path(__file__).resolve().parent.parent / "semantic_patches" / "writeback-void" / "boot"
@@ -122,11 +122,11 @@ def test_qemu_command_never_writes_the_host_root(tmp_path):
     assert f"virtio-9p-device,fsdev=share2,mount_tag={qemu.SHARE_TAG2}" in shared
 
 
-def judged(log: str, proves=("nr_written",)) -> boot.WorkloadResult:
+def judged(log: str, proves=("nr_written",)) -> bootrec.WorkloadResult:
     spec = workloads.WorkloadSpec("w", Path("w.sh"), "x", proves, 60, ())
-    res = boot.WorkloadResult("w")
+    res = bootrec.WorkloadResult("w")
     con = console.parse(log)
-    boot.judge(res, spec, con, qemu.Run(log, 1.0, 0.5), Path("/nonexistent"), None)
+    guest.judge(res, spec, con, qemu.Run(log, 1.0, 0.5), Path("/nonexistent"), None)
     return res
 
 
@@ -152,7 +152,7 @@ def test_a_workload_that_timed_out_or_printed_fail_fails():
 def test_same_kernel_is_byte_for_byte(tmp_path):
     class WS:
         root = tmp_path
-    k = boot.Kernels(WS(), "c" * 64, lambda m: None)
+    k = guest.Kernels(WS(), "c" * 64, lambda m: None)
     for sha, data in (("a" * 40, b"kernel"), ("b" * 40, b"kernel"), ("c" * 40, b"kernel2")):
         k.dir(sha).mkdir(parents=True)
         (k.dir(sha) / "bzImage").write_bytes(data)
@@ -191,28 +191,28 @@ def test_the_kvm_verdict_is_the_hosts_and_outlives_a_tree(monkeypatch, tmp_path)
         ("tcg", "KVM probe: no console line (probed earlier)")
 
 
-def _bisect(failing: dict[int, str], n: int) -> tuple[boot.BootResult, list[int]]:
+def _bisect(failing: dict[int, str], n: int) -> tuple[bootrec.BootResult, list[int]]:
     """Bisect a range of n commits where commit i fails with signature failing[i]
     ("build" for a build failure, absent for a pass)."""
-    result = boot.BootResult("b" * 40, "t" * 40, "bisect", commit_count=n)
+    result = bootrec.BootResult("b" * 40, "t" * 40, "bisect", commit_count=n)
     tested: list[int] = []
 
-    def test(i: int, only=None, previous=None) -> boot.CommitBoot:
+    def test(i: int, only=None, previous=None) -> bootrec.CommitBoot:
         tested.append(i)
-        cb = boot.CommitBoot(f"{i:040d}", f"commit {i}", i)
+        cb = bootrec.CommitBoot(f"{i:040d}", f"commit {i}", i)
         sig = failing.get(i)
         if sig == "build":
             cb.status, cb.error = "build failed", "make bzImage failed"
         elif sig:
             cb.status = "fail"
-            cb.workloads = [boot.WorkloadResult("bdev", "FAIL", [sig], signature=sig)]
+            cb.workloads = [bootrec.WorkloadResult("bdev", "FAIL", [sig], signature=sig)]
         else:
-            cb.workloads = [boot.WorkloadResult("bdev", "PASS")]
+            cb.workloads = [bootrec.WorkloadResult("bdev", "PASS")]
         result.commits.append(cb)
         return cb
 
     base, tip = test(0), test(n)
-    boot.bisect(result, base, tip, [], test)
+    bisect.bisect(result, base, tip, [], test)
     return result, tested[2:]
 
 
@@ -221,7 +221,7 @@ BUG = "bdev:BUG:fs/buffer.c:1786"
 
 def test_bisect_finds_the_first_commit_that_fails_like_the_tip():
     result, tested = _bisect({i: BUG for i in range(6, 14)}, 13)
-    assert result.first_bad["index"] == 6 and result.first_bad["or_before"] == []
+    assert result.first_bad.index == 6 and result.first_bad.or_before == []
     assert tested == [6, 3, 4, 5]
 
 
@@ -231,9 +231,9 @@ def test_bisect_skips_a_commit_that_fails_in_another_way():
     failing = {i: BUG for i in range(6, 14)}
     failing[3] = "bdev:INFO:task blocked for more than N seconds"
     result, tested = _bisect(failing, 13)
-    assert result.first_bad["index"] == 6
-    assert [s["index"] for s in result.skipped] == [3]
-    assert result.skipped[0]["failures"] == ["bdev: bdev:INFO:task blocked for more than N "
+    assert result.first_bad.index == 6
+    assert [s.index for s in result.skipped] == [3]
+    assert result.skipped[0].failures == ["bdev: bdev:INFO:task blocked for more than N "
                                              "seconds"]
     assert 3 in tested and tested[-1] == 5
     assert result.failed
@@ -243,14 +243,14 @@ def test_bisect_matches_the_tips_failure_at_a_moved_line():
     failing = {i: BUG for i in range(6, 14)}
     failing[6] = failing[7] = "bdev:BUG:fs/buffer.c:1779"
     result, _ = _bisect(failing, 13)
-    assert result.first_bad["index"] == 6
+    assert result.first_bad.index == 6
 
 
 def test_bisect_names_every_candidate_when_skips_hide_the_first_bad_commit():
     failing = {i: BUG for i in range(6, 14)}
     failing[5] = "build"
     result, _ = _bisect(failing, 13)
-    assert result.first_bad["index"] == 6 and result.first_bad["or_before"] == [5]
+    assert result.first_bad.index == 6 and result.first_bad.or_before == [5]
     text = report.boot_text(result)
     assert "first bad commit: 6/13" in text
     assert "or one of 5/13, which fail in another way" in text
@@ -259,7 +259,7 @@ def test_bisect_names_every_candidate_when_skips_hide_the_first_bad_commit():
 
 def test_bisect_of_a_build_failure_looks_for_the_first_commit_that_does_not_build():
     result, _ = _bisect({i: "build" for i in range(9, 14)}, 13)
-    assert result.first_bad["index"] == 9
+    assert result.first_bad.index == 9
 
 
 def test_a_workload_leaves_no_mount_swap_or_file_to_the_next(tmp_path):
@@ -308,7 +308,7 @@ def test_the_compressed_kernel_is_rebuilt_without_ccache(tmp_path):
     ws = Ws()
     ws.out, ws.tree = out, Tree()
     ws.tree.git_dir = git_dir
-    assert boot.make_bzimage(ws).returncode == 0
+    assert guest.make_bzimage(ws).returncode == 0
     assert calls == [(("bzImage",), False, False), (("bzImage",), True, False)]
 
 
@@ -329,17 +329,17 @@ def test_resume_takes_kept_passes_and_boots_only_the_rest(monkeypatch, tmp_path)
 
     def fake_boot(ws, kd, cb, workloads, rec, accel, progress, counters=None):
         booted.append([w.name for w in workloads])
-        cb.workloads = [boot.WorkloadResult(w.name, "FAIL" if w.name == "b" else "PASS",
+        cb.workloads = [bootrec.WorkloadResult(w.name, "FAIL" if w.name == "b" else "PASS",
                                             proof={"nr_written": 3}) for w in workloads]
 
-    monkeypatch.setattr(boot, "boot_commit", fake_boot)
+    monkeypatch.setattr(guest, "boot_commit", fake_boot)
     specs = [workloads.WorkloadSpec(n, bootdir / f"{n}.sh", n, ("nr_written",), 60, ())
              for n in "abc"]
 
-    def once(resume: bool) -> boot.CommitBoot:
+    def once(resume: bool) -> bootrec.CommitBoot:
         store = passes.Store(tmp_path / "passes", bootdir, 256, [512], "tcg")
-        cb = boot.CommitBoot("1" * 40, "subject", 1)
-        boot.test_commit(None, Kernels(), cb, specs, None, "tcg", lambda m: None, store, resume)
+        cb = bootrec.CommitBoot("1" * 40, "subject", 1)
+        guest.test_commit(None, Kernels(), cb, specs, None, "tcg", lambda m: None, store, resume)
         return cb
 
     once(False)

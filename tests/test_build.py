@@ -1,7 +1,7 @@
 """The compile-test plan: which objects a header change needs built."""
 import subprocess
 
-from refactor import build, kconfig
+from refactor import impact, kconfig, objects
 
 OLD = """#ifndef _WB_H
 #define _WB_H
@@ -31,28 +31,28 @@ def test_removing_an_inline_names_it_not_what_its_body_calls():
 }
 """, "")
     removed = list(range(10, 14))
-    assert build.changed_symbols(OLD, new, removed, []) == {"test_set_page_writeback"}
+    assert impact.changed_symbols(OLD, new, removed, []) == {"test_set_page_writeback"}
 
 
 def test_a_changed_prototype_brings_the_macros_built_on_it():
     new = OLD.replace("bool __folio", "void __folio").replace("bool set_page", "void set_page")
     changed = lines_of(OLD, "bool __folio", "bool set_page")
-    assert build.changed_symbols(OLD, new, changed, changed) == {
+    assert impact.changed_symbols(OLD, new, changed, changed) == {
         "__folio_start_writeback", "set_page_writeback", "folio_start_writeback",
         "folio_start_writeback_keepwrite", "wb_start_checked"}
 
 
 def test_a_new_declaration_is_its_own_symbol():
     new = OLD.replace("#endif", "void folio_wait_start_writeback(struct folio *folio);\n#endif")
-    assert build.changed_symbols(OLD, new, [], lines_of(new, "wait_start")) == {
+    assert impact.changed_symbols(OLD, new, [], lines_of(new, "wait_start")) == {
         "folio_wait_start_writeback"}
 
 
 def test_only_this_architecture_builds():
-    assert build.buildable("fs/afs/write.c")
-    assert build.buildable("arch/x86/mm/init.c")
-    assert not build.buildable("arch/arm64/mm/init.c")
-    assert not build.buildable("tools/testing/selftests/mm/gup.c")
+    assert impact.buildable("fs/afs/write.c")
+    assert impact.buildable("arch/x86/mm/init.c")
+    assert not impact.buildable("arch/arm64/mm/init.c")
+    assert not impact.buildable("tools/testing/selftests/mm/gup.c")
 
 
 def test_an_object_is_built_once_per_distinct_input():
@@ -62,16 +62,16 @@ def test_an_object_is_built_once_per_distinct_input():
                frozenset({"mm/page-writeback.c"}), frozenset({"fs/fuse/file.c"}),
                frozenset({"fs/mpage.c"})]
     # afs/write.c at commit 1 builds as at commit 2; the header change ends that.
-    assert build.last_same(1, "fs/afs/write.c", touched) == 2
-    assert build.last_same(0, "fs/afs/write.c", touched) == 0      # commit 1 changed it
+    assert objects.last_same(1, "fs/afs/write.c", touched) == 2
+    assert objects.last_same(0, "fs/afs/write.c", touched) == 0      # commit 1 changed it
     # Commits after the last header change share one tree for what they did not touch.
-    assert build.last_same(5, "fs/fuse/file.c", touched) == 6
-    assert build.last_same(4, "mm/page-writeback.c", touched) == 6
-    assert build.last_same(3, "mm/page-writeback.c", touched) == 3
+    assert objects.last_same(5, "fs/fuse/file.c", touched) == 6
+    assert objects.last_same(4, "mm/page-writeback.c", touched) == 6
+    assert objects.last_same(3, "mm/page-writeback.c", touched) == 3
     # A .c file changed in the same directory could be #included: not the same input.
-    assert not build.same_input(frozenset({"fs/afs/dir.c"}), "fs/afs/write.c")
-    assert build.same_input(frozenset({"fs/mpage.c"}), "fs/afs/write.c")
-    assert not build.same_input(frozenset({"fs/afs/Makefile"}), "fs/nfs/write.c")
+    assert not objects.same_input(frozenset({"fs/afs/dir.c"}), "fs/afs/write.c")
+    assert objects.same_input(frozenset({"fs/mpage.c"}), "fs/afs/write.c")
+    assert not objects.same_input(frozenset({"fs/afs/Makefile"}), "fs/nfs/write.c")
 
 
 def test_other_architectures_are_tried_where_they_can_build_a_file(monkeypatch):
@@ -107,11 +107,11 @@ def test_a_makefile_reads_the_files_it_includes_from_its_directory(tmp_path):
     (d / "Makefile").write_text("ifdef CONFIG_ARCH_S3C64XX\ninclude $(src)/Makefile.s3c64xx\n"
                                 "endif\n")
     (d / "Makefile.s3c64xx").write_text("obj-$(CONFIG_MACH_REAL6410) += mach-real6410.o\n")
-    text = build.read_makefile(tmp_path, "arch/arm/mach-s3c")
+    text = objects.read_makefile(tmp_path, "arch/arm/mach-s3c")
     assert "obj-$(CONFIG_MACH_REAL6410) += mach-real6410.o" in text
     from refactor import kbuild
     symbols, _ = kbuild.gating_symbols("arch/arm/mach-s3c/mach-real6410.c",
-                                       lambda p: build.read_makefile(tmp_path, p))
+                                       lambda p: objects.read_makefile(tmp_path, p))
     assert symbols == {"CONFIG_MACH_REAL6410"}
 
 

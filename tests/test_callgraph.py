@@ -7,7 +7,7 @@ import re
 
 from conftest import FIXTURE, imported, krefactor, make_repo
 
-from refactor import callgraph, recipe
+from refactor import callgraph, ctext, recipe
 from refactor import tree as tree_mod
 
 HANDOFF = recipe.HandOff("a ->writepage method or write_cache_pages() callback",
@@ -37,20 +37,20 @@ struct x table = {
 
 
 def test_functions_follow_kernel_style():
-    fs = callgraph.functions(C)
+    fs = ctext.functions(C)
     assert [(f.name, f.first, f.last, f.static) for f in fs] == [
         ("helper", 1, 7, True), ("exported", 9, 12, False)]
-    assert callgraph.enclosing(fs, 5).name == "helper"
-    assert callgraph.enclosing(fs, 13) is None
+    assert ctext.enclosing_function(fs, 5).name == "helper"
+    assert ctext.enclosing_function(fs, 13) is None
 
 
 def test_a_head_with_its_type_on_the_line_before():
     text = ("static int\niomap_map(struct folio *folio,\n\t\tu64 end)\n{\n\treturn 0;\n}\n\n"
             "int\nexported(void)\n{\n\treturn iomap_map(NULL, 0);\n}\n")
-    fs = callgraph.functions(text)
+    fs = ctext.functions(text)
     assert [(f.name, f.first, f.last, f.static) for f in fs] == [
         ("iomap_map", 2, 6, True), ("exported", 9, 12, False)]
-    assert callgraph.enclosing(fs, 11).name == "exported"
+    assert ctext.enclosing_function(fs, 11).name == "exported"
 
 
 def test_roots_are_initializers_and_callback_arguments():

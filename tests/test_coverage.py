@@ -2,7 +2,7 @@ import json
 
 from conftest import FIXTURE, git, imported, krefactor, make_repo
 
-from refactor import coverage, ctext
+from refactor import coverage, ctext, linetrack
 from refactor import tree as tree_mod
 
 
@@ -36,7 +36,7 @@ def test_line_tracker_follows_shifts_changes_and_insertions(tmp_path):
     c1 = t.commit(base, {"a.c": "".join(one).encode()}, "one\n", t.identity())
     two = one[:7] + ["changed6\n"] + one[8:]                      # change base line 6
     c2 = t.commit(c1, {"a.c": "".join(two).encode()}, "two\n", t.identity())
-    tracker = coverage.LineTracker(t, [(c1, "one"), (c2, "two")], base)
+    tracker = linetrack.LineTracker(t, [(c1, "one"), (c2, "two")], base)
     assert tracker.follow("a.c", 1) == (1, "", "")
     assert tracker.follow("a.c", 3) == (5, "", c1)
     assert tracker.follow("a.c", 6)[1] == c2
@@ -104,13 +104,12 @@ def test_fixture_traps_need_review(tmp_path):
 
 
 def test_a_hand_off_owns_what_is_left_in_the_helpers_it_calls():
-    from refactor import callgraph
     from refactor.coverage import helpers
     text = ("static int inner(struct page *page)\n{\n\treturn io(page);\n}\n\n"
             "static int single(struct page *page)\n{\n\treturn inner(page) + other(page);\n}\n\n"
             "static int unrelated(struct page *page)\n{\n\treturn 0;\n}\n\n"
             "static int fs_writepage(struct page *page, struct writeback_control *wbc)\n{\n"
             "\treturn single(page);\n}\n")
-    funcs = callgraph.functions(text)
+    funcs = ctext.functions(text)
     root = next(f for f in funcs if f.name == "fs_writepage")
     assert helpers(text, funcs, root) == ["single", "inner"]

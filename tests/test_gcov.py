@@ -11,8 +11,8 @@ from pathlib import Path
 
 from conftest import git, make_repo
 
-from refactor import boot, gcov, qemu, recipe, report
-from refactor.boot import BootResult
+from refactor import gcov, measure, qemu, recipe, report
+from refactor.bootrec import BootResult
 from refactor.tree import Sha, open_tree
 from refactor.workloads import WorkloadSpec
 
@@ -211,7 +211,7 @@ def test_each_changed_directory_is_run_or_says_why_not(tmp_path):
     rec = recipe.load("writeback-void")
     counted = gcov.GcovResult(tip, files=[gcov.FileLines("fs/ext2/inode.c", 1, 1, 1, [],
                                                          {"ext2": 1})])
-    found = {a.path: a for a in boot.areas(open_tree(repo), rec, Sha(base), Sha(tip), out,
+    found = {a.path: a for a in measure.areas(open_tree(repo), rec, Sha(base), Sha(tip), out,
                                            counted)}
     assert found["fs/ext2"].ran_by == {"ext2": 1} and found["fs/ext2"].built
     assert "AFS cell" in found["fs/afs"].reason and not found["fs/afs"].built
@@ -226,7 +226,7 @@ def test_each_changed_directory_is_run_or_says_why_not(tmp_path):
                      text)
     # What the tip's kernel linked, recorded when it was built, outranks an
     # object file an earlier config left in `out`.
-    found = {a.path: a for a in boot.areas(open_tree(repo), rec, Sha(base), Sha(tip), out,
+    found = {a.path: a for a in measure.areas(open_tree(repo), rec, Sha(base), Sha(tip), out,
                                            counted, frozenset({"fs/ext2/inode.o"}))}
     assert found["fs/ext2"].built and not found["fs/jfs"].built
     assert re.search(r"include/linux +no \.c file", text)
@@ -260,7 +260,7 @@ def test_executed_files_are_those_with_any_line_run():
 
 
 def test_the_report_groups_the_workloads_a_commit_did_not_run():
-    from refactor.boot import CommitBoot, WorkloadResult
+    from refactor.bootrec import CommitBoot, WorkloadResult
     c = CommitBoot("c" * 40, "f2fs: prepare", 3, workloads=[
         WorkloadResult("f2fs", "PASS", seconds=20.0),
         WorkloadResult("ext4", "PASS", ["note: not run: its changes (fs/f2fs/data.c) are "

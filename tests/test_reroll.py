@@ -159,19 +159,19 @@ def test_range_diff_pairs_added_dropped_and_changed(tmp_path):
 def test_default_range_is_the_latest_version_of_the_one_series(tmp_path):
     from conftest import make_repo
 
-    from refactor import cli
+    from refactor import choose
     from refactor import tree as tree_mod
     from refactor.errors import KrefactorError
     repo = make_repo(tmp_path / "r", {"a.c": "a\n"})
     t = tree_mod.open_tree(repo)
     with pytest.raises(KrefactorError, match="no krefactor series on this tree"):
-        cli.default_branch(t, None)
+        choose.default_branch(t, None)
     for b in ("krefactor/writeback-void", "krefactor/writeback-void-v2",
               "krefactor/writeback-void-v10"):
         git(repo, "branch", b)
-    assert cli.default_branch(t, None) == "krefactor/writeback-void-v10"
+    assert choose.default_branch(t, None) == "krefactor/writeback-void-v10"
     git(repo, "branch", "krefactor/other")
     with pytest.raises(KrefactorError, match=r"several series on this tree \(other, "
                                              r"writeback-void\): give --recipe"):
-        cli.default_branch(t, None)
-    assert cli.default_branch(t, "writeback-void") == "krefactor/writeback-void-v10"
+        choose.default_branch(t, None)
+    assert choose.default_branch(t, "writeback-void") == "krefactor/writeback-void-v10"

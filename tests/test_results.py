@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import git, make_repo
 
-from refactor import boot, build, results
+from refactor import bootrec, buildrec, results
 from refactor import tree as tree_mod
 from refactor.tree import Sha
 
@@ -25,17 +25,18 @@ def three_commits(tmp_path):
 def test_the_testing_section_sums_up_builds_and_boots_of_these_commits(tmp_path):
     t, base, shas = three_commits(tmp_path)
     assert results.testing(t, base, Sha(shas[-1])) == ""
-    b = build.BuildResult(base, shas[-1], "x86_64 defconfig", commits=[
-        build.CommitBuild(s, f"c{i}", changed_lines=4, not_compiled=["a.c:1"] if i == 2 else [])
+    b = buildrec.BuildResult(base, shas[-1], "x86_64 defconfig", commits=[
+        buildrec.CommitBuild(s, f"c{i}", changed_lines=4,
+                             not_compiled=[buildrec.Missed("a.c", 1)] if i == 2 else [])
         for i, s in enumerate(shas, 1)])
     results.record_build(t, b)
-    r = boot.BootResult(base, shas[-1], "each", accel="tcg")
-    r.commits.append(boot.CommitBoot(base, "(base)", 0, workloads=[
-        boot.WorkloadResult("ext2", "PASS"), boot.WorkloadResult("nfs", "FAIL")]))
+    r = bootrec.BootResult(base, shas[-1], "each", accel="tcg")
+    r.commits.append(bootrec.CommitBoot(base, "(base)", 0, workloads=[
+        bootrec.WorkloadResult("ext2", "PASS"), bootrec.WorkloadResult("nfs", "FAIL")]))
     for i, s in enumerate(shas, 1):
-        cb = boot.CommitBoot(s, f"c{i}", i, workloads=[
-            boot.WorkloadResult("ext2", "PASS", carried_from=1 if i == 3 else None),
-            boot.WorkloadResult("nfs", "FAIL" if i == 2 else "PASS",
+        cb = bootrec.CommitBoot(s, f"c{i}", i, workloads=[
+            bootrec.WorkloadResult("ext2", "PASS", carried_from=1 if i == 3 else None),
+            bootrec.WorkloadResult("nfs", "FAIL" if i == 2 else "PASS",
                                 carried_from=1 if i == 3 else None)])
         r.commits.append(cb)
     for c in r.commits:
@@ -49,8 +50,8 @@ def test_the_testing_section_sums_up_builds_and_boots_of_these_commits(tmp_path)
     assert "PASS at every commit: ext2." in flat
     assert "FAIL: nfs at 2/3 (also at the base)." in flat
     # A later run of one commit wins; a commit made again (another sha) has none.
-    b2 = build.BuildResult(base, shas[1], "x86_64 defconfig", commits=[
-        build.CommitBuild(shas[1], "c2", status="fail", changed_lines=4)])
+    b2 = buildrec.BuildResult(base, shas[1], "x86_64 defconfig", commits=[
+        buildrec.CommitBuild(shas[1], "c2", status="fail", changed_lines=4)])
     results.record_build(t, b2)
     assert "2 of 3 commits build; 12 of 12 changed lines compiled (100.0%); fails at 2/3." \
         in " ".join(results.testing(t, base, Sha(shas[-1])).split())
@@ -63,13 +64,14 @@ def test_the_testing_section_sums_up_builds_and_boots_of_these_commits(tmp_path)
 
 def test_each_patch_notes_its_own_results_below_the_cut(tmp_path):
     t, base, shas = three_commits(tmp_path)
-    b = build.BuildResult(base, shas[-1], "x86_64 defconfig", commits=[
-        build.CommitBuild(s, f"c{i}", changed_lines=4, not_compiled=["a.c:1"] if i == 2 else [])
+    b = buildrec.BuildResult(base, shas[-1], "x86_64 defconfig", commits=[
+        buildrec.CommitBuild(s, f"c{i}", changed_lines=4,
+                             not_compiled=[buildrec.Missed("a.c", 1)] if i == 2 else [])
         for i, s in enumerate(shas[:2], 1)])
     results.record_build(t, b)
-    r = boot.BootResult(base, shas[-1], "each", accel="tcg")
-    r.commits.append(boot.CommitBoot(shas[1], "c2", 2, workloads=[
-        boot.WorkloadResult("ext2", "PASS"), boot.WorkloadResult("nfs", "FAIL")]))
+    r = bootrec.BootResult(base, shas[-1], "each", accel="tcg")
+    r.commits.append(bootrec.CommitBoot(shas[1], "c2", 2, workloads=[
+        bootrec.WorkloadResult("ext2", "PASS"), bootrec.WorkloadResult("nfs", "FAIL")]))
     for c in r.commits:
         results.record_commit_boot(t, c, r.accel)
     out = tmp_path / "out"

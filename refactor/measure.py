@@ -1,0 +1,113 @@
+"""boot-test --gcov: the tip's boot kernel built again with gcov, booted with
+every workload, and which changed lines ran; and each directory the range
+changes, built into the boot kernel and run, or why not."""
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from . import gcov, kconfig, passes, proc, safety
+from .bootrec import Area, CommitBoot
+from .guest import UNWANTED, Progress, boot_commit, make_bzimage
+from .recipe import Recipe
+from .tree import Sha, Tree
+from .workloads import WorkloadSpec
+from .workspace import Workspace
+
+
+def areas(tree: Tree, recipe: Recipe, base: Sha, tip: Sha, out: Path,
+          counted: gcov.GcovResult | None,
+          linked: frozenset[str] | None = None) -> list[Area]:
+    """Each directory the range changes: whether the tip's boot kernel links
+    its changed .c files (`linked`, as recorded with the kernel; else the
+    last build in `out`), the recipe's reason where no workload can run it,
+    and with gcov the workloads that executed its lines."""
+    assert recipe.boot is not None
+    names = tree.git("diff", "--name-only", "--no-renames", base, tip).decode().split()
+    by_dir: dict[str, list[str]] = {}
+    for n in names:
+        by_dir.setdefault(str(Path(n).parent), []).append(n)
+    found = []
+    if linked is None:
+        linked = kconfig.linked_objects(out)
+    for d, files in sorted(by_dir.items()):
+        sources = [f for f in files if f.endswith(".c")]
+        built = any(kconfig.built_into(out, f, linked) for f in sources)
+        reason = next((why for p, why in recipe.boot.cannot_run
+                       if d == p or d.startswith(p + "/")), "")
+        a = Area(d, len(files), len(sources), built, reason)
+        for fl in counted.files if counted else []:
+            if str(Path(fl.path).parent) == d:
+                for w, k in fl.ran_by.items():
+                    a.ran_by[w] = a.ran_by.get(w, 0) + k
+        found.append(a)
+    return found
+
+
+def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options: list[str],
+             base: Sha, tip: Sha, subject: str, index: int, plain: Workspace,
+             accel: Callable[[Path], str], kept: Callable[[], passes.Store],
+             progress: Progress, resume: bool = False) -> gcov.GcovResult:
+    """Build the tip's boot kernel with gcov, in a directory of its own (boot/gcov),
+    profiling the objects the range changes; boot it with every workload and
+    match the counts with the range's added lines. `plain` is the boot
+    kernel's own workspace: its build directory tells what the config builds."""
+    changed = gcov.changed_lines(tree, base, tip)
+    sources = gcov.changed_sources(tree, base, tip)
+    res = gcov.GcovResult(tip)
+    plain.sync(tip)
+    res.profiled, skipped = gcov.profile_vars(plain.src, sources, plain.out)
+    ws = Workspace(tree, plain.jobs, plain.cc, out="boot/gcov", make_vars=tuple(res.profiled))
+    _, unmet, _ = kconfig.configure(ws, "tinyconfig",
+                                  {f"CONFIG_{o}" for o in [*options, *gcov.CONFIG]},
+                                  progress, closure=False, unwanted=UNWANTED)
+    missing = [u for u in unmet if u.split()[0] in {f"CONFIG_{o}" for o in gcov.CONFIG}]
+    if missing:
+        res.error = f"cannot build a gcov kernel: could not enable {missing[0]}"
+        return res
+    progress(f"gcov: make bzImage at the tip, profiling {len(res.profiled)} object names")
+    started = time.monotonic()
+    made = make_bzimage(ws)
+    if made.returncode != 0:
+        res.error = f"make bzImage (gcov) failed: {proc.tail(made.stderr, 6)}"
+        return res
+    res.build_seconds = round(time.monotonic() - started, 1)
+    kdir = ws.root / "boot" / "gcov-kernel"
+    safety.remove(kdir, tree.git_dir)
+    kdir.mkdir(parents=True)
+    shutil.copyfile(ws.out / "arch/x86/boot/bzImage", kdir / "bzImage")
+    shutil.copyfile(ws.out / "vmlinux", kdir / "vmlinux")
+    accel(kdir)
+    store = kept()
+    what = "gcov:" + ",".join(sorted(w.name for w in workloads))
+    k = store.get(kdir / "bzImage", what) if resume else None
+    if k is not None:
+        progress(f"gcov: reused (--resume) the measurement of {k['when']}: same kernel bytes, "
+                 "workloads, guest and judge")
+        return gcov.GcovResult.from_dict(k["record"])
+    counters = gcov.GcovRun(ws.out.resolve())
+    cb = CommitBoot(tip, subject + " (gcov)", index)
+    boot_commit(ws, kdir, cb, workloads, recipe, accel(kdir), progress, counters)
+    res.workloads = {w.name: w.status for w in cb.workloads}
+    res.boots, res.gcda, res.boot_seconds = cb.boots, counters.gcda, cb.boot_seconds
+    built = gcov.built_sources(ws.out, sources)
+    res.files = gcov.judge(changed, counters.counts, built, skipped)
+    res.profiled_sources = sorted(f for f in built if any(f in per for per in
+                                                          counters.counts.values()))
+    res.ran_files = gcov.executed_files(counters.counts)
+    res.functions = {f: sorted([a, b, n] for a, b, n in counters.spans.get(f, ()))
+                     for f in res.profiled_sources}
+    res.entered = gcov.entered_functions(
+        {w: {f: per[f] for f in res.profiled_sources if f in per}
+         for w, per in counters.counts.items()}, counters.spans)
+    if not counters.gcda:
+        res.error = "the guest wrote no gcov counters"
+    else:
+        # Kept with each workload's status: a resumed --each leaves out only
+        # workloads that passed here (GcovResult.whole_counts).
+        store.put(kdir / "bzImage", what, asdict(res), tip)
+    progress(f"gcov: {res.executed} of {res.code} changed code lines executed")
+    return res

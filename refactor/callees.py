@@ -61,7 +61,7 @@ class Starters:
 
 
 def cache_file(tree: Tree, commit: Sha, starts: tuple[str, ...]) -> Path:
-    top = tree.git("rev-parse", f"{commit}^{{tree}}").decode().strip()
+    top = tree.tree_of(commit)
     key = hashlib.sha256(" ".join(sorted(starts)).encode()).hexdigest()[:12]
     return tree.git_dir / "krefactor" / "cache" / f"starters-{top}-{key}.json"
 

@@ -205,7 +205,7 @@ def remake_sites(tree: Tree, recipe: Recipe, result: SeriesResult, *, jobs: int,
     mine = [result.base] + [sha for sha, _ in tree.log(Sha(result.base), Sha(result.tip))]
     made = [result.base] + [c.sha for c in again.commits]
     if again.tip is None or len(made) != len(mine) or \
-            tree.rev(f"{again.tip}^{{tree}}") != tree.rev(f"{result.tip}^{{tree}}"):
+            tree.tree_of(again.tip) != tree.tree_of(result.tip):
         progress(f"note: the series made now differs from {result.branch}: its mails "
                  "account for no sites (make it again with --reroll)")
         return

@@ -61,6 +61,10 @@ class Tree:
                         f"{ref}^{{commit}}"], check=False)
         return Sha(out.stdout.decode().strip()) if out.returncode == 0 else None
 
+    def tree_of(self, commit: Sha) -> str:
+        """The id of `commit`'s tree."""
+        return self.git("rev-parse", f"{commit}^{{tree}}").decode().strip()
+
     def read(self, commit: Sha, paths: list[str], missing_ok: bool = False) -> dict[str, bytes]:
         """Read files at `commit` in one `git cat-file --batch` (leaving out
         those that do not exist there, with `missing_ok`)."""
@@ -180,7 +184,7 @@ class Tree:
         for path in changes:
             check_inside(path)
         odb = self._odb()
-        top = self.git("rev-parse", f"{parent}^{{tree}}").decode().strip()
+        top = self.tree_of(parent)
         tree = self._write_tree(odb, bytes.fromhex(top), changes)
         env = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
                "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}

@@ -197,3 +197,27 @@ def test_a_record_an_older_krefactor_wrote_is_made_again(fixture_tree, tmp_path)
     assert (again / "0000-cover-letter.patch").read_text() == \
         (first / "0000-cover-letter.patch").read_text()
     assert json.loads(path.read_text())["version"] == 2
+
+
+def test_a_branch_changed_since_is_not_given_the_sites_of_the_series_made_now(fixture_tree,
+                                                                             tmp_path):
+    """The user amended the series' last commit: its tip has no record, and the
+    series made again is not the branch's tree, so its sites would be another
+    series' account. The mails then account for none, and say so; no ref moves
+    and no record is written for the amended tip."""
+    assert krefactor("series", "--recipe", "writeback-void", "--tree", str(fixture_tree),
+                     ).returncode == 0
+    git(fixture_tree, "checkout", "-q", "krefactor/writeback-void")
+    vmscan = fixture_tree / "mm" / "vmscan.c"
+    vmscan.write_text(vmscan.read_text() + "/* amended by hand */\n")
+    git(fixture_tree, "commit", "-q", "-a", "--amend", "--no-edit")
+    git(fixture_tree, "checkout", "-q", "master")
+    tip = git(fixture_tree, "rev-parse", "krefactor/writeback-void").strip()
+    refs = git(fixture_tree, "for-each-ref")
+    res = krefactor("series", "--tree", str(fixture_tree), "--output", str(tmp_path / "out"))
+    assert res.returncode == 0 and "nothing to do" in res.stdout, res.stderr
+    assert "the series made now differs from krefactor/writeback-void" in res.stderr
+    assert git(fixture_tree, "for-each-ref") == refs
+    assert not (fixture_tree / ".git" / "krefactor" / "series" / f"{tip}.json").exists()
+    assert "Left as they are, for review" not in \
+        (tmp_path / "out" / "0000-cover-letter.patch").read_text()

@@ -14,15 +14,17 @@ import json
 import re
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import safety
 from .status import Outcome, Verdict
 from .tree import Sha, Tree
 
 WIDTH = 72
+T = TypeVar("T")
 
 
 def _dir(tree: Tree, kind: str) -> Path:
@@ -56,29 +58,31 @@ class Booted:
     when: str
 
 
-def compiled(tree: Tree, sha: str) -> dict[str, Compiled]:
-    """{config: record} of `sha`; a record that does not read is left out."""
+def _typed(tree: Tree, kind: str, sha: str,
+           make: Callable[[dict[str, Any]], T]) -> dict[str, T]:
+    """The `kind` records of `sha`, each made typed by `make`; an entry that
+    does not read is left out."""
     out = {}
-    for cfg, e in _load(tree, "compile", sha).items():
+    for key, e in _load(tree, kind, sha).items():
         try:
-            out[cfg] = Compiled(Verdict(e["status"]), int(e["changed"]),
-                                int(e["not_compiled"]), str(e.get("when", "")))
+            out[key] = make(e)
         except (KeyError, TypeError, ValueError):
             continue
     return out
+
+
+def compiled(tree: Tree, sha: str) -> dict[str, Compiled]:
+    """{config: record} of `sha`."""
+    return _typed(tree, "compile", sha, lambda e: Compiled(
+        Verdict(e["status"]), int(e["changed"]), int(e["not_compiled"]),
+        str(e.get("when", ""))))
 
 
 def booted(tree: Tree, sha: str) -> dict[str, Booted]:
-    """{workload: record} of `sha`; a record that does not read is left out."""
-    out = {}
-    for name, e in _load(tree, "boot", sha).items():
-        try:
-            out[name] = Booted(Outcome(e["status"]), bool(e["carried"]),
-                               bool(e["same_kernel"]), str(e.get("accel", "")),
-                               str(e.get("when", "")))
-        except (KeyError, TypeError, ValueError):
-            continue
-    return out
+    """{workload: record} of `sha`."""
+    return _typed(tree, "boot", sha, lambda e: Booted(
+        Outcome(e["status"]), bool(e["carried"]), bool(e["same_kernel"]),
+        str(e.get("accel", "")), str(e.get("when", ""))))
 
 
 def _update(tree: Tree, kind: str, sha: str, entries: dict[str, Any]) -> None:

@@ -38,11 +38,11 @@ def test_writeback_void_ships_every_workload_of_the_issue():
                        "fault-storm", "ext4-journal", "ext4-nodelalloc", "f2fs", "jfs",
                        "reiserfs", "nilfs2", "udf", "gfs2", "exfat", "fuse",
                        "swap-edge", "9p", "shutdown", "dirty-migration", "fs-pageout",
-                       "ecryptfs", "nfs", "ubifs", "f2fs-shutdown"}
+                       "ecryptfs", "nfs", "ubifs", "f2fs-shutdown", "f2fs-reclaim"}
     # Every filesystem workload needs its filesystem, and the helper script is none.
     assert "GFS2_FS" in ws["gfs2"].needs and "FUSE_FS" in ws["fuse"].needs
     assert {"MTD_NAND_NANDSIM", "MTD_UBI", "UBIFS_FS"} <= set(ws["ubifs"].needs)
-    assert "mmapx" not in ws and "lib" not in ws and "dirty" not in ws
+    assert not {"mmapx", "lib", "dirty", "squeeze", "truncrace"} & set(ws)
     assert ws["bdev"].proves == ("nr_written",) and ws["bdev"].needs == ()
     assert ws["reclaim"].proves == ("pswpout", "nr_vmscan_write") and "SWAP" in ws["reclaim"].needs
     assert "XFS_FS" in ws["xfs"].needs and ws["ext2"].timeout == 120

@@ -11,9 +11,10 @@ filesystem's ->writepage(), page by page, instead of wherever compaction's
 scanner happens to look. A page that cannot be moved (its ->writepage
 redirtied it ten times) stays where it is, dirty; the count of each outcome is
 printed, one line. --offline-written does the same to pages dirtied by
-write(2) instead, mapped read-only for madvise: a filesystem may mark those
-apart (gfs2 journaled data sets PageChecked on a page dirtied inside a
-transaction, and its ->writepage then redirties it instead of writing it).
+write(2) instead, mapped read-only for madvise: a filesystem may treat those
+apart (on gfs2 journaled data they come back busy; gcov at the tip showed
+none of them PageChecked, so gfs2's redirty exit for such pages is not
+reached this way).
 
 With --ro-offline MOUNTPOINT, FILE must already hold SIZE bytes on disk
 (written and synced): it is mapped, the kernel is asked for an emergency

@@ -1,5 +1,5 @@
 #!/bin/sh
-# workload: f2fs under reclaim with 1800 new, empty regular files: their inode (node) pages stay dirty, since f2fs's background ->writepages leaves node pages alone below 2048 dirty ones, so only kswapd's pageout() can hand them to f2fs_write_node_page(), which redirties a regular file's cold dnode outside data-integrity writeback; memory is taken (no swap) until reclaim has met dirty pages; then sync, remount, verify
+# workload: f2fs under reclaim with 1800 new, empty regular files: their inode (node) pages stay dirty, since f2fs's background ->writepages leaves node pages alone below 2048 dirty ones, so only kswapd's pageout() can hand them to f2fs_write_node_page(), which redirties a regular file's cold dnode outside data-integrity writeback; memory is taken (no swap), in four rounds, until reclaim has met dirty pages, and held; then sync, remount, verify
 # proves: nr_vmscan_immediate_reclaim
 # needs: F2FS_FS
 # timeout: 400
@@ -21,7 +21,7 @@ while [ $d -lt 18 ]; do
     d=$((d + 1))
 done
 note "f2fs: $(vmstat nr_dirty) dirty pages after creating 1800 files"
-squeezed=$(/usr/bin/python3 "$KREFACTOR_BOOT_DIR/squeeze.py" nr_vmscan_immediate_reclaim 512 30) \
+squeezed=$(/usr/bin/python3 "$KREFACTOR_BOOT_DIR/squeeze.py" nr_vmscan_immediate_reclaim 512 4 8) \
     || note "f2fs: reclaim did not meet 512 dirty pages: ${squeezed:-the squeeze was killed}"
 note "f2fs: ${squeezed:-no squeeze result}; $(vmstat nr_dirty) dirty pages left"
 release_dirty

@@ -30,6 +30,21 @@ def test_dirty_py_writes_through_a_mapping_and_checks_every_byte(tmp_path):
     assert run("--check", str(f), "10000", "4").returncode == 1
 
 
+def test_truncrace_races_and_leaves_what_it_checks(tmp_path):
+    """The reiserfs workload's fsync/truncate racer, run here for a second:
+    it truncates and fsyncs, leaves the seed's content and its check fails on
+    anything else."""
+    f = tmp_path / "raced"
+    run = lambda *a: subprocess.run(["python3", str(BOOT_DIR / "truncrace.py"), *a],
+                                    capture_output=True, text=True)
+    res = run(str(f), "1", "7")
+    assert res.returncode == 0, res.stdout + res.stderr
+    cuts, fsyncs, _ = [int(w) for w in res.stdout.split() if w.isdigit()]
+    assert cuts > 0 and fsyncs > 0
+    assert f.stat().st_size == 1 << 20 and run("--check", str(f), "7").returncode == 0
+    assert run("--check", str(f), "8").returncode == 1
+
+
 def test_writeback_void_ships_every_workload_of_the_issue():
     rec = recipe.load("writeback-void")
     assert rec.boot is not None and rec.boot.disks == (512, 512) and rec.boot.memory == 256

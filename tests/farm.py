@@ -2,7 +2,9 @@
 a network namespace of its own, reachable only from a client namespace.
 
     with Farm(hosts=2) as farm:
-        farm.run(["krefactor", "compile-test", ...], env={"DISTCC_HOSTS": farm.hosts})
+        farm.run(["krefactor", "compile-test", "--cc", "distcc gcc", ...])
+
+run() sets DISTCC_HOSTS to the farm's hosts.
 
 The client namespace has one veth link to each host's namespace (10.91.N.1
 on the client's side, 10.91.N.2 on the host's); each distccd listens on its
@@ -44,8 +46,9 @@ class Farm:
         self.names = [f"krh{tag}-{n}" for n in range(1, hosts + 1)]
         self.addrs = [f"10.91.{n}.2" for n in range(1, hosts + 1)]
         self.jobs = jobs
-        # The daemons run as nobody: their logs go to a directory of the
-        # farm's own that nobody can write (pytest's tmp_path is root's only).
+        # The daemons run as the user nobody: their logs go to a directory of
+        # the farm's own that every user can write (pytest's tmp_path is
+        # root's only, and there they logged nothing).
         self.logdir = Path(tempfile.mkdtemp(prefix="krefactor-farm-"))
         self.logdir.chmod(0o777)
         self.logs = [self.logdir / f"distccd-{n}.log" for n in range(1, hosts + 1)]

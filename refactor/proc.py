@@ -36,10 +36,12 @@ def run(
     input: bytes | None = None,
     timeout: float | None = None,
     check: bool = True,
+    unset: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run `cmd` and return its completed process (stdout and stderr as bytes)."""
+    """Run `cmd` and return its completed process (stdout and stderr as bytes);
+    `env` goes on top of ours, without the variables named in `unset`."""
     child = spawn(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE if input is not None
-                  else subprocess.DEVNULL, stderr=subprocess.PIPE)
+                  else subprocess.DEVNULL, stderr=subprocess.PIPE, unset=unset)
     try:
         out, err = child.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -81,14 +83,15 @@ def stream(
 
 
 def spawn(cmd: Sequence[str], *, env: Mapping[str, str] | None, stdin: int, stderr: int,
-          cwd: str | os.PathLike[str] | None = None) -> subprocess.Popen[bytes]:
+          cwd: str | os.PathLike[str] | None = None,
+          unset: Sequence[str] = ()) -> subprocess.Popen[bytes]:
     """Start `cmd` (logged, stdout piped, `env` on top of ours) in a session of
     its own, as one of LIVE: the caller discards it from LIVE once it is done."""
     log.debug("$ %s", shlex.join(str(c) for c in cmd))
     full_env = None
-    if env is not None:
-        full_env = dict(os.environ)
-        full_env.update(env)
+    if env is not None or unset:
+        full_env = {k: v for k, v in os.environ.items() if k not in unset}
+        full_env.update(env or {})
     # Started and made known to kill_children() at once: a child that a
     # worker thread starts while the main thread stops is killed too, or not
     # started at all.

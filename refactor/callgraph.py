@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import index as code_index
 from .ctext import Function, enclosing_function, functions
 from .recipe import Carried, HandOff
 from .tree import Sha, Tree
@@ -155,6 +156,7 @@ class CallGraph:
         self.funcs: dict[str, list[Function]] = {}
         self.hits: dict[str, list[str]] = {}
         self._roots: set[tuple[str, str]] | None = None
+        self._index: code_index.CodeIndex | None | bool = False   # False: not opened yet
 
     def text(self, path: str) -> str:
         if path not in self.texts:
@@ -179,10 +181,16 @@ class CallGraph:
         return self.hits[name]
 
     def prefetch(self, names: list[str]) -> None:
-        """The files mentioning each of `names`, in one `git grep` for them all."""
+        """The C files mentioning each of `names`: from the code index (see
+        index.py), or else in one `git grep` for them all."""
         names = sorted({n for n in names if n not in self.hits})
         if names:
-            found = self.tree.grep_words(self.commit, tuple(names), (".",), globs=("*.c",))
+            if self._index is False:
+                self._index = code_index.for_commit(self.tree, self.commit)
+            if isinstance(self._index, code_index.CodeIndex):
+                found = self._index.mentions(self.commit, names)
+            else:
+                found = self.tree.grep_words(self.commit, tuple(names), (".",), globs=("*.c",))
             for n in names:
                 self.hits[n] = sorted(found.get(n, ()))
 

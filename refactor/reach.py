@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from . import adhoc, callgraph, cocci
+from . import index as code_index
 from .callees import starters
 from .recipe import Recipe, Step
 from .tree import Sha, Tree
@@ -111,6 +112,7 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     inert = []
     who = None
     at = evidence_at or commit
+    code_index.for_commit(tree, at, progress)      # made here once, so that its time is shown
     if callees and recipe.handoff.starts and not started_at_handoffs(tree, at, recipe):
         started = time.monotonic()
         who = starters(tree, at, recipe.handoff, recipe.handoff.starts)
@@ -195,6 +197,7 @@ def check_claims(tree: Tree, commit: Sha, recipe: Recipe, results: list[cocci.Fi
     claims = [s for r in results for s in r.sites if s.verdict == "left" and s.kind == "unreached"]
     if not claims:
         return results
+    code_index.for_commit(tree, commit, progress)
     started = time.monotonic()
     graph = callgraph.CallGraph(tree, commit, handoff)
     answers = graph.reach_all([(s.file, s.function) for s in claims])

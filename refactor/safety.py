@@ -19,7 +19,8 @@ through `remove()` or `clean()`:
    owner). A run removes its own; `clean` removes one only when the record
    names this tree and its process is gone. A directory without a valid
    record is never removed, whatever its name.
-3. Build state (`<git dir>/krefactor/build/`) is removed by `clean` under
+3. Build state (`<git dir>/krefactor/build/`) and the code index
+   (`<git dir>/krefactor/index/`) are removed by `clean` under
    the tree's lock, so no compile-test or boot-test is using it.
 4. Never removed: the series records (`<git dir>/krefactor/series/`, from
    which `coverage` reads why a site was left), the lock file, branches.
@@ -52,7 +53,7 @@ class Tree(Protocol):
 
 OWNER_FILE = "krefactor-owner.json"
 KEEP = ("lock", "series")      # entries of <git dir>/krefactor/ that clean never removes
-STATE = ("build",)             # entries clean removes whole: build state, under the lock
+STATE = ("build", "index")    # removed whole by clean, under the lock: build state, code index
 
 
 class Interrupted(KrefactorError):

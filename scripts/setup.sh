@@ -17,6 +17,7 @@ debs=(coccinelle linux-source-6.1 gcc make flex bison bc libelf-dev libssl-dev
       gfs2-utils fuse2fs fuse3 util-linux fio ntfs-3g ecryptfs-utils keyutils
       nfs-kernel-server rpcbind iproute2 mtd-utils
       distcc      # compile-test on a build farm (tests/test_distcc_real.py)
+      global      # the code index for reachability (refactor/index.py)
       # compile-test builds the lines x86 cannot on these (refactor/cross.py)
       gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf gcc-powerpc64le-linux-gnu
       gcc-hppa-linux-gnu gcc-sh4-linux-gnu gcc-sparc64-linux-gnu

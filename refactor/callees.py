@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import index as code_index
 from .callgraph import CallGraph
 from .recipe import HandOff
 from .tree import Sha, Tree
@@ -61,8 +62,11 @@ class Starters:
 
 
 def cache_file(tree: Tree, commit: Sha, starts: tuple[str, ...]) -> Path:
+    """Per tree hash, starts and search: the code index and `git grep` differ
+    where a comment names a function (index.py)."""
     top = tree.tree_of(commit)
-    key = hashlib.sha256(" ".join(sorted(starts)).encode()).hexdigest()[:12]
+    search = "index" if code_index.enabled() else "grep"
+    key = hashlib.sha256(" ".join([*sorted(starts), search]).encode()).hexdigest()[:12]
     return tree.git_dir / "krefactor" / "cache" / f"starters-{top}-{key}.json"
 
 

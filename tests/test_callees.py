@@ -70,3 +70,13 @@ def test_the_set_is_kept_per_tree_and_reused(tmp_path):
     # Other starts are another question, not served from that cache.
     other = callees.starters(t, head, HANDOFF, ("folio_start_writeback",))
     assert "fs/z.c:planted" not in other.via
+
+
+def test_the_index_and_git_grep_keep_caches_of_their_own(tmp_path, monkeypatch):
+    from refactor import index
+    t = tiny(tmp_path)
+    head = t.rev("HEAD")
+    monkeypatch.setenv("KREFACTOR_INDEX", "grep")
+    by_grep = callees.cache_file(t, head, STARTS)
+    monkeypatch.setattr(index, "enabled", lambda: True)
+    assert callees.cache_file(t, head, STARTS) != by_grep

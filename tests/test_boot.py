@@ -53,7 +53,8 @@ def test_writeback_void_ships_every_workload_of_the_issue():
                        "fault-storm", "ext4-journal", "ext4-nodelalloc", "f2fs", "jfs",
                        "reiserfs", "nilfs2", "udf", "gfs2", "exfat", "fuse",
                        "swap-edge", "9p", "shutdown", "dirty-migration", "fs-pageout",
-                       "ecryptfs", "nfs", "ubifs", "f2fs-shutdown", "f2fs-reclaim"}
+                       "ecryptfs", "nfs", "ubifs", "f2fs-shutdown", "f2fs-reclaim",
+                       "f2fs-shutdown-reclaim"}
     # Every filesystem workload needs its filesystem, and the helper script is none.
     assert "GFS2_FS" in ws["gfs2"].needs and "FUSE_FS" in ws["fuse"].needs
     assert {"MTD_NAND_NANDSIM", "MTD_UBI", "UBIFS_FS"} <= set(ws["ubifs"].needs)

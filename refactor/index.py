@@ -112,7 +112,7 @@ class CodeIndex:
     @classmethod
     def open(cls, tree: Tree, commit: Sha, progress: Progress | None = None) -> CodeIndex:
         """An index that serves `commit`: one made for a tree near it, or a new one."""
-        best: tuple[int, Path, Sha] | None = None
+        best: tuple[list[str], Path, Sha] | None = None
         root = index_root(tree)
         if root.is_dir():
             for d in sorted(root.iterdir()):
@@ -122,11 +122,13 @@ class CodeIndex:
                 base = tree.rev(made.read_text().strip())
                 if base is None:                # its commit is gone from the repository
                     continue
-                n = len(changed_files(tree, base, commit))
-                if n <= MAX_CHANGED and (best is None or n < best[0]):
-                    best = (n, d, base)
+                changed = changed_files(tree, base, commit)
+                if len(changed) <= MAX_CHANGED and (best is None or len(changed) < len(best[0])):
+                    best = (changed, d, base)
         if best is not None:
-            return cls(tree, best[2], best[1])
+            index = cls(tree, best[2], best[1])
+            index.changed[commit] = best[0]
+            return index
         started = time.monotonic()
         top = tree.tree_of(commit)
         root.mkdir(parents=True, exist_ok=True)
@@ -155,7 +157,10 @@ class CodeIndex:
         if not paths:
             return paths, None
         where = self.root / "over" / self.tree.tree_of(commit)
-        if not (where / "db" / "GTAGS").is_file() and not (where / "db" / "empty").exists():
+        # Made whole, then renamed: its db is there once it is complete. It has
+        # no tag files when the commit only deleted C files (lookup() finds
+        # nothing there).
+        if not (where / "db").is_dir():
             with safety.scratch(self.tree.git_dir, "index-over") as tmp:
                 src, db = tmp / "src", tmp / "db"
                 src.mkdir()
@@ -163,8 +168,6 @@ class CodeIndex:
                 export(self.tree, commit, paths, src)
                 if any(src.rglob("*.c")):
                     gtags(src, db)
-                else:
-                    (db / "empty").write_text("")       # the commit only deleted C files
                 where.mkdir(parents=True, exist_ok=True)
                 os.rename(db, where / "db")
         return paths, where / "db"
@@ -175,11 +178,11 @@ class CodeIndex:
         started = time.monotonic()
         found = lookup(self.root / "db", wanted)
         paths, over = self.overlay(commit)
-        if paths:
+        if over is not None:
             gone = set(paths)
-            fresh = lookup(over, wanted) if over is not None else {}
+            fresh = lookup(over, wanted)
             for n in wanted:
-                found[n] = (found[n] - gone) | fresh.get(n, set())
+                found[n] = (found[n] - gone) | fresh[n]
         self.queries += len(wanted)
         self.query_seconds += time.monotonic() - started
         return found
@@ -202,9 +205,12 @@ def for_commit(tree: Tree, commit: Sha, progress: Progress | None = None) -> Cod
         return None
     key = (str(tree.git_dir), commit)
     if key not in _open:
-        for (g, _), index in _open.items():
-            if g == str(tree.git_dir) and \
-                    len(changed_files(tree, index.base, commit)) <= MAX_CHANGED:
+        # Each index once, though it serves several commits.
+        ours = {id(i): i for (g, _), i in _open.items() if g == str(tree.git_dir)}
+        for index in ours.values():
+            changed = changed_files(tree, index.base, commit)
+            if len(changed) <= MAX_CHANGED:
+                index.changed[commit] = changed       # overlay() needs it too
                 _open[key] = index
                 break
         else:

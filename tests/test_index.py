@@ -101,6 +101,18 @@ def test_a_later_commit_is_answered_from_its_own_changed_files(tmp_path):
     assert ix.mentions(base, ["write_one"])["write_one"] == {"fs/a/inode.c", "fs/common.c"}
 
 
+def test_a_commit_that_only_deletes_c_files(tmp_path):
+    t = tiny(tmp_path)
+    index.CodeIndex.open(t, t.rev("HEAD"))
+    git(t.path, "rm", "-q", "fs/a/inode.c")
+    git(t.path, "commit", "-qm", "delete")
+    head = t.rev("HEAD")
+    ix = index.CodeIndex.open(t, head)
+    assert ix.mentions(head, ["write_one"])["write_one"] == {"fs/common.c"}
+    paths, over = ix.overlay(head)
+    assert paths == ["fs/a/inode.c"] and over is not None and not (over / "GTAGS").exists()
+
+
 def test_a_far_commit_gets_an_index_of_its_own(tmp_path, monkeypatch):
     t = tiny(tmp_path)
     base = t.rev("HEAD")

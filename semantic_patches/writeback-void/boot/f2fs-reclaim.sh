@@ -4,22 +4,14 @@
 # needs: F2FS_FS
 # timeout: 400
 . "$KREFACTOR_BOOT_DIR/lib.sh"
-dev=$(disk 1)
-mkfs.f2fs -f -q "$dev" > /tmp/mkfs.log 2>&1 || { cat /tmp/mkfs.log; fail "mkfs.f2fs"; }
-mkdir -p /tmp/mnt
-mount -t f2fs "$dev" /tmp/mnt || fail "mount f2fs"
+new_fs f2fs mkfs.f2fs -f -q
 hold_dirty "$(mem_available)"
 # The node pages go in after the clean page cache is dropped, so that they
 # lie together at the old end of the file LRU: reclaim takes them in
 # batches that are dirty through and through, and only then lets kswapd
 # write (PGDAT_DIRTY).
 drop_caches
-d=0
-while [ $d -lt 18 ]; do
-    mkdir "/tmp/mnt/d$d" || fail "mkdir d$d"
-    (cd "/tmp/mnt/d$d" && touch $(seq -f "e%g" 0 99)) || fail "creating files in d$d"
-    d=$((d + 1))
-done
+empty_files 18 100
 note "f2fs: $(vmstat nr_dirty) dirty pages after creating 1800 files"
 squeezed=$(/usr/bin/python3 "$KREFACTOR_BOOT_DIR/squeeze.py" nr_vmscan_immediate_reclaim 512 4 8) \
     || note "f2fs: reclaim did not meet 512 dirty pages: ${squeezed:-the squeeze was killed}"

@@ -4,22 +4,14 @@
 # needs: F2FS_FS
 # timeout: 400
 . "$KREFACTOR_BOOT_DIR/lib.sh"
-dev=$(disk 1)
-mkfs.f2fs -f -q "$dev" > /tmp/mkfs.log 2>&1 || { cat /tmp/mkfs.log; fail "mkfs.f2fs"; }
-mkdir -p /tmp/mnt
-mount -t f2fs "$dev" /tmp/mnt || fail "mount f2fs"
+new_fs f2fs mkfs.f2fs -f -q
 # Kept: written and synced before the shutdown.
 make_files /tmp/mnt /tmp/sums
 hold_dirty "$(mem_available)"
 # The dentry and inode pages go in after the clean page cache is dropped,
 # so that reclaim meets them together at the old end of the file LRU.
 drop_caches
-d=0
-while [ $d -lt 8 ]; do
-    mkdir "/tmp/mnt/d$d" || fail "mkdir d$d"
-    (cd "/tmp/mnt/d$d" && touch $(seq -f "e%g" 0 999)) || fail "creating files in d$d"
-    d=$((d + 1))
-done
+empty_files 8 1000
 note "f2fs: $(vmstat nr_dirty) dirty pages before the shutdown"
 # 2: F2FS_GOING_DOWN_NOSYNC: no flush, the checkpoint stops (cp_error).
 f2fs_io shutdown 2 /tmp/mnt > /tmp/shutdown.log 2>&1 || { cat /tmp/shutdown.log; fail "f2fs_io shutdown"; }

@@ -4,10 +4,7 @@
 # needs: F2FS_FS
 # timeout: 300
 . "$KREFACTOR_BOOT_DIR/lib.sh"
-dev=$(disk 1)
-mkfs.f2fs -f -q "$dev" > /tmp/mkfs.log 2>&1 || { cat /tmp/mkfs.log; fail "mkfs.f2fs"; }
-mkdir -p /tmp/mnt
-mount -t f2fs "$dev" /tmp/mnt || fail "mount f2fs"
+new_fs f2fs mkfs.f2fs -f -q
 # Kept: written and synced (sync makes a checkpoint) before the shutdown.
 make_files /tmp/mnt /tmp/sums
 sync

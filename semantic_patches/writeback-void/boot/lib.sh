@@ -57,14 +57,31 @@ make_files() {
         || fail "truncated file differs from its first 5000 bytes"
 }
 
-# roundtrip FSTYPE MKFS...: make the filesystem on the first disk, write the
-# files, sync, drop caches, unmount, mount again and verify every checksum.
-roundtrip() {
+# new_fs FSTYPE MKFS...: make the filesystem on the first disk ($dev) and
+# mount it on /tmp/mnt.
+new_fs() {
     fstype=$1; shift
     dev=$(disk 1)
     "$@" "$dev" > /tmp/mkfs.log 2>&1 || { cat /tmp/mkfs.log; fail "mkfs for $fstype failed"; }
     mkdir -p /tmp/mnt
     mount -t "$fstype" "$dev" /tmp/mnt || fail "mount $fstype"
+}
+
+# empty_files DIRS FILES: directories d0.. under /tmp/mnt, each with FILES
+# new, empty files e0..: their dentry and inode pages dirty.
+empty_files() {
+    d=0
+    while [ $d -lt "$1" ]; do
+        mkdir "/tmp/mnt/d$d" || fail "mkdir d$d"
+        (cd "/tmp/mnt/d$d" && touch $(seq -f "e%g" 0 $(($2 - 1)))) || fail "creating files in d$d"
+        d=$((d + 1))
+    done
+}
+
+# roundtrip FSTYPE MKFS...: make the filesystem on the first disk, write the
+# files, sync, drop caches, unmount, mount again and verify every checksum.
+roundtrip() {
+    new_fs "$@"
     make_files /tmp/mnt /tmp/sums
     sync
     drop_caches

@@ -510,3 +510,79 @@ def test_nilfs_begin_io_reads_the_flag_unlocked_only_for_node_pages(tmp_path):
         in after
     # Only where the page is locked next: other() keeps its test.
     assert after.count("PageWriteback(page)") == 2 and after.count("buffer_nilfs_node") == 1
+
+
+# Written here, in the shape of a filesystem writer that hands its page to
+# f2fs_do_write_data_page() in a struct f2fs_io_info, and of that function.
+DATA_WRITER = """int fs_write_one(struct page *page, struct writeback_control *wbc)
+{
+\tstruct inode *inode = page->mapping->host;
+\tint err = 0;
+\tstruct f2fs_io_info fio = {
+\t\t.ino = inode->i_ino,
+\t\t.page = page,
+\t};
+
+\tif (fs_broken(inode))
+\t\tgoto out;
+\tif (fs_recovering(inode))
+\t\tgoto redirty_out;
+\terr = f2fs_do_write_data_page(&fio);
+\tif (err && err != -ENOENT)
+\t\tgoto redirty_out;
+out:
+\tinode_dec_dirty_pages(inode);
+\tunlock_page(page);
+\treturn 0;
+redirty_out:
+\tredirty_page_for_writepage(wbc, page);
+\treturn AOP_WRITEPAGE_ACTIVATE;
+}
+
+int f2fs_do_write_data_page(struct f2fs_io_info *fio)
+{
+\tstruct page *page = fio->page;
+
+\tif (fio->old_blkaddr == NULL_ADDR) {
+\t\tClearPageUptodate(page);
+\t\tgoto out;
+\t}
+\tset_page_writeback(page);
+\tfs_submit(fio);
+out:
+\treturn 0;
+}
+
+static int other_writepage(struct page *page, struct writeback_control *wbc)
+{
+\tif (fs_busy(page))
+\t\tgoto out;
+\tredirty_page_for_writepage(wbc, page);
+\treturn AOP_WRITEPAGE_ACTIVATE;
+out:
+\tunlock_page(page);
+\treturn 0;
+}
+"""
+
+END = "if (PageWriteback(page))\n\t\tend_page_writeback(page);"
+
+
+def test_f2fs_step_ends_writeback_only_where_the_page_leaves_without_io(tmp_path):
+    [r] = cocci.run(STEPS / "06-f2fs-end-writeback.cocci", {"fs/f2fs/d.c": DATA_WRITER.encode()},
+                    git_dir=tmp_path, jobs=1)
+    writer, callee, other = r.after.decode().split("\n}\n")[:3]
+    # Before the jump to the exit that drops the dirty count ...
+    assert "if (fs_broken(inode)) {\n\t\t" + END.replace("\n\t\t", "\n\t\t\t") \
+        + "\n\t\tgoto out;\n\t}" in writer
+    # ... after the redirty, and for -ENOENT, but not before the jump to the
+    # redirty exit, which ends it itself.
+    assert writer.count("end_page_writeback(page)") == 3
+    assert "redirty_page_for_writepage(wbc, page);\n\t" + END in writer
+    assert "goto redirty_out;\n\tif (err && PageWriteback(page))" in writer
+    assert "fs_recovering(inode))\n\t\tgoto redirty_out;" in writer
+    # The truncated page in the callee; not its write, which starts writeback.
+    assert callee.count("end_page_writeback(page)") == 1
+    assert "ClearPageUptodate(page);\n\t\t" + END.replace("\n\t\t", "\n\t\t\t") in callee
+    # A function that does not hand the page to the writer is left alone.
+    assert "end_page_writeback" not in other

@@ -162,18 +162,57 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
                                f"parse as code")
         if site.commit:
             site.commit = f"{site.commit[:12]} {subjects.get(site.commit, '')}"
-    sites += implementations(tree, recipe, base, tracker, record, subjects)
+    sites += implementations(tree, recipe, base, tracker, record, subjects,
+                             recheck=lambda files: left_at_start(
+                                 tree, recipe, base, [sha for sha, _ in commits], files,
+                                 jobs=jobs, timeout=timeout, progress=progress))
     result.sites = sorted(sites, key=lambda s: (s.file, s.line))
     return result
 
 
+@dataclass(frozen=True)
+class Recheck:
+    """The reach = "any" step run again on the tree of the first commit that
+    starts writeback at the hand-offs: the functions in which it still
+    leaves an exit, and the files it could not read."""
+    at: Sha
+    step: str
+    started: str        # what the hand-offs start (recipe [handoff] started)
+    left: frozenset[tuple[str, str]]
+    failed: frozenset[str]
+
+
+def left_at_start(tree: Tree, recipe: Recipe, base: Sha, commits: list[Sha], files: list[str],
+                  *, jobs: int, timeout: float, progress) -> Recheck | None:
+    """Run the reach = "any" step on `files` at the first of `commits` that
+    starts writeback at the hand-offs (as review's runtime check does): an
+    exit the step left when the series was made, and no longer leaves there,
+    was settled by a commit in between. None without such a commit."""
+    step = next((s for s in recipe.steps if s.reach), None)
+    first = reach.first_start(tree, commits, recipe)
+    if step is None or first is None or not files:
+        return None
+    progress(f"hand-offs left for review: {step.name} again at {first[:12]} on "
+             f"{len(files)} files")
+    done = reach.run_reaching(tree, first, recipe, step, files, jobs=jobs, timeout=timeout,
+                              progress=progress, evidence_at=base)
+    left = frozenset((s.file, s.function) for r in done.results for s in r.sites
+                     if s.verdict == "left" and (s.file, s.function) in done.reached)
+    failed = frozenset(r.path for r in done.results if r.error)
+    assert recipe.handoff is not None
+    return Recheck(first, step.name, recipe.handoff.started, left, failed)
+
+
 def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
                     record: series_record.SeriesRecord | None,
-                    subjects: dict[str, str]) -> list[Site]:
+                    subjects: dict[str, str],
+                    recheck=lambda files: None) -> list[Site]:
     """Every hand-off implementation of the tree (a ->writepage method, a
     write_cache_pages() callback), with what the recipe's reach = "any" steps
     did to it: prepared (and by which commit), unaffected, or NEEDS REVIEW
-    with the reason that step left in it."""
+    with the reason that step left in it. One whose left exits a later
+    commit settled (the step, run again where the hand-offs start writeback,
+    leaves none in it) is prepared by that commit."""
     steps = {s.name: s for s in recipe.steps if s.reach}
     if recipe.handoff is None or not steps:
         return []
@@ -186,6 +225,7 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
     names = ", ".join(sorted(steps))
     analysed = {f for files in (record.analysed if record else {}).values() for f in files}
     out, done = [], set()
+    pending: list[tuple[Site, str, list[str]]] = []
     for where, name in sorted(graph.roots()):
         # A root is listed where it is defined: its initializer's file, or,
         # for a function exported to it (swap_writepage), wherever that is.
@@ -217,6 +257,7 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
             site.reason = "; ".join(sorted({s.reason for s in left} |
                                            {f"in {h}(), which it calls: {s.reason}"
                                             for h, s in inner}))
+            pending.append((site, f, [name] * bool(left) + sorted({h for h, _ in inner})))
         elif any(s.verdict == "changed" for s in found):
             site.disposition = Disposition.PREPARED
             sha = tracker.first_touch(f, fn.first, fn.last)
@@ -228,7 +269,35 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
             site.disposition = Disposition.UNAFFECTED
             site.reason = f"{names} {h.says(h.coverage, 'unaffected', 'changed nothing in it')}"
         out.append(site)
+    if pending:
+        settle(pending, recheck(sorted({f for _, f, _ in pending})), graph, tracker, subjects)
     return out
+
+
+def settle(pending: list[tuple[Site, str, list[str]]], again: Recheck | None,
+           graph: callgraph.CallGraph, tracker: LineTracker, subjects: dict[str, str]) -> None:
+    """A hand-off whose left exits the step no longer leaves at `again.at`:
+    prepared by the last commit before it that changed those functions."""
+    if again is None:
+        return
+    for site, f, names in pending:
+        if f in again.failed or any((f, n) in again.left for n in names):
+            continue
+        funcs = {x.name: x for x in graph.funcs[f]}
+        shas = [sha for n in names if n in funcs
+                for sha in tracker.touches(f, funcs[n].first, funcs[n].last)]
+        rank = {str(sha): i for i, (sha, _) in enumerate(tracker.steps)}
+        before = [sha for sha in shas if rank[sha] < rank.get(again.at, -1)]
+        if not before:
+            continue
+        sha = max(before, key=lambda s: rank[s])
+        where = ", ".join(f"{n}()" for n in names)
+        site.disposition = Disposition.PREPARED
+        site.commit = f"{sha[:12]} {subjects.get(sha, '')}"
+        site.reason = (f"{again.step} left exits in {where} when the series was made "
+                       f"({site.reason}); run again on the tree of {again.at[:12]}, the first "
+                       f"commit that starts {again.started} at the hand-offs, it leaves none "
+                       f"there")
 
 
 def helpers(text: str, funcs: list[ctext.Function],

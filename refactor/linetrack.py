@@ -23,17 +23,28 @@ class LineTracker:
         """The first commit of the range that changes lines first..last of the
         base (moved along by earlier commits), or "". A -U0 hunk with no
         source lines inserts after line s0."""
+        return next(iter(self.touches(path, first, last)), "")
+
+    def touches(self, path: str, first: int, last: int) -> list[Sha]:
+        """Every commit of the range that changes lines first..last of the
+        base, in order; the span grows by the lines a commit inserts in it."""
+        out: list[Sha] = []
         for sha, hunks in self.steps:
-            shift = 0
+            shift = grow = 0
+            hit = False
             for s0, slen, _, tlen in hunks.get(path, []):
                 if slen and s0 <= last and s0 + slen - 1 >= first:
-                    return sha
-                if not slen and first <= s0 < last:
-                    return sha
-                if (slen and s0 + slen - 1 < first) or (not slen and s0 < first):
+                    hit = True
+                    grow += tlen - slen
+                elif not slen and first <= s0 < last:
+                    hit = True
+                    grow += tlen
+                elif (slen and s0 + slen - 1 < first) or (not slen and s0 < first):
                     shift += tlen - slen
-            first, last = first + shift, last + shift
-        return ""
+            if hit:
+                out.append(sha)
+            first, last = first + shift, last + shift + grow
+        return out
 
     def follow(self, path: str, line: int, until: str | None = None
                ) -> tuple[int | None, str, str]:

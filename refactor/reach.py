@@ -76,6 +76,17 @@ def local_headers(tree: Tree, commit: Sha, files: dict[str, bytes],
     return tree.read(commit, sorted(wanted), missing_ok=True) if wanted else {}
 
 
+def first_start(tree: Tree, commits: list[Sha], recipe: Recipe) -> Sha | None:
+    """The first of `commits` whose diff adds an indented call to the recipe's
+    [handoff] start: from it on, the hand-offs start writeback."""
+    h = recipe.handoff
+    if h is None or not h.start:
+        return None
+    call = re.compile(rf"^\+{h.start_call}", re.M)
+    return next((sha for sha in commits if call.search(
+        tree.git("show", "--format=", "--no-renames", sha).decode(errors="replace"))), None)
+
+
 @dataclass(frozen=True)
 class Reaching:
     """A reach = "any" step's results, and the functions a hand-off reaches."""

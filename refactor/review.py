@@ -206,9 +206,7 @@ def runtime_flags(tree: Tree, base: Sha, commits: list[Sha], recipe: Recipe, *, 
     step = next((s for s in recipe.steps if s.reach), None)
     if h is None or not h.start or step is None:
         return {}
-    call = re.compile(rf"^\+{h.start_call}", re.M)
-    first = next((sha for sha in commits if call.search(
-        tree.git("show", "--format=", "--no-renames", sha).decode(errors="replace"))), None)
+    first = reach.first_start(tree, commits, recipe)
     if first is None:
         return {}
     progress(f"runtime check at {first[:12]}: {step.name} on its tree")

@@ -42,6 +42,12 @@ def test_line_tracker_follows_shifts_changes_and_insertions(tmp_path):
     assert tracker.follow("a.c", 6)[1] == c2
     assert tracker.follow("a.c", 9) == (11, "", "")
     assert tracker.follow("a.c", 9, until=c2) == (11, "", "")
+    # Every commit that changes a span of the base, the span moved along.
+    assert tracker.touches("a.c", 5, 7) == [c2]
+    assert tracker.touches("a.c", 2, 4) == [c1]
+    assert tracker.touches("a.c", 1, 7) == [c1, c2]
+    assert tracker.touches("a.c", 8, 10) == []
+    assert tracker.first_touch("a.c", 5, 7) == c2
 
 
 def test_fixture_traps_need_review(tmp_path):

@@ -100,7 +100,7 @@ def test_left_sites_are_listed_with_reasons(generated):
     # Line 1171 of the removal step's tree: ceph's prepare commit added 11 lines above.
     assert "fs/ceph/addr.c:1171 ceph_writepages_start(): inside the filesystem's own " \
            "writeback loop" in stdout
-    assert "fs/f2fs/data.c:2767 f2fs_do_write_data_page(): conditional start" in stdout
+    assert "fs/f2fs/data.c:2769 f2fs_do_write_data_page(): conditional start" in stdout
     cover = (out / "0000-cover-letter.patch").read_text()
     # Counted, not listed: the starts kept and the functions only scanned.
     flat = " ".join(cover.split())

@@ -586,3 +586,42 @@ def test_f2fs_step_ends_writeback_only_where_the_page_leaves_without_io(tmp_path
     assert "ClearPageUptodate(page);\n\t\t" + END.replace("\n\t\t", "\n\t\t\t") in callee
     # A function that does not hand the page to the writer is left alone.
     assert "end_page_writeback" not in other
+
+
+# Written here, in the shape of a network filesystem's flush of one page:
+# find its request, start writeback, queue the request.
+FLUSH = """static int fs_flush_one(struct page *page, struct writeback_control *wbc)
+{
+\tstruct nfs_page *req;
+\tint ret = 0;
+
+\treq = nfs_lock_and_join_requests(page);
+\tif (!req)
+\t\tgoto out;
+\tret = PTR_ERR(req);
+\tif (IS_ERR(req))
+\t\tgoto out;
+
+\tnfs_set_page_writeback(page);
+\tif (fs_fatal(req))
+\t\tgoto out_error;
+\tfs_queue(req);
+out:
+\treturn ret;
+out_error:
+\tfs_error(req);
+\treturn 0;
+}
+"""
+
+
+def test_nfs_step_ends_writeback_only_before_the_filesystems_start(tmp_path):
+    [r] = cocci.run(STEPS / "06-nfs-end-writeback.cocci", {"fs/nfs/w.c": FLUSH.encode()},
+                    git_dir=tmp_path, jobs=1)
+    after = r.after.decode()
+    end = "\t\tif (PageWriteback(page))\n\t\t\tend_page_writeback(page);\n\t\tgoto out;\n\t}"
+    assert "if (!req) {\n" + end in after
+    assert "if (IS_ERR(req)) {\n" + end in after
+    # After the start, the jump to the error exit is the filesystem's own.
+    assert after.count("end_page_writeback") == 2
+    assert "if (fs_fatal(req))\n\t\tgoto out_error;" in after

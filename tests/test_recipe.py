@@ -9,14 +9,15 @@ from refactor.errors import KrefactorError
 def test_builtin_writeback_void_loads_in_order():
     r = recipe.load("writeback-void")
     assert r.name == "writeback-void"
-    assert [s.index for s in r.steps] == list(range(1, 11))
+    assert [s.index for s in r.steps] == list(range(1, 12))
     assert r.steps[0].cocci.name == "01-afs-bug-on-start.cocci"
     assert r.steps[5].split == "subsystem" and r.steps[5].reach == "any"
     # nilfs2's own fix comes before the VFS starts writeback.
     assert r.steps[6].cocci.name == "06-nilfs-begin-page-io.cocci" and r.steps[6].split == "none"
     # So does f2fs's, for the exits the generic preparation leaves.
     assert r.steps[7].cocci.name == "06-f2fs-end-writeback.cocci" and r.steps[7].split == "none"
-    assert r.steps[8].split == "subsystem" and not r.steps[8].reach
+    assert r.steps[8].cocci.name == "06-nfs-end-writeback.cocci" and r.steps[8].split == "none"
+    assert r.steps[9].split == "subsystem" and not r.steps[9].reach
     assert "test_set_page_writeback" in r.symbols
 
 

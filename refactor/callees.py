@@ -37,12 +37,17 @@ class Starters:
     via: dict[str, str]          # "file:function" -> the "file:function" or start it calls
     started: str = "it"          # what the starts start (recipe [handoff] started)
 
-    def path(self, path: str, name: str) -> list[str] | None:
-        """The call path from `name` (called from `path`) to a start, or None."""
+    def key(self, path: str, name: str) -> str | None:
+        """"file:function" of `name` called from `path`, if it reaches a start."""
         key: str | None = f"{path}:{name}"
         if key not in self.via:
             # A non-static function defined in another file.
             key = next((k for k in sorted(self.via) if k.split(":", 1)[1] == name), None)
+        return key
+
+    def path(self, path: str, name: str) -> list[str] | None:
+        """The call path from `name` (called from `path`) to a start, or None."""
+        key = self.key(path, name)
         if key is None:
             return None
         chain = [f"{key.split(':', 1)[1]}()"]

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from . import adhoc, callgraph, cocci, ctext, proc, reach
+from . import adhoc, callgraph, cocci, ctext, proc, reach, settled
 from . import record as series_record
 from .errors import KrefactorError
 from .linetrack import LineTracker
@@ -163,44 +163,11 @@ def run(*, tree: Tree, recipe: Recipe, base: Sha, tip: Sha, jobs: int, timeout: 
         if site.commit:
             site.commit = f"{site.commit[:12]} {subjects.get(site.commit, '')}"
     sites += implementations(tree, recipe, base, tracker, record, subjects,
-                             recheck=lambda files: left_at_start(
+                             recheck=lambda files: settled.left_at_start(
                                  tree, recipe, base, [sha for sha, _ in commits], files,
                                  jobs=jobs, timeout=timeout, progress=progress))
     result.sites = sorted(sites, key=lambda s: (s.file, s.line))
     return result
-
-
-@dataclass(frozen=True)
-class Recheck:
-    """The reach = "any" step run again on the tree of the first commit that
-    starts writeback at the hand-offs: the functions in which it still
-    leaves an exit, and the files it could not read."""
-    at: Sha
-    step: str
-    started: str        # what the hand-offs start (recipe [handoff] started)
-    left: frozenset[tuple[str, str]]
-    failed: frozenset[str]
-
-
-def left_at_start(tree: Tree, recipe: Recipe, base: Sha, commits: list[Sha], files: list[str],
-                  *, jobs: int, timeout: float, progress) -> Recheck | None:
-    """Run the reach = "any" step on `files` at the first of `commits` that
-    starts writeback at the hand-offs (as review's runtime check does): an
-    exit the step left when the series was made, and no longer leaves there,
-    was settled by a commit in between. None without such a commit."""
-    step = next((s for s in recipe.steps if s.reach), None)
-    first = reach.first_start(tree, commits, recipe)
-    if step is None or first is None or not files:
-        return None
-    progress(f"hand-offs left for review: {step.name} again at {first[:12]} on "
-             f"{len(files)} files")
-    done = reach.run_reaching(tree, first, recipe, step, files, jobs=jobs, timeout=timeout,
-                              progress=progress, evidence_at=base)
-    left = frozenset((s.file, s.function) for r in done.results for s in r.sites
-                     if s.verdict == "left" and (s.file, s.function) in done.reached)
-    failed = frozenset(r.path for r in done.results if r.error)
-    assert recipe.handoff is not None
-    return Recheck(first, step.name, recipe.handoff.started, left, failed)
 
 
 def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
@@ -247,9 +214,12 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
         # Only an exit after a call that may start writeback (kind after-call):
         # one left after a relock (__ext4_journalled_writepage()) had its
         # writeback ended at the first unlock, which the step prepared.
-        inner = [(h, s) for h in helpers(graph.text(f), graph.funcs[f], fn)
-                 for s in mine.get((f, h), []) if s.verdict == "left"
+        calls = helpers(graph.text(f), graph.funcs[f], fn)
+        inner = [(h, s) for h in calls for s in mine.get((f, h), []) if s.verdict == "left"
                  and s.kind == "after-call"]
+        # And what the step changed in them (__f2fs_write_meta_page()).
+        inner_changed = [(h, s) for h in calls for s in mine.get((f, h), [])
+                         if s.verdict == "changed"]
         if record is None:
             site.reason = ("no current record of the series for this range (make it, "
                            "or its mails, again with krefactor series)")
@@ -258,11 +228,15 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
                                            {f"in {h}(), which it calls: {s.reason}"
                                             for h, s in inner}))
             pending.append((site, f, [name] * bool(left) + sorted({h for h, _ in inner})))
-        elif any(s.verdict == "changed" for s in found):
+        elif any(s.verdict == "changed" for s in found) or inner_changed:
             site.disposition = Disposition.PREPARED
-            sha = tracker.first_touch(f, fn.first, fn.last)
+            funcs = {x.name: x for x in graph.funcs[f]}
+            spans = [fn] + [funcs[h] for h in sorted({h for h, _ in inner_changed})]
+            sha = next((t for x in spans if (t := tracker.first_touch(f, x.first, x.last))), "")
             site.commit = f"{sha[:12]} {subjects.get(sha, '')}" if sha else ""
-            site.reason = "; ".join(sorted({s.reason for s in found}))
+            site.reason = "; ".join(sorted({s.reason for s in found} |
+                                           {f"in {h}(), which it calls: {s.reason}"
+                                            for h, s in inner_changed}))
         elif f not in analysed:
             site.reason = f"{names} did not read {f}"
         else:
@@ -270,34 +244,9 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
             site.reason = f"{names} {h.says(h.coverage, 'unaffected', 'changed nothing in it')}"
         out.append(site)
     if pending:
-        settle(pending, recheck(sorted({f for _, f, _ in pending})), graph, tracker, subjects)
+        settled.settle(pending, recheck(sorted({f for _, f, _ in pending})), graph, tracker,
+                       subjects)
     return out
-
-
-def settle(pending: list[tuple[Site, str, list[str]]], again: Recheck | None,
-           graph: callgraph.CallGraph, tracker: LineTracker, subjects: dict[str, str]) -> None:
-    """A hand-off whose left exits the step no longer leaves at `again.at`:
-    prepared by the last commit before it that changed those functions."""
-    if again is None:
-        return
-    for site, f, names in pending:
-        if f in again.failed or any((f, n) in again.left for n in names):
-            continue
-        funcs = {x.name: x for x in graph.funcs[f]}
-        shas = [sha for n in names if n in funcs
-                for sha in tracker.touches(f, funcs[n].first, funcs[n].last)]
-        rank = {str(sha): i for i, (sha, _) in enumerate(tracker.steps)}
-        before = [sha for sha in shas if rank[sha] < rank.get(again.at, -1)]
-        if not before:
-            continue
-        sha = max(before, key=lambda s: rank[s])
-        where = ", ".join(f"{n}()" for n in names)
-        site.disposition = Disposition.PREPARED
-        site.commit = f"{sha[:12]} {subjects.get(sha, '')}"
-        site.reason = (f"{again.step} left exits in {where} when the series was made "
-                       f"({site.reason}); run again on the tree of {again.at[:12]}, the first "
-                       f"commit that starts {again.started} at the hand-offs, it leaves none "
-                       f"there")
 
 
 def helpers(text: str, funcs: list[ctext.Function],

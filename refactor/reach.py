@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from . import adhoc, callgraph, cocci
+from . import adhoc, always, callgraph, cocci
 from . import index as code_index
-from .callees import starters
+from .callees import Starters, starters
 from .recipe import Recipe, Step
 from .tree import Sha, Tree
 
@@ -87,6 +87,24 @@ def first_start(tree: Tree, commits: list[Sha], recipe: Recipe) -> Sha | None:
         tree.git("show", "--format=", "--no-renames", sha).decode(errors="replace"))), None)
 
 
+def on_every_path(tree: Tree, at: Sha, recipe: Recipe, who: Starters,
+                  names: list[tuple[str, str]], *, jobs: int, timeout: float,
+                  progress: Progress) -> list[str]:
+    """Of the calls before an exit that may start, those whose callee starts
+    on its folio on every path (always.py), as "caller file:callee"."""
+    assert recipe.handoff is not None
+    keys = {(f, g): who.key(f, g) for f, g in names}
+    defined = {g: k.split(":", 1)[0] for (_, g), k in keys.items() if k is not None}
+    started = time.monotonic()
+    found = always.every_path(tree, at, recipe.handoff, defined, jobs=jobs, timeout=timeout)
+    if found:
+        progress(f"  {len(found)} of the {len(defined)} callees that may start "
+                 f"{recipe.handoff.started} start it on every path "
+                 f"({time.monotonic() - started:.1f}s): "
+                 + ", ".join(f"{g}() ({where})" for g, where in sorted(found.items())))
+    return sorted(f"{f}:{g}" for (f, g) in keys if g in found)
+
+
 @dataclass(frozen=True)
 class Reaching:
     """A reach = "any" step's results, and the functions a hand-off reaches."""
@@ -111,7 +129,7 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     contents = tree.read(commit, files)
     found = cocci.run(step.cocci, contents, git_dir=tree.git_dir, jobs=jobs,
                       timeout=timeout, mode="report",
-                      defines={"reached": "?", "inert": "-"})
+                      defines={"reached": "?", "inert": "-", "always": "-"})
     candidates = sorted({(s.file, s.function) for r in found for s in r.sites
                          if s.verdict == "candidate" and s.function})
     # The calls an exit comes after: by the call graph, may they start writeback?
@@ -120,7 +138,8 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
         for s in r.sites:
             if s.verdict == "callee":
                 callees.setdefault((s.file, s.line, s.column), []).append(s.reason)
-    inert = []
+    inert: list[str] = []
+    every: list[str] = []
     who = None
     at = evidence_at or commit
     code_index.for_commit(tree, at, progress)      # made here once, so that its time is shown
@@ -139,6 +158,8 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
                  f"before an exit, {len(clear)} reach none"
                  + ("" if inert or not clear else
                     f" (not cleared: the tree already starts {what} at the hand-offs)"))
+        every = on_every_path(tree, at, recipe, who, names, jobs=jobs, timeout=timeout,
+                              progress=progress)
     started = time.monotonic()
     graph = callgraph.CallGraph(tree, commit, recipe.handoff, carry=True)
     answers = graph.reach_all(candidates)
@@ -149,7 +170,8 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     todo = {path: contents[path] for path in sorted({f for f, _ in candidates})}
     results = cocci.run(step.cocci, todo, git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
                         defines={"reached": ",".join(reached) or "-",
-                                 "inert": ",".join(inert) or "-"})
+                                 "inert": ",".join(inert) or "-",
+                                 "always": ",".join(every) or "-"})
     description = recipe.handoff.description
     noun, what = recipe.handoff.carried.noun, recipe.handoff.started
 

@@ -8,6 +8,11 @@ from refactor.recipe import BUILTIN
 STEPS = BUILTIN / "writeback-void"
 
 
+def defs(reached: str, inert: str = "-", always: str = "-") -> dict[str, str]:
+    """The -D values krefactor gives 06-prepare-writepage.cocci."""
+    return {"reached": reached, "inert": inert, "always": always}
+
+
 def test_parse_sites_reads_only_tagged_lines():
     text = ("--- a/x.c\n"
             "krefactor-site:fs/a/b.c:12:1:left:fn:conditional start\n"
@@ -180,7 +185,7 @@ static int fs_write_data_page(struct page *page, struct writeback_control *wbc)
 
 def prepare(tmp_path, reached, inert="-"):
     [r] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/a.c": PREPARE.encode()},
-                    git_dir=tmp_path, jobs=1, defines={"reached": reached, "inert": inert})
+                    git_dir=tmp_path, jobs=1, defines=defs(reached, inert))
     assert r.error is None, r.error
     return r
 
@@ -254,7 +259,7 @@ def test_prepare_is_idempotent(tmp_path):
     reached = "fs/x/a.c:helper,fs/x/a.c:fs_writepage"
     once = prepare(tmp_path, reached).after
     [again] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/a.c": once},
-                        git_dir=tmp_path, jobs=1, defines={"reached": reached, "inert": "-"})
+                        git_dir=tmp_path, jobs=1, defines=defs(reached))
     assert not again.changed
 
 
@@ -303,20 +308,20 @@ def test_a_call_that_starts_writeback_on_every_path_counts_as_a_start(tmp_path):
     reached = ",".join(f"fs/x/s.c:{f}" for f in ("fs_sync_locked", "fs_sync_writepage",
                                                   "fs_maybe_locked", "fs_maybe_writepage"))
     [listing] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/s.c": SYNC.encode()},
-                          git_dir=tmp_path, jobs=1, defines={"reached": "?", "inert": "-"})
+                          git_dir=tmp_path, jobs=1, defines=defs("?"))
     # fs_sync_locked() starts writeback before its retry loop and ends it on
     # every way out: its caller's exit is not a question for the call graph.
     assert [(s.function, s.reason) for s in listing.sites if s.verdict == "callee"] == [
         ("fs_maybe_writepage", "fs_maybe_locked")]
     [r] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/s.c": SYNC.encode()},
-                    git_dir=tmp_path, jobs=1, defines={"reached": reached, "inert": "-"})
+                    git_dir=tmp_path, jobs=1, defines=defs(reached))
     # Nothing to do in or after fs_sync_locked(); fs_maybe_locked() returns
     # before its start when the page lost its mapping, and ends writeback there.
     assert [(s.function, s.verdict) for s in r.sites] == [("fs_maybe_locked", "changed")]
     [unchanged] = cocci.run(STEPS / "06-prepare-writepage.cocci",
                             {"fs/x/s.c": SYNC.split("static int fs_maybe_locked")[0].encode()},
                             git_dir=tmp_path, jobs=1,
-                            defines={"reached": reached, "inert": "-"})
+                            defines=defs(reached))
     assert not unchanged.changed and not unchanged.sites
 
 
@@ -367,7 +372,7 @@ static int fs_flush_writepage(struct page *page, struct writeback_control *wbc)
 def test_a_callee_returning_before_its_own_start_ends_writeback_there(tmp_path):
     src = {"fs/x/e.c": EARLY.encode()}
     [listing] = cocci.run(STEPS / "06-prepare-writepage.cocci", src, git_dir=tmp_path,
-                          jobs=1, defines={"reached": "?", "inert": "-"})
+                          jobs=1, defines=defs("?"))
     # The early return is a candidate; the calls before it go to the call graph.
     assert ("fs_send_locked", 6) in {(s.function, s.line) for s in listing.sites
                                      if s.verdict == "candidate"}
@@ -376,7 +381,7 @@ def test_a_callee_returning_before_its_own_start_ends_writeback_there(tmp_path):
     reached = ",".join(f"fs/x/e.c:{f}" for f in ("fs_send_locked", "fs_send_writepage",
                                                   "fs_flush", "fs_flush_writepage"))
     [r] = cocci.run(STEPS / "06-prepare-writepage.cocci", src, git_dir=tmp_path, jobs=1,
-                    defines={"reached": reached, "inert": "fs/x/e.c:fs_size"})
+                    defines=defs(reached, "fs/x/e.c:fs_size"))
     after = r.after.decode()
     assert ("\tif (start >= fs_size(folio)) {\n\t\tif (folio_test_writeback(folio))\n"
             "\t\t\tfolio_end_writeback(folio);\n\t\treturn 0;\n\t}") in after
@@ -393,7 +398,7 @@ def test_a_callee_returning_before_its_own_start_ends_writeback_there(tmp_path):
     # without the call graph's verdicts: nothing more to change or to leave.
     [again] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/e.c": r.after},
                         git_dir=tmp_path,
-                        jobs=1, defines={"reached": reached, "inert": "-"})
+                        jobs=1, defines=defs(reached))
     assert not again.changed
     assert [s.function for s in again.sites if s.verdict == "left"] == ["fs_flush_writepage"]
 
@@ -434,7 +439,7 @@ def test_no_early_return_is_prepared_where_the_caller_falls_back_to_its_own_io(t
     reached = ",".join(f"fs/x/f.c:{f}" for f in ("fs_page_io", "fs_try_io", "fs_swap_out"))
     [r] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/f.c": FALLBACK.encode()},
                     git_dir=tmp_path, jobs=1,
-                    defines={"reached": reached, "inert": "fs/x/f.c:fs_ready"})
+                    defines=defs(reached, "fs/x/f.c:fs_ready"))
     # fs_page_io() is not static: callers elsewhere are unknown. fs_try_io()'s
     # caller starts writeback itself when it returns early. fs_swap_out()
     # hands the folio on in its first return.
@@ -474,11 +479,11 @@ def test_an_early_return_ends_writeback_on_what_the_function_starts_it_on(tmp_pa
     the VFS commit's tree) sees the end and leaves nothing to review."""
     reached = "fs/x/n.c:fs_nounlock,fs/x/n.c:fs_nounlock_writepage"
     [r] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/n.c": NOUNLOCK.encode()},
-                    git_dir=tmp_path, jobs=1, defines={"reached": reached, "inert": "-"})
+                    git_dir=tmp_path, jobs=1, defines=defs(reached))
     assert ("\tif (fs_shutdown) {\n\t\tif (PageWriteback(page))\n"
             "\t\t\tend_page_writeback(page);\n\t\treturn -EIO;\n\t}") in r.after.decode()
     [again] = cocci.run(STEPS / "06-prepare-writepage.cocci", {"fs/x/n.c": r.after},
-                        git_dir=tmp_path, jobs=1, defines={"reached": reached, "inert": "-"})
+                        git_dir=tmp_path, jobs=1, defines=defs(reached))
     assert not again.changed and not [s for s in again.sites if s.verdict == "left"]
 
 
@@ -625,3 +630,31 @@ def test_nfs_step_ends_writeback_only_before_the_filesystems_start(tmp_path):
     # After the start, the jump to the error exit is the filesystem's own.
     assert after.count("end_page_writeback") == 2
     assert "if (fs_fatal(req))\n\t\tgoto out_error;" in after
+
+
+# Written here: a ->writepage method that hands its page to a helper of
+# another file, then unlocks it.
+HANDS_ON = """static int fs_meta_writepage(struct page *page, struct writeback_control *wbc)
+{
+\tfs_meta_submit(fs_info(page), page, 0);
+\tunlock_page(page);
+\treturn 0;
+}
+
+static const struct address_space_operations fs_meta_aops = {
+\t.writepage = fs_meta_writepage,
+};
+"""
+
+
+def test_an_exit_after_a_callee_that_starts_on_every_path_is_settled(tmp_path):
+    src = {"fs/x/m.c": HANDS_ON.encode()}
+    reached = "fs/x/m.c:fs_meta_writepage"
+    [asked] = cocci.run(STEPS / "06-prepare-writepage.cocci", src, git_dir=tmp_path, jobs=1,
+                        defines=defs(reached))
+    assert [(s.verdict, s.kind) for s in asked.sites] == [("left", "after-call")]
+    # always.py found that fs_meta_submit() starts writeback on every path:
+    # the page leaves with its I/O, and nothing is to change or to ask.
+    [told] = cocci.run(STEPS / "06-prepare-writepage.cocci", src, git_dir=tmp_path, jobs=1,
+                       defines=defs(reached, always="fs/x/m.c:fs_meta_submit"))
+    assert not told.changed and not told.sites

@@ -56,11 +56,18 @@ def test_every_reference_is_accounted_for(real_series, tmp_path):
     assert by_name["blkdev_writepage"]["disposition"] == "unaffected"
     # Defined in another file than its initializer's, and still listed.
     assert by_name["swap_writepage"]["file"] == "mm/page_io.c"
-    # What is left to a human: f2fs hands its meta page on to another file's
-    # function, and nfs_page_async_flush() returns at one label before and
-    # after its start.
+    # What is left to a human: nfs_page_async_flush() returns at one label
+    # before and after its start.
     assert {fn for (_, fn), s in impl.items() if s["disposition"] == "NEEDS REVIEW"} == {
-        "f2fs_write_meta_page", "nfs_writepage", "nfs_writepages_callback"}
+        "nfs_writepage", "nfs_writepages_callback"}
+    # f2fs_do_write_meta_page(), in another file, starts writeback on every
+    # path (always.py): the exit after it is no question; the step prepared
+    # the other exits of the helper the method calls.
+    meta = by_name["f2fs_write_meta_page"]
+    assert meta["disposition"] == "prepared", meta
+    assert meta["reason"].startswith("in __f2fs_write_meta_page(), which it calls: ")
+    assert meta["commit"].endswith("f2fs: prepare ->writepage() for a folio already under "
+                                   "writeback")
     # The exits the prepare step left in f2fs_write_single_data_page() are
     # settled by the f2fs step: run again at the VFS commit, it leaves none.
     data = by_name["f2fs_write_data_page"]

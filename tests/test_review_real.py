@@ -77,13 +77,12 @@ def test_the_prepared_series_breaks_nothing_and_names_what_needs_review(reviewed
         assert f.startswith("runtime: NEEDS REVIEW: "), f
         assert "which may start writeback on it: " in f, f
     text = "\n".join(flagged[vfs])
-    # Three hand-offs are left to a human. f2fs hands its meta page to a
-    # function of another file, and nfs_page_async_flush() returns at one
-    # label both before and after its start. The f2fs step settled
-    # f2fs_write_single_data_page()'s exits before the VFS commit.
+    # Two hand-offs are left to a human: nfs_page_async_flush() returns at
+    # one label both before and after its start. The f2fs step settled
+    # f2fs_write_single_data_page()'s exits before the VFS commit, and
+    # f2fs_do_write_meta_page() starts writeback on every path.
     where = {re.search(r"NEEDS REVIEW: \S+:\d+ (\w+)\(\)", f).group(1) for f in flagged[vfs]}
-    assert where == {"__f2fs_write_meta_page", "nfs_writepage", "nfs_writepages_callback"}
-    assert "f2fs_do_write_meta_page() -> set_page_writeback()" in text
+    assert where == {"nfs_writepage", "nfs_writepages_callback"}
     assert "nfs_do_writepage() -> nfs_page_async_flush() -> nfs_set_page_writeback()" in text
     # Settled by the callee's own code: cifs and fuse start writeback on every
     # path; 9p and ceph return early before their start, and now end it there.

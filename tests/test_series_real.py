@@ -28,6 +28,12 @@ def show(repo: Path, path: str) -> str:
     return git(repo, "show", f"krefactor/writeback-void:{path}")
 
 
+def show_log(repo: Path, subject: str) -> str:
+    """The message of the series' commit with this subject."""
+    return git(repo, "log", "--format=%B", "--fixed-strings", f"--grep={subject}",
+               "master..krefactor/writeback-void")
+
+
 def grep_tip(repo: Path, pattern: str) -> str:
     r = subprocess.run(["git", "-C", str(repo), "grep", "-n", "-E", pattern,
                         "krefactor/writeback-void", "--", "*.c", "*.h"],
@@ -101,6 +107,10 @@ def test_left_sites_are_listed_with_reasons(generated):
     assert "fs/ceph/addr.c:1171 ceph_writepages_start(): inside the filesystem's own " \
            "writeback loop" in stdout
     assert "fs/f2fs/data.c:2769 f2fs_do_write_data_page(): conditional start" in stdout
+    # A callee of another file that starts writeback on every path
+    # (f2fs_do_write_meta_page()) settles the exit after it.
+    assert "fs/f2fs/checkpoint.c:345" not in stdout
+    assert "f2fs_do_write_meta_page()" not in show_log(repo, "f2fs: prepare ->writepage()")
     cover = (out / "0000-cover-letter.patch").read_text()
     # Counted, not listed: the starts kept and the functions only scanned.
     flat = " ".join(cover.split())

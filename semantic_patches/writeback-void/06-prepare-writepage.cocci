@@ -14,7 +14,9 @@
 /// functions (verdict "candidate") and the calls that take the folio before
 /// an exit (verdict "callee"), searches the tree, and runs it again in patch
 /// mode with -D reached=file:function,... and -D inert=file:callee,... (the
-/// callees that the call graph shows start no writeback). An exit reached
+/// callees that the call graph shows start no writeback), and -D
+/// always=file:callee,... (callees, of other files too, that start writeback on
+/// the folio on every path: the folio leaves them under I/O). An exit reached
 /// after a call that takes the folio and may start writeback is left, named;
 /// so is one reached after the folio was unlocked earlier on the same path
 /// (its writeback ended there, and once the folio is locked again it may be
@@ -29,12 +31,16 @@ virtual report
 @initialize:python@
 reached << virtual.reached;
 inert << virtual.inert;
+on_every_path << virtual.always;
 @@
 import collections, re
 # reached=? lists the candidate functions; reached=- reaches none.
 LISTING = reached == "?"
 R = set(x for x in reached.split(",") if x and x not in "-?")
 INERT = set(x for x in inert.split(",") if x and x not in "-?")
+# Callees that start writeback on the folio on every path (always.py, by
+# file:function of the call): after one, the folio leaves with I/O.
+ALWAYS = set(x for x in on_every_path.split(",") if x and x not in "-?")
 objs = collections.defaultdict(set)       # (file, fn) -> names of the hand-off folio
 folio_name = {}                           # (file, fn) -> its folio variable, if any
 asserts = []
@@ -43,7 +49,7 @@ after_start = set()                       # exits some path reaches after a star
 after_call = {}                           # exit -> the calls that may have started I/O
 after_exit = {}                           # exit -> an earlier exit on a path to it
 holders = set()                           # ((file, fn), struct variable holding the folio)
-always = collections.defaultdict(set)     # file -> functions that start writeback on every path
+every_start = collections.defaultdict(set)  # file -> functions that start writeback on every path
 early_rets = collections.defaultdict(set) # (file, fn) -> returns no start of its own precedes
 # Calls that take the folio and are known neither to start nor to end writeback.
 SAFE = re.compile(r"^(unlock_page|folio_unlock|lock_page|folio_lock|"
@@ -104,7 +110,7 @@ def called_before(u, c, g):
     """`g`, called at `c` with the folio, comes before the exit at `u`."""
     if SAFE.match(g) or "%s:%s" % (c.file, g) in INERT:
         return
-    if g in always[c.file]:
+    if g in every_start[c.file] or "%s:%s" % (c.file, g) in ALWAYS:
         after_start.add(here(u))
         return
     calls = after_call.setdefault(here(u), [])
@@ -315,7 +321,7 @@ F@p(..., T X, ...) {
 F << starter.F;
 p << starter.p;
 @@
-always[p[0].file].add(F)
+every_start[p[0].file].add(F)
 
 @avoids exists@
 identifier starter.F, starter.X;
@@ -338,7 +344,7 @@ F@q(..., T X, ...) {
 F << starter.F;
 q << avoids.q;
 @@
-always[q[0].file].discard(F)
+every_start[q[0].file].discard(F)
 
 // Their early ways out: a return that some path reaches before the
 // function's own start, and none after a start or an end of writeback
@@ -680,7 +686,7 @@ for a in asserts:
     else:
         site(a, "left/unreached", "not reached from a ->writepage method or write_cache_pages() callback")
 # Functions whose every early return ends writeback (prepared here): for
-# their callers the call is a start of writeback, as with `always`.
+# their callers the call is a start of writeback, as with `every_start`.
 settled = collections.defaultdict(set)
 for (f, fn), rets in early_rets.items():
     mine = [e for e, k, n in exits if here(e) in rets and key(e) == (f, fn)]

@@ -244,8 +244,7 @@ def implementations(tree: Tree, recipe: Recipe, base: Sha, tracker: LineTracker,
             site.reason = f"{names} {h.says(h.coverage, 'unaffected', 'changed nothing in it')}"
         out.append(site)
     if pending:
-        settled.settle(pending, recheck(sorted({f for _, f, _ in pending})), graph, tracker,
-                       subjects)
+        settled.settle(pending, recheck(sorted({f for _, f, _ in pending})), tracker, subjects)
     return out
 
 

@@ -7,21 +7,26 @@ f2fs_write_single_data_page()'s exits). This runs the step again, as
 review's runtime check does, on the tree of the first commit that starts
 the hand-offs' start, on the files of those hand-offs only; where it leaves
 no exit in the functions it left them in, the hand-off is prepared by the
-last commit before that one that changed them.
+last commit before that one that changed its file.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from . import callgraph, reach
+from . import reach
 from .linetrack import LineTracker
 from .recipe import Recipe
 from .status import Disposition
 from .tree import Sha, Tree
 
-if TYPE_CHECKING:
-    from .coverage import Site
+
+class Site(Protocol):
+    """What settle() changes of a coverage site."""
+    disposition: Disposition
+    commit: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -57,18 +62,19 @@ def left_at_start(tree: Tree, recipe: Recipe, base: Sha, commits: list[Sha], fil
     return Recheck(first, step.name, recipe.handoff.started, left, failed)
 
 
-def settle(pending: list[tuple[Site, str, list[str]]], again: Recheck | None,
-           graph: callgraph.CallGraph, tracker: LineTracker, subjects: dict[str, str]) -> None:
+def settle(pending: Sequence[tuple[Site, str, list[str]]], again: Recheck | None,
+           tracker: LineTracker, subjects: dict[str, str]) -> None:
     """A hand-off whose left exits the step no longer leaves at `again.at`:
-    prepared by the last commit before it that changed those functions."""
+    prepared by the last commit before it that changed its file."""
     if again is None:
         return
     for site, f, names in pending:
         if f in again.failed or any((f, n) in again.left for n in names):
             continue
-        funcs = {x.name: x for x in graph.funcs[f]}
-        shas = [sha for n in names if n in funcs
-                for sha in tracker.touches(f, funcs[n].first, funcs[n].last)]
+        # The change that settled them may be in a callee of the same file
+        # (nfs_page_async_flush() for nfs_writepage()): the file's last
+        # commit before `again.at` is named.
+        shas = tracker.touches(f, 1, 1 << 30)
         rank = {str(sha): i for i, (sha, _) in enumerate(tracker.steps)}
         before = [sha for sha in shas if rank[sha] < rank.get(again.at, -1)]
         if not before:

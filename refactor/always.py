@@ -1,15 +1,19 @@
-"""Which callees start what a recipe's `starts` start on every path.
+"""Which callees start or end what a recipe's `starts` start, on every path.
 
 The call graph (callees.py) says a callee *may* start writeback on the folio
 it is handed: some path of it reaches a start. An exit of a ->writepage
 method after such a call is left for review, because the folio may leave it
-without I/O. When the callee is defined in another file, the semantic patch
-cannot look inside it; this module does, with a semantic patch written from
-the recipe's `starts` and carried types: a callee whose body calls a start
-on its folio parameter on every path from entry to return hands the folio
-back with the start done (the VFS's start and its own are one), so the exit
-after it needs nothing. Only a callee with one parameter of the carried
-types qualifies, so that the started folio is the one the caller passed.
+without I/O and with the VFS's writeback set. This module looks inside the
+callee, with a semantic patch written from the recipe's `starts`, `ends`
+and carried types: a callee that on every path from entry to return starts
+writeback on its folio parameter (the VFS's start and its own are one),
+ends it, or tests and ends it, hands the folio back with nothing of the
+VFS's left started, so the exit after it needs nothing. A call to a callee
+found so counts the same, so the functions on a call path are asked
+deepest first, round after round (nfs_page_async_flush() once
+nfs_set_page_writeback() is known). Only a function with one parameter of
+the carried types qualifies, so that the folio is the one the caller
+passed.
 """
 from __future__ import annotations
 
@@ -22,12 +26,16 @@ from .tree import Sha, Tree
 TAG = "krefactor-always:"
 
 
-def smpl(names: list[str], handoff: HandOff) -> str:
+def smpl(names: list[str], handoff: HandOff, known: tuple[str, ...] | list[str] = ()) -> str:
     """The semantic patch: for each carried type, a callee among `names` that
-    calls a start on its parameter of that type, and a path of it that does
-    not; prints the first start of the callees with no such path."""
-    starts = "\\|".join(f"{s}@p(X, ...)" for s in handoff.starts)
-    avoid = "\n      ".join(f"when != {s}(X, ...)" for s in handoff.starts)
+    starts, ends, or calls a `known` callee on its parameter of that type,
+    and a path of it that does none of these (a test and end, `if (TEST(X))
+    END(X);`, counts as done on both of its branches); prints the first
+    such call of the callees with no such path."""
+    calls = [*handoff.starts, *(end for _, end in handoff.ends), *known]
+    done = "\\|".join(f"{c}@p(..., X, ...)" for c in calls)
+    avoid = "\n      ".join([f"when != {c}(..., X, ...)" for c in calls] +
+                            [f"when != if ({test}(X)) {end}(X);" for test, end in handoff.ends])
     out = ["virtual report", "",
            "@initialize:python@", "@@",
            "first = {}", "avoided = set()", ""]
@@ -37,7 +45,7 @@ def smpl(names: list[str], handoff: HandOff) -> str:
                 f"identifier F = {{{among}}};",
                 "identifier X;", "position p;", "@@",
                 f"F(..., {ty} *X, ...) {{",
-                f"  <+... \\({starts}\\) ...+>", "}", "",
+                f"  <+... \\({done}\\) ...+>", "}", "",
                 "@script:python@", f"F << start{i}.F;", f"p << start{i}.p;", "@@",
                 "first.setdefault(F, (p[0].file, int(p[0].line)))",
                 "first[F] = min(first[F], (p[0].file, int(p[0].line)))", "",
@@ -67,22 +75,34 @@ def one_carried(text: str, name: str, types: tuple[str, ...]) -> bool:
 
 def every_path(tree: Tree, commit: Sha, handoff: HandOff, defined: dict[str, str], *,
                jobs: int, timeout: float) -> dict[str, str]:
-    """Of the callees in `defined` (name -> the file that defines it), those
-    that start on their one carried parameter on every path, each with the
-    file:line of its first start there."""
+    """Of the functions in `defined` (name -> the file that defines it), those
+    that on every path start, end, or call one found before on their one
+    carried parameter, each with the file:line of its first such call; run
+    again with what each round found until a round finds nothing new."""
     if not defined or not handoff.starts or not handoff.carried.types:
         return {}
     texts = tree.read(commit, sorted(set(defined.values())))
     names = [n for n, f in defined.items()
              if one_carried(texts[f].decode(errors="replace"), n, handoff.carried.types)]
-    if not names:
-        return {}
+    found: dict[str, str] = {}
+    while todo := [n for n in names if n not in found]:
+        new = one_round(tree, handoff, todo, sorted(found),
+                        {f: t for f, t in texts.items() if f in {defined[n] for n in todo}},
+                        {n: defined[n] for n in todo}, jobs=jobs, timeout=timeout)
+        if not new:
+            break
+        found.update(new)
+    return found
+
+
+def one_round(tree: Tree, handoff: HandOff, todo: list[str], known: list[str],
+              texts: dict[str, bytes], defined: dict[str, str], *,
+              jobs: int, timeout: float) -> dict[str, str]:
     with safety.scratch(tree.git_dir, "always") as tmp:
         sp = tmp / "always.cocci"
-        sp.write_text(smpl(names, handoff))
-        results = cocci.run(sp, {f: t for f, t in texts.items()
-                                 if f in {defined[n] for n in names}},
-                            git_dir=tree.git_dir, jobs=jobs, timeout=timeout, mode="report")
+        sp.write_text(smpl(todo, handoff, known))
+        results = cocci.run(sp, texts, git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
+                            mode="report")
     found = {}
     for r in results:
         for line in r.stdout.splitlines():

@@ -87,21 +87,30 @@ def first_start(tree: Tree, commits: list[Sha], recipe: Recipe) -> Sha | None:
         tree.git("show", "--format=", "--no-renames", sha).decode(errors="replace"))), None)
 
 
-def on_every_path(tree: Tree, at: Sha, recipe: Recipe, who: Starters,
+def on_every_path(tree: Tree, commit: Sha, recipe: Recipe, who: Starters,
                   names: list[tuple[str, str]], *, jobs: int, timeout: float,
                   progress: Progress) -> list[str]:
-    """Of the calls before an exit that may start, those whose callee starts
-    on its folio on every path (always.py), as "caller file:callee"."""
+    """Of the calls before an exit that may start, those whose callee, on
+    every path, starts or ends on its folio or calls a callee that does
+    (always.py, asked of the functions on the callees' call paths to a
+    start), as "caller file:callee"."""
     assert recipe.handoff is not None
     keys = {(f, g): who.key(f, g) for f, g in names}
-    defined = {g: k.split(":", 1)[0] for (_, g), k in keys.items() if k is not None}
+    defined: dict[str, str] = {}
+    for k in keys.values():
+        while k is not None and ":" in k:
+            path, fn = k.split(":", 1)
+            defined.setdefault(fn, path)
+            k = who.via.get(k)
     started = time.monotonic()
-    found = always.every_path(tree, at, recipe.handoff, defined, jobs=jobs, timeout=timeout)
-    if found:
-        progress(f"  {len(found)} of the {len(defined)} callees that may start "
-                 f"{recipe.handoff.started} start it on every path "
+    found = always.every_path(tree, commit, recipe.handoff, defined, jobs=jobs,
+                              timeout=timeout)
+    mine = sorted({g for (_, g) in keys if g in found})
+    if mine:
+        progress(f"  {len(mine)} of the {len({g for (_, g), k in keys.items() if k})} callees "
+                 f"that may start {recipe.handoff.started} start or end it on every path "
                  f"({time.monotonic() - started:.1f}s): "
-                 + ", ".join(f"{g}() ({where})" for g, where in sorted(found.items())))
+                 + ", ".join(f"{g}() ({found[g]})" for g in mine))
     return sorted(f"{f}:{g}" for (f, g) in keys if g in found)
 
 
@@ -158,7 +167,8 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
                  f"before an exit, {len(clear)} reach none"
                  + ("" if inert or not clear else
                     f" (not cleared: the tree already starts {what} at the hand-offs)"))
-        every = on_every_path(tree, at, recipe, who, names, jobs=jobs, timeout=timeout,
+        # Asked of `commit` itself: the code there decides what its paths do.
+        every = on_every_path(tree, commit, recipe, who, names, jobs=jobs, timeout=timeout,
                               progress=progress)
     started = time.monotonic()
     graph = callgraph.CallGraph(tree, commit, recipe.handoff, carry=True)

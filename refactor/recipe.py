@@ -98,6 +98,10 @@ class HandOff:
     # (coverage.dispose and implementations name the keys and what is said
     # without them).
     coverage: tuple[tuple[str, str], ...] = ()
+    # What ends what the starts start, each with the test that it is set
+    # (test, end): a path of a callee that ends it, or tests and ends it,
+    # leaves nothing started for its caller (always.py).
+    ends: tuple[tuple[str, str], ...] = ()
 
     def says(self, table: tuple[tuple[str, str], ...], key: str, default: str,
              **names: str) -> str:
@@ -324,6 +328,13 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
             if not all("NAME" in f for f in carried.aliases + carried.passed):
                 raise KrefactorError(f"{where}: {cctx}each of 'aliases' and 'passed' "
                                      "needs NAME, the name that holds the object")
+        ends = []
+        for e in field(raw, "ends", list, ctx, []):
+            if not (isinstance(e, dict) and isinstance(e.get("test"), str)
+                    and isinstance(e.get("end"), str) and e["test"] and e["end"]):
+                raise KrefactorError(f"{where}: {ctx}each of 'ends' needs a 'test' and an "
+                                     "'end' function name")
+            ends.append((e["test"], e["end"]))
         handoff = HandOff(field(raw, "description", str, ctx),
                           strings(raw, "initializers", ctx, []), tuple(callbacks),
                           field(raw, "start", str, ctx, ""),
@@ -331,7 +342,7 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
                           strings(raw, "starts", ctx, []),
                           field(raw, "started", str, ctx, "it"), carried,
                           texts("coverage", "hand-off site kinds to what coverage says "
-                                "of them"))
+                                "of them"), tuple(ends))
     flags = []
     for i, raw in enumerate(field(data, "flags", list, "", []), 1):
         ctx = f"flags {i}: "

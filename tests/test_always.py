@@ -1,4 +1,4 @@
-"""always.py: callees that start writeback on every path, by a semantic patch
+"""always.py: callees that start or end writeback on every path, by a semantic patch
 written from the recipe (real spatch)."""
 from __future__ import annotations
 
@@ -63,3 +63,53 @@ def test_one_carried_parameter():
     assert always.one_carried(SUBMIT, "fs_meta_submit", types)
     assert not always.one_carried(SUBMIT, "fs_two_pages", types)
     assert not always.one_carried(SUBMIT, "fs_missing", types)
+
+
+# Written here: a flush path whose early returns end writeback if it is set,
+# in the shape of a chain of helpers to a start.
+CHAIN = """static void fs_set_writeback(struct page *page)
+{
+\tset_page_writeback(page);
+\tfs_count(page);
+}
+
+static int fs_flush(struct page *page, struct fs_ctx *ctx)
+{
+\tstruct fs_req *req = fs_find(page);
+
+\tif (!req) {
+\t\tif (PageWriteback(page))
+\t\t\tend_page_writeback(page);
+\t\treturn 0;
+\t}
+\tfs_set_writeback(page);
+\tfs_add(ctx, req);
+\treturn 0;
+}
+
+static int fs_do(struct page *page, struct fs_ctx *ctx)
+{
+\tfs_complete(ctx);
+\treturn fs_flush(page, ctx);
+}
+
+static int fs_maybe(struct page *page, struct fs_ctx *ctx)
+{
+\tif (!fs_find(page))
+\t\treturn 0;
+\treturn fs_flush(page, ctx);
+}
+"""
+
+
+def test_a_test_and_end_counts_and_callees_found_count_round_after_round(tmp_path):
+    t = tree_mod.open_tree(make_repo(tmp_path / "t", {"fs/x/flush.c": CHAIN}))
+    h = recipe.load("writeback-void").handoff
+    assert h is not None
+    names = ["fs_set_writeback", "fs_flush", "fs_do", "fs_maybe"]
+    found = always.every_path(t, t.rev("HEAD"), h, dict.fromkeys(names, "fs/x/flush.c"),
+                              jobs=1, timeout=60)
+    # fs_flush() once fs_set_writeback() is known, fs_do() once fs_flush()
+    # is; fs_maybe() returns before either on one path.
+    assert found == {"fs_set_writeback": "fs/x/flush.c:3", "fs_flush": "fs/x/flush.c:13",
+                     "fs_do": "fs/x/flush.c:24"}

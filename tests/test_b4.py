@@ -65,7 +65,7 @@ def test_b4_takes_the_branch_as_its_own_and_sends_our_cover(sent_tree, tmp_path)
     cover = mails[0].read_text()
     assert "Subject: [PATCH 00/13] mm: start writeback in the VFS" in cover
     assert "Left as they are, for review (1):" in cover
-    assert "fs/nfs/write.c:44 nfs_writepage()" in cover
+    assert "fs/nfs/write.c:46 nfs_writepage()" in cover
     # Recipients from MAINTAINERS, as trailers b4 turned into headers.
     assert "\nTo: " in cover.split("\n\n", 1)[0]
     # The mails b4 would send apply, in order, on the base; so do ours.

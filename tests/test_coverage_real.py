@@ -56,10 +56,16 @@ def test_every_reference_is_accounted_for(real_series, tmp_path):
     assert by_name["blkdev_writepage"]["disposition"] == "unaffected"
     # Defined in another file than its initializer's, and still listed.
     assert by_name["swap_writepage"]["file"] == "mm/page_io.c"
-    # What is left to a human: nfs_page_async_flush() returns at one label
-    # before and after its start.
-    assert {fn for (_, fn), s in impl.items() if s["disposition"] == "NEEDS REVIEW"} == {
-        "nfs_writepage", "nfs_writepages_callback"}
+    # Nothing is left to a human. nfs_page_async_flush() returns at one label
+    # before and after its start: the nfs step ends writeback on the jumps
+    # taken before it, after which nfs_writepage_locked() and
+    # nfs_do_writepage() start or end writeback on every path (always.py).
+    assert {fn for (_, fn), s in impl.items() if s["disposition"] == "NEEDS REVIEW"} == set()
+    for fn in ("nfs_writepage", "nfs_writepages_callback"):
+        assert by_name[fn]["disposition"] == "prepared", by_name[fn]
+        assert by_name[fn]["commit"].endswith(
+            "nfs: end writeback where a page has no request to write")
+        assert "nfs_page_async_flush() -> nfs_set_page_writeback()" in by_name[fn]["reason"]
     # f2fs_do_write_meta_page(), in another file, starts writeback on every
     # path (always.py): the exit after it is no question; the step prepared
     # the other exits of the helper the method calls.
@@ -70,13 +76,13 @@ def test_every_reference_is_accounted_for(real_series, tmp_path):
                                    "writeback")
     # The exits the prepare step left in f2fs_write_single_data_page() are
     # settled by the f2fs step: run again at the VFS commit, it leaves none.
-    data = by_name["f2fs_write_data_page"]
-    assert data["disposition"] == "prepared"
-    assert data["commit"].endswith("f2fs: end writeback where a data page leaves without I/O")
+    single = by_name["f2fs_write_data_page"]
+    assert single["disposition"] == "prepared"
+    assert single["commit"].endswith("f2fs: end writeback where a data page leaves without I/O")
     assert "in f2fs_write_single_data_page(), which it calls: the folio leaves after " \
-        "f2fs_do_write_data_page()" in data["reason"]
+        "f2fs_do_write_data_page()" in single["reason"]
     assert "the first commit that starts writeback at the hand-offs, it leaves none" \
-        in data["reason"]
+        in single["reason"]
     for s in impl.values():
         assert "did not read" not in s["reason"], s
         if s["disposition"] == "NEEDS REVIEW":

@@ -160,7 +160,7 @@ def test_runtime_flags_fire_on_the_vfs_commit_only_when_unprepared(tmp_path):
     # The prepared series: nothing breaks, and the exit the prepare step left
     # is put before the user on the commit that starts writeback, with the call
     # path as the range's base has it (nfs still tests the start there).
-    review_flag = (vfs, "runtime: NEEDS REVIEW: fs/nfs/write.c:44 nfs_writepage(): a "
+    review_flag = (vfs, "runtime: NEEDS REVIEW: fs/nfs/write.c:46 nfs_writepage(): a "
                    "->writepage method or write_cache_pages() callback hands it a folio this "
                    "commit starts writeback on, and this exit was left: the folio leaves "
                    "after nfs_writepage_locked(), which may start writeback on it: "

@@ -153,7 +153,7 @@ def test_a_function_no_hand_off_reaches_is_only_counted(fixture_tree, tmp_path):
                                      "elsewhere not all known (nfs_write_end() address taken")
     cover = (out / "0000-cover-letter.patch").read_text()
     assert "nfs_write_end" not in cover
-    assert "Left as they are, for review (1):\n  fs/nfs/write.c:44 nfs_writepage()" in cover
+    assert "Left as they are, for review (1):\n  fs/nfs/write.c:46 nfs_writepage()" in cover
     messages = "".join(p.read_text() for p in out.glob("00*.patch") if "cover" not in p.name)
     assert "nfs_write_end" not in messages
     assert "not reached from" not in messages

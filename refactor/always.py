@@ -98,6 +98,8 @@ def every_path(tree: Tree, commit: Sha, handoff: HandOff, defined: dict[str, str
 def one_round(tree: Tree, handoff: HandOff, todo: list[str], known: list[str],
               texts: dict[str, bytes], defined: dict[str, str], *,
               jobs: int, timeout: float) -> dict[str, str]:
+    """One spatch run over the files of `todo`, with `known` counted as
+    starts. A file spatch fails on finds nothing: its functions stay asked."""
     with safety.scratch(tree.git_dir, "always") as tmp:
         sp = tmp / "always.cocci"
         sp.write_text(smpl(todo, handoff, known))

@@ -15,7 +15,7 @@ Kconfig, host tools, preprocessing, linking and krefactor itself), with what
 that bounds: on N hosts as fast as this machine, compile-test cannot take
 less CPU here than the client part. Needs root and distcc.
 
-    python3 bench/compile_test_on_farm.py TREE master..krefactor/writeback-void~33
+    python3 bench/compile_test_on_farm.py TREE master..<the series' second commit>
 """
 from __future__ import annotations
 

@@ -44,13 +44,19 @@ static void fs_two_pages(struct page *page, struct page *other)
 """
 
 
-def test_only_callees_that_start_on_every_path_and_on_their_one_page(tmp_path):
-    t = tree_mod.open_tree(make_repo(tmp_path / "t", {"fs/x/submit.c": SUBMIT}))
+def every_path(tmp_path, path, text, names):
+    """always.every_path() with writeback-void's [handoff] on a one-file tree."""
+    t = tree_mod.open_tree(make_repo(tmp_path / "t", {path: text}))
     h = recipe.load("writeback-void").handoff
     assert h is not None
-    names = ["fs_meta_submit", "fs_data_submit", "fs_folio_submit", "fs_two_pages"]
-    found = always.every_path(t, t.rev("HEAD"), h, dict.fromkeys(names, "fs/x/submit.c"),
-                              jobs=1, timeout=60)
+    return t, always.every_path(t, t.rev("HEAD"), h, dict.fromkeys(names, path),
+                                jobs=1, timeout=60)
+
+
+def test_only_callees_that_start_on_every_path_and_on_their_one_page(tmp_path):
+    t, found = every_path(tmp_path, "fs/x/submit.c", SUBMIT,
+                          ["fs_meta_submit", "fs_data_submit", "fs_folio_submit",
+                           "fs_two_pages"])
     # fs_data_submit() returns before its start; fs_two_pages() starts
     # another page than one it could be handed.
     assert found == {"fs_meta_submit": "fs/x/submit.c:7", "fs_folio_submit": "fs/x/submit.c:24"}
@@ -103,12 +109,8 @@ static int fs_maybe(struct page *page, struct fs_ctx *ctx)
 
 
 def test_a_test_and_end_counts_and_callees_found_count_round_after_round(tmp_path):
-    t = tree_mod.open_tree(make_repo(tmp_path / "t", {"fs/x/flush.c": CHAIN}))
-    h = recipe.load("writeback-void").handoff
-    assert h is not None
-    names = ["fs_set_writeback", "fs_flush", "fs_do", "fs_maybe"]
-    found = always.every_path(t, t.rev("HEAD"), h, dict.fromkeys(names, "fs/x/flush.c"),
-                              jobs=1, timeout=60)
+    _, found = every_path(tmp_path, "fs/x/flush.c", CHAIN,
+                          ["fs_set_writeback", "fs_flush", "fs_do", "fs_maybe"])
     # fs_flush() once fs_set_writeback() is known, fs_do() once fs_flush()
     # is; fs_maybe() returns before either on one path.
     assert found == {"fs_set_writeback": "fs/x/flush.c:3", "fs_flush": "fs/x/flush.c:13",

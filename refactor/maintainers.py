@@ -7,7 +7,9 @@ directory's name, the convention most filesystems follow (ext4:, f2fs:).
 """
 from __future__ import annotations
 
+import functools
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -61,9 +63,6 @@ def prefix_from_subjects(subjects: list[str]) -> str | None:
 
 # --- MAINTAINERS -----------------------------------------------------------
 
-import functools  # noqa: E402
-import re  # noqa: E402
-
 
 @dataclass(frozen=True)
 class Section:
@@ -78,7 +77,19 @@ class Section:
     regexes: tuple[str, ...] = ()        # N:
     trees: tuple[str, ...] = ()          # T: ("git git://.../mkp/scsi.git")
 
+    @functools.cached_property
+    def heads(self) -> tuple[str, ...]:
+        """What every path this section's F: patterns match starts with: the
+        text before a wildcard (a pattern without one may name a directory
+        without its slash). An N: regex can match anywhere: ("",)."""
+        if self.regexes:
+            return ("",)
+        return tuple(re.split(r"[*?]", f, maxsplit=1)[0] for f in self.files)
+
     def matches(self, path: str) -> bool:
+        # Most of MAINTAINERS' 2,500 sections are ruled out by a prefix test.
+        if not path.startswith(self.heads):
+            return False
         if any(pattern_matches(x, path) for x in self.excludes):
             return False
         return any(pattern_matches(f, path) for f in self.files) or \

@@ -71,3 +71,38 @@ def test_a_recipes_first_subsystems_lead_a_split_step():
     assert keys(()) == ["block", "fs/afs", "fs/ext4", "mm"]
     assert keys(("mm",)) == ["mm", "block", "fs/afs", "fs/ext4"]
     assert load("writeback-void").first == ("mm",)
+
+
+MAINTAINERS_TEXT = """\
+EXT4
+M:\tA <a@example.org>
+F:\tfs/ext4
+X:\tfs/ext4/verity.c
+
+DRM DRIVERS
+F:\tdrivers/gpu/drm/*/display/
+F:\tinclude/drm/drm_*.h
+
+WILD
+F:\t*/Kconfig.x?
+
+BY NAME
+N:\tverity
+F:\tDocumentation/verity.rst
+"""
+
+
+@pytest.mark.parametrize("path", [
+    "fs/ext4/inode.c", "fs/ext4x/a.c", "fs/ext4", "fs/ext4/verity.c", "fs/verity/open.c",
+    "drivers/gpu/drm/i915/display/x.c", "drivers/gpu/drm/display/x.c",
+    "include/drm/drm_fb.h", "include/drm/ttm.h", "mm/Kconfig.xy", "Kconfig.x1",
+    "Documentation/verity.rst", "README"])
+def test_the_prefix_test_rules_out_no_section_that_matches(path):
+    """Section.matches starts with a cheap prefix test: it must give what the
+    patterns alone give, wildcards, X: and N: included."""
+    from refactor.maintainers import parse_maintainers, pattern_matches, regex
+    for s in parse_maintainers(MAINTAINERS_TEXT):
+        alone = not any(pattern_matches(x, path) for x in s.excludes) and (
+            any(pattern_matches(f, path) for f in s.files)
+            or any(regex(n).search(path) for n in s.regexes))
+        assert s.matches(path) == alone, (s.title, path)

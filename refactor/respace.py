@@ -92,13 +92,25 @@ def respace(before: bytes, after: bytes) -> bytes:
         return after
     old = before.decode("utf-8", "surrogateescape").splitlines(keepends=True)
     new = after.decode("utf-8", "surrogateescape").splitlines(keepends=True)
-    out: list[str] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False
-                                                      ).get_opcodes():
+    # The lines before the first change and after the last go as they are;
+    # only what lies between is matched (as diff does: on a kernel file the
+    # matcher's time is in its many equal lines, `}` and blank ones).
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    out: list[str] = new[:head]
+    middle = difflib.SequenceMatcher(None, old[head:len(old) - tail], new[head:len(new) - tail],
+                                     autojunk=False)
+    for op, i1, i2, j1, j2 in middle.get_opcodes():
+        i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
         if op == "replace":
             o, n = "".join(old[i1:i2]), "".join(new[j1:j2])
             end = n[len(n.rstrip("\r\n")):]
             out.append(respace_line(o.rstrip("\r\n"), n.rstrip("\r\n")) + end)
         else:
             out += new[j1:j2]
+    out += new[len(new) - tail:]
     return "".join(out).encode("utf-8", "surrogateescape")

@@ -50,6 +50,8 @@ class Tree:
     # The GitPython repository for writing objects, opened on first use; a
     # list, so that a frozen Tree can still carry it.
     _repo: list = field(default_factory=list, compare=False, repr=False)
+    # commit -> whether the checkout holds it unchanged (see checked_out).
+    _checked_out: dict = field(default_factory=dict, compare=False, repr=False)
 
     def git(self, *args: str, input: bytes | None = None,
             env: dict[str, str] | None = None, check: bool = True) -> bytes:
@@ -154,16 +156,38 @@ class Tree:
             parts = [[*specs[:len(excludes)], *(f":(glob){SPLIT}/**/{g}" for g in globs)],
                      [*specs, f":(exclude,glob){SPLIT}/**"]]
 
+        files = self.checked_out(commit)
+
         def one(part: list[str]) -> str:
-            res = proc.run(["git", "-C", str(self.path), "grep", *args, commit, "--", *part],
-                           check=False)
+            # The working files, when they are the commit's, read faster
+            # than its objects (0.5 s against 1.6 s for a whole-tree search).
+            res = proc.run(["git", "-C", str(self.path), "grep", *args,
+                            *(() if files else (commit,)), "--", *part], check=False)
             if res.returncode not in (0, 1):
                 raise KrefactorError(f"git grep failed: {proc.tail(res.stderr)}")
-            return res.stdout.decode(errors="replace")
+            out = res.stdout.decode(errors="replace")
+            if files:
+                out = "".join(f"{commit}:{line}" for line in out.splitlines(keepends=True))
+            return out
         if len(parts) == 1:
             return one(parts[0])
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             return "".join(pool.map(one, parts))
+
+    def checked_out(self, commit: Sha) -> bool:
+        """Whether the checkout holds `commit` as it is: HEAD is `commit`, no
+        tracked file differs from it, and no sparse checkout leaves files
+        out. Only read (git grep); asked once per commit and run."""
+        if commit not in self._checked_out:
+            top = proc.run(["git", "-C", str(self.path), "rev-parse", "--is-bare-repository",
+                            "HEAD"], check=False).stdout.decode().split()
+            sparse = proc.run(["git", "-C", str(self.path), "config", "--bool",
+                               "core.sparseCheckout"], check=False).stdout.strip() == b"true"
+            self._checked_out[commit] = (
+                top == ["false", commit] and not sparse and
+                proc.run(["git", "-C", str(self.path), "diff-index", "--quiet", "HEAD", "--"],
+                         check=False).returncode == 0)
+        return bool(self._checked_out[commit])
 
     def identity(self) -> Identity:
         reader = git.Repo(self.path).config_reader()

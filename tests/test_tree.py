@@ -117,3 +117,27 @@ def test_a_whole_tree_grep_split_in_two_finds_what_one_finds(tmp_path):
     assert t.grep(head, ("word",), ("fs",)) == ["fs/z.c"]
     assert t.grep_words(head, ("word", "other"), (".",)) == {
         "word": {"drivers/a/x.c", "drivers/b/y.h", "fs/z.c", "top.c"}, "other": {"fs/q.c"}}
+
+
+def test_grep_reads_the_checkout_only_when_it_holds_the_commit(tmp_path):
+    """A checkout that holds the commit is searched in place (faster); one
+    with a tracked file changed, or at another commit, is not: the answer is
+    always the commit's."""
+    repo = make_repo(tmp_path / "r", {"a.c": "word;\n", "b.c": "other;\n"})
+    head = tree_mod.open_tree(repo).rev("HEAD")
+    t = tree_mod.open_tree(repo)
+    assert t.checked_out(head)
+    assert t.grep(head, ("word",), (".",)) == ["a.c"]
+    assert t.grep_words(head, ("word", "other"), (".",)) == {"word": {"a.c"},
+                                                             "other": {"b.c"}}
+    (repo / "b.c").write_text("word;\n")            # unfinished work in the checkout
+    t = tree_mod.open_tree(repo)
+    assert not t.checked_out(head)
+    assert t.grep(head, ("word",), (".",)) == ["a.c"]
+    git(repo, "commit", "-qam", "b too")
+    t = tree_mod.open_tree(repo)
+    assert not t.checked_out(head) and t.checked_out(t.rev("HEAD"))
+    assert t.grep(head, ("word",), (".",)) == ["a.c"]
+    assert t.grep(t.rev("HEAD"), ("word",), (".",)) == ["a.c", "b.c"]
+    git(repo, "config", "core.sparseCheckout", "true")
+    assert not tree_mod.open_tree(repo).checked_out(t.rev("HEAD"))

@@ -6,8 +6,9 @@ Baseline, measured in the same process, per script: what `make coccicheck
 MODE=patch COCCI=FILE` runs, `spatch --sp-file FILE -D patch --dir .` with
 the tree's .cocciconfig options (--timeout 200 --use-gitgrep) and the
 script's own `// Options:`, `-j CORES --chunksize 1`, --in-place on a
-checkout. Then `krefactor series --cocci FILE` on a shared clone, commits
-included. Prints per script: commits, files changed, both times, the ratio
+checkout. Then `krefactor series --cocci FILE` run in a second checkout of
+the same commit, as a developer runs it in theirs, commits included (it
+writes only its branch there). Prints per script: commits, files changed, both times, the ratio
 (target <= 1.0) and whether the trees are equal. Run by hand:
 
     python3 bench/adhoc_vs_spatch_dir.py ~/.cache/krefactor/linux-6.1
@@ -42,8 +43,7 @@ def main(tree: str) -> None:
         subprocess.run(["git", "clone", "-q", "--shared", tree, str(checkout)], check=True)
         conf = adhoc.cocciconfig_options((checkout / ".cocciconfig").read_text())
         clone = Path(tmp, "clone")
-        subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", tree, str(clone)],
-                       check=True)
+        subprocess.run(["git", "clone", "-q", "--shared", tree, str(clone)], check=True)
         for k, v in (("user.name", "Bench"), ("user.email", "bench@example.org")):
             git(clone, "config", k, v)
             git(checkout, "config", k, v)
@@ -64,8 +64,8 @@ def main(tree: str) -> None:
             name = Path(script).stem
             t0 = time.monotonic()
             subprocess.run([sys.executable, "-c", "from refactor.cli import main; main()",
-                            "series", "--tree", str(clone), "--cocci", given],
-                           cwd=checkout, check=True, stdout=subprocess.DEVNULL,
+                            "series", "--cocci", given],
+                           cwd=clone, check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
             ours = time.monotonic() - t0
             branch = f"krefactor/{name}"
@@ -74,11 +74,13 @@ def main(tree: str) -> None:
                                                        f"HEAD..{branch}")),
                    "files": len(git(clone, "diff", "--name-only", "HEAD", branch).split()),
                    "spatch_dir_s": round(baseline, 1), "series_s": round(ours, 1),
-                   "ratio": round(ours / baseline, 2), "same_tree": tip_tree == reference}
+                   "ratio": round(ours / baseline, 2), "same_tree": tip_tree == reference,
+                   "checkout_untouched": git(clone, "status", "--porcelain") == ""}
             rows.append(row)
             print(f"{given}: {row['commits']} commits, {row['files']} files; spatch --dir "
                   f"{baseline:.1f}s, series --cocci {ours:.1f}s, ratio {ours / baseline:.2f}; "
-                  f"{'same tree' if row['same_tree'] else 'TREES DIFFER'}", flush=True)
+                  f"{'same tree' if row['same_tree'] else 'TREES DIFFER'}"
+                  f"{'' if row['checkout_untouched'] else ', CHECKOUT CHANGED'}", flush=True)
             git(checkout, "reset", "-q", "--hard", "HEAD")
     total_b = sum(r["spatch_dir_s"] for r in rows)
     total_s = sum(r["series_s"] for r in rows)

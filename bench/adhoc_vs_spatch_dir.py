@@ -6,7 +6,9 @@ Baseline, measured in the same process, per script: what `make coccicheck
 MODE=patch COCCI=FILE` runs, `spatch --sp-file FILE -D patch --dir .` with
 the tree's .cocciconfig options (--timeout 200 --use-gitgrep) and the
 script's own `// Options:`, `-j CORES --chunksize 1`, --in-place on a
-checkout. Then `krefactor series --cocci FILE` run in a second checkout of
+checkout, with spatch's re-spacing of the lines it changed undone as
+krefactor does (respace.py; the same reference as tests/test_adhoc_real.py,
+applied after the timing). Then `krefactor series --cocci FILE` run in a second checkout of
 the same commit, as a developer runs it in theirs, commits included (it
 writes only its branch there). Prints per script: commits, files changed, both times, the ratio
 (target <= 1.0) and whether the trees are equal. Run by hand:
@@ -23,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from refactor import adhoc
+from refactor import adhoc, respace
 
 SCRIPTS = ["free/ifnulldev_put.cocci", "iterators/for_each_child.cocci",
            "api/debugfs/debugfs_simple_attr.cocci", "misc/irqf_oneshot.cocci",
@@ -59,6 +61,12 @@ def main(tree: str) -> None:
                            cwd=checkout, check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
             baseline = time.monotonic() - t0
+            # krefactor keeps the original spacing where spatch re-spaced.
+            for path in git(checkout, "diff", "--name-only").split():
+                orig = subprocess.run(["git", "-C", str(checkout), "show", f"HEAD:{path}"],
+                                      check=True, capture_output=True).stdout
+                f = checkout / path
+                f.write_bytes(respace.respace(orig, f.read_bytes()))
             git(checkout, "add", "-A")
             reference = git(checkout, "write-tree").strip()
             name = Path(script).stem

@@ -45,6 +45,17 @@ def test_truncrace_races_and_leaves_what_it_checks(tmp_path):
     assert run("--check", str(f), "8").returncode == 1
 
 
+
+def test_pageout_py_pages_a_mapping_out_and_reads_it_back(tmp_path):
+    """shmem-pageout's helper, run here on the host's filesystem (MADV_PAGEOUT
+    takes file pages too): the data survives, and the line counts swap writes."""
+    f = tmp_path / "p"
+    res = subprocess.run(["python3", str(BOOT_DIR / "pageout.py"), str(f), "2", "9"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.startswith(f"{f}: 2 MiB paged out by madvise, ") and "verified" in res.stdout
+    assert f.stat().st_size == 2 << 20
+
 def test_writeback_void_ships_every_workload_of_the_issue():
     rec = recipe.load("writeback-void")
     assert rec.boot is not None and rec.boot.disks == (512, 512) and rec.boot.memory == 256
@@ -53,12 +64,13 @@ def test_writeback_void_ships_every_workload_of_the_issue():
                        "fault-storm", "ext4-journal", "ext4-nodelalloc", "f2fs", "jfs",
                        "reiserfs", "nilfs2", "udf", "gfs2", "exfat", "fuse",
                        "swap-edge", "9p", "shutdown", "dirty-migration", "fs-pageout",
-                       "ecryptfs", "nfs", "ubifs", "f2fs-shutdown", "f2fs-reclaim",
-                       "f2fs-shutdown-reclaim"}
+                       "ecryptfs", "nfs", "ubifs", "f2fs-shutdown",
+                       "f2fs-reclaim", "f2fs-shutdown-reclaim", "shmem-pageout",
+                       "ext2-dirsync"}
     # Every filesystem workload needs its filesystem, and the helper script is none.
     assert "GFS2_FS" in ws["gfs2"].needs and "FUSE_FS" in ws["fuse"].needs
     assert {"MTD_NAND_NANDSIM", "MTD_UBI", "UBIFS_FS"} <= set(ws["ubifs"].needs)
-    assert not {"mmapx", "lib", "dirty", "squeeze", "truncrace"} & set(ws)
+    assert not {"mmapx", "lib", "dirty", "squeeze", "truncrace", "pageout"} & set(ws)
     assert ws["bdev"].proves == ("nr_written",) and ws["bdev"].needs == ()
     assert ws["reclaim"].proves == ("pswpout", "nr_vmscan_write") and "SWAP" in ws["reclaim"].needs
     assert "XFS_FS" in ws["xfs"].needs and ws["ext2"].timeout == 120

@@ -140,3 +140,29 @@ fsload() {
     do_umount || fail "umount $fstype"
     echo "$fstype${mount_args:+ $mount_args}: $(wc -l < /tmp/sums) files, mmap exerciser and fio verified after remount"
 }
+
+# nfs_server: kernel nfsd exporting the ext4 on $dev at /tmp/exp over the
+# loopback; nfs_server_stop undoes it. The server's state directories live on
+# tmpfs over the read-only root; the export is given on exportfs's command
+# line, not in /etc/exports. NFSv3 needs rpcbind for the mount and nothing
+# else; nolock: no statd.
+nfs_server() {
+    ip link set lo up || fail "loopback up"
+    for d in /run /var/lib/nfs; do mount -t tmpfs tmpfs "$d" || fail "tmpfs on $d"; done
+    mkdir -p /run/rpcbind /var/lib/nfs/sm /var/lib/nfs/v4recovery
+    : > /var/lib/nfs/etab; : > /var/lib/nfs/rmtab
+    rpcbind -w || fail "rpcbind"
+    mount -t nfsd nfsd /proc/fs/nfsd || fail "mount nfsd"
+    mkdir -p /tmp/exp
+    mount -t ext4 "$dev" /tmp/exp || fail "mount the exported ext4"
+    exportfs -o rw,no_root_squash,insecure,no_subtree_check,fsid=1 127.0.0.1:/tmp/exp \
+        || fail "exportfs"
+    rpc.mountd -N 4 || fail "rpc.mountd"
+    rpc.nfsd -N 4 2 || fail "rpc.nfsd"
+}
+nfs_server_stop() {
+    rpc.nfsd 0
+    pkill rpc.mountd; pkill rpcbind
+    exportfs -ua
+    umount /proc/fs/nfsd /tmp/exp /var/lib/nfs /run
+}

@@ -53,7 +53,10 @@ def squeeze(counter: str, goal: int, seconds: float) -> tuple[int, int]:
     short), and the MiB taken by then."""
     start = vmstat(counter)
     held: list[bytearray] = []
-    while vmstat(counter) - start < goal and meminfo("MemFree") + meminfo("Cached") > 8:
+    # Cached counts tmpfs pages too, which reclaim cannot free without swap:
+    # what is left to take is free memory and the page cache less Shmem.
+    while (vmstat(counter) - start < goal
+           and meminfo("MemFree") + meminfo("Cached") - meminfo("Shmem") > 8):
         take(held)
         time.sleep(0.01)
     reached, taken = vmstat(counter) - start, len(held)

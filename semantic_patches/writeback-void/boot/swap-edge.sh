@@ -1,5 +1,5 @@
 #!/bin/sh
-# workload: tmpfs overflowing into a 32 MiB swap, smaller than the overflow (swap full: shmem_writepage redirties, AOP_WRITEPAGE_ACTIVATE); no OOM where the base has none
+# workload: tmpfs overflowing into a 32 MiB swap, smaller than the overflow: reclaim writes tmpfs pages to swap until it is full, and then frees only file pages (without free swap it scans no swap-backed pages, so shmem_writepage()'s redirty exit is not reached here: shmem-pageout reaches it); no OOM where the base has none
 # proves: pswpout
 # needs: SWAP
 # timeout: 180

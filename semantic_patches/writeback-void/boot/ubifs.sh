@@ -1,8 +1,8 @@
 #!/bin/sh
-# workload: ubifs on a simulated NAND chip (nandsim, a UBI volume; ubifs_writepage from write_cache_pages): files, mmap exerciser, fio mmap verify, remount, verify
+# workload: ubifs on a simulated NAND chip (nandsim, a UBI volume; ubifs_writepage from write_cache_pages): files, mmap exerciser, fio mmap verify, remount, verify; then fsync raced by truncation to zero (truncrace.py), so that ubifs_writepage() may meet a page wholly past the end of the file (its exit that writes nothing), and the file's last content verified after a remount
 # proves: nr_written
 # needs: MTD MTD_RAW_NAND MTD_NAND_NANDSIM MTD_UBI UBIFS_FS
-# timeout: 420
+# timeout: 480
 . "$KREFACTOR_BOOT_DIR/lib.sh"
 # nandsim, built in, registers its default chip at boot as mtd0: 128 MiB of
 # small-page NAND (512-byte pages, 16 KiB erase blocks) held in the guest's
@@ -15,4 +15,10 @@ ubi_volume() {
 }
 grep -q '^mtd0:' /proc/mtd || fail "no mtd0 in /proc/mtd: nandsim did not register its chip"
 FSLOAD_DEV=ubi0:krefactor fsload ubifs "" ubi_volume
+do_mount || fail "mount ubifs for the truncation race"
+/usr/bin/python3 "$KREFACTOR_BOOT_DIR/truncrace.py" /tmp/mnt/raced 30 9 || fail "truncation race on ubifs"
+do_umount || fail "umount ubifs after the truncation race"
+do_mount || fail "mount ubifs after the truncation race"
+/usr/bin/python3 "$KREFACTOR_BOOT_DIR/truncrace.py" --check /tmp/mnt/raced 9 || fail "raced file differs on ubifs after remount"
+do_umount || fail "umount ubifs"
 ubidetach -m 0 || fail "ubidetach"

@@ -45,7 +45,6 @@ def test_truncrace_races_and_leaves_what_it_checks(tmp_path):
     assert run("--check", str(f), "8").returncode == 1
 
 
-
 def test_pageout_py_pages_a_mapping_out_and_reads_it_back(tmp_path):
     """shmem-pageout's helper, run here on the host's filesystem (MADV_PAGEOUT
     takes file pages too): the data survives, and the line counts swap writes."""
@@ -55,6 +54,7 @@ def test_pageout_py_pages_a_mapping_out_and_reads_it_back(tmp_path):
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.startswith(f"{f}: 2 MiB paged out by madvise, ") and "verified" in res.stdout
     assert f.stat().st_size == 2 << 20
+
 
 def test_writeback_void_ships_every_workload_of_the_issue():
     rec = recipe.load("writeback-void")

@@ -166,3 +166,17 @@ nfs_server_stop() {
     exportfs -ua
     umount /proc/fs/nfsd /tmp/exp /var/lib/nfs /run
 }
+
+# truncation_race NAME: on the filesystem fsload made (do_mount), race fsync
+# against truncation to zero for 30 s (truncrace.py), so that ->writepage may
+# meet a page wholly past the end of the file, then check the file's last
+# content after a remount.
+truncation_race() {
+    do_mount || fail "mount $1 for the truncation race"
+    /usr/bin/python3 "$KREFACTOR_BOOT_DIR/truncrace.py" /tmp/mnt/raced 30 9 || fail "truncation race on $1"
+    do_umount || fail "umount $1 after the truncation race"
+    do_mount || fail "mount $1 after the truncation race"
+    /usr/bin/python3 "$KREFACTOR_BOOT_DIR/truncrace.py" --check /tmp/mnt/raced 9 \
+        || fail "raced file differs on $1 after remount"
+    do_umount || fail "umount $1"
+}

@@ -10,17 +10,10 @@ import os
 import random
 import sys
 
+from squeeze import vmstat
+
 MADV_PAGEOUT = 21       # <asm-generic/mman-common.h>; Python's mmap may lack the name
 MIB = 1 << 20
-
-
-def vmstat(name: str) -> int:
-    with open("/proc/vmstat") as f:
-        for line in f:
-            key, value = line.split()
-            if key == name:
-                return int(value)
-    raise SystemExit(f"pageout.py: no {name} in /proc/vmstat")
 
 
 def main(path: str, mib: str, seed: str) -> int:

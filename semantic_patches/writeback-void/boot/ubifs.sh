@@ -15,10 +15,5 @@ ubi_volume() {
 }
 grep -q '^mtd0:' /proc/mtd || fail "no mtd0 in /proc/mtd: nandsim did not register its chip"
 FSLOAD_DEV=ubi0:krefactor fsload ubifs "" ubi_volume
-do_mount || fail "mount ubifs for the truncation race"
-/usr/bin/python3 "$KREFACTOR_BOOT_DIR/truncrace.py" /tmp/mnt/raced 30 9 || fail "truncation race on ubifs"
-do_umount || fail "umount ubifs after the truncation race"
-do_mount || fail "mount ubifs after the truncation race"
-/usr/bin/python3 "$KREFACTOR_BOOT_DIR/truncrace.py" --check /tmp/mnt/raced 9 || fail "raced file differs on ubifs after remount"
-do_umount || fail "umount ubifs"
+truncation_race ubifs
 ubidetach -m 0 || fail "ubidetach"

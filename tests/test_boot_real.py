@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import krefactor, unprepared_recipe
+from conftest import git, krefactor, unprepared_recipe
 
 from refactor import tree as tree_mod
 
@@ -73,15 +73,21 @@ def test_ext4_data_journal_with_mmap_and_msync_passes_at_the_tip(real_series, tm
 
 
 def test_bisect_names_the_vfs_commit_and_decodes_the_bug(real_series, tmp_path):
-    """The series without its prepare step oopses in fs/buffer.c from the VFS commit on."""
+    """The series without its prepare step oopses in fs/buffer.c from the VFS commit on.
+    The range starts after the commits that change include/linux/ (return void,
+    add the wait), so every kernel bisect builds shares the tip's headers and
+    builds incrementally: about 6 minutes less in CI than from master."""
     repo, _, _ = real_series
     made = krefactor("series", "--tree", str(repo), "--recipe",
                      str(unprepared_recipe(tmp_path / "no-prepare")), "--branch", "unprepared")
     assert made.returncode == 0, made.stderr
+    [start] = git(repo, "log", "--format=%H", "--fixed-strings",
+                  "--grep=mm: add folio_wait_start_writeback()", "master..unprepared").split()
+    assert not git(repo, "diff", "--name-only", start, "unprepared", "--", "include").strip()
     out = tmp_path / "boot.json"
     res = krefactor("boot-test", "--recipe", "writeback-void",
                     "--tree", str(repo), "--bisect", *WORKLOADS,
-                    "--range", "master..unprepared", "--json", str(out))
+                    "--range", f"{start}..unprepared", "--json", str(out))
     assert res.returncode == 1, res.stdout + res.stderr[-3000:]
     data = json.loads(out.read_text())
     assert data["accel"] in ("kvm", "tcg") and data["accel_note"]
@@ -112,8 +118,9 @@ def test_bisect_names_the_vfs_commit_and_decodes_the_bug(real_series, tmp_path):
 
 def test_a_series_that_drops_end_page_writeback_is_caught(real_series, tmp_path):
     repo, _, _ = real_series
+    # On top of the series' tip, whose kernel the first test built.
     t = tree_mod.open_tree(repo)
-    base = t.rev("master")
+    base = t.rev("krefactor/writeback-void")
     path = "fs/buffer.c"
     text = t.read(base, [path])[path].decode()
     tail = "\tend_page_writeback(page);\n\treturn;\n\nstill_busy:"
@@ -124,7 +131,7 @@ def test_a_series_that_drops_end_page_writeback_is_caught(real_series, tmp_path)
     t.update_branch("broken-writeback", sha, None)
     out = tmp_path / "broken.json"
     res = krefactor("boot-test", "--recipe", "writeback-void",
-                    "--tree", str(repo), "--range", "master..broken-writeback",
+                    "--tree", str(repo), "--range", "krefactor/writeback-void..broken-writeback",
                     *WORKLOADS, "--json", str(out))
     assert res.returncode == 1, res.stdout + res.stderr[-3000:]
     data = json.loads(out.read_text())

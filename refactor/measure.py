@@ -47,22 +47,6 @@ def areas(tree: Tree, recipe: Recipe, base: Sha, tip: Sha, out: Path,
     return found
 
 
-def seed(plain_out: Path, out: Path, git_dir: Path) -> bool:
-    """Make the gcov build directory, the first time, as a copy of the plain
-    kernel's. Kbuild then rebuilds only what the gcov options reach (fixdep
-    records which CONFIG_ symbols each object reads) and the profiled objects
-    (their command line changed), not the whole kernel: the plain build is
-    incremental, and this one would be cold. False when there is nothing to
-    copy or the directory exists."""
-    if out.exists() or not (plain_out / "vmlinux").is_file():
-        return False
-    tmp = out.with_name(out.name + ".new")
-    safety.remove(tmp, git_dir)
-    proc.run(["cp", "-a", "--reflink=auto", str(plain_out), str(tmp)])
-    tmp.rename(out)
-    return True
-
-
 def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options: list[str],
              base: Sha, tip: Sha, subject: str, index: int, plain: Workspace,
              accel: Callable[[Path], str], kept: Callable[[], passes.Store],
@@ -77,8 +61,6 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     plain.sync(tip)
     res.profiled, skipped = gcov.profile_vars(plain.src, sources, plain.out)
     ws = Workspace(tree, plain.jobs, plain.cc, out="boot/gcov", make_vars=tuple(res.profiled))
-    if seed(plain.out, ws.out, tree.git_dir):
-        progress("gcov: build directory seeded from the plain kernel's")
     _, unmet, _ = kconfig.configure(ws, "tinyconfig",
                                   {f"CONFIG_{o}" for o in [*options, *gcov.CONFIG]},
                                   progress, closure=False, unwanted=UNWANTED)

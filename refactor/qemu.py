@@ -28,6 +28,7 @@ HUNG_TASK_SECONDS = 10
 WATCHDOG_THRESH = 30
 GUEST_BOOT_DIR = "/dev/krefactor"      # the recipe's boot scripts, inside the guest
 KVM_PROBE_SECONDS = 20
+IDLE_SECONDS = 120      # init's longest step between a workload's end and the next start
 Progress = Callable[[str], None]
 
 
@@ -145,7 +146,6 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
     child = proc.spawn(cmd, env=None, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     chunks: list[str] = []
     marks: list[tuple[float, str]] = []
-    stuck: list[tuple[float, str]] = []       # hung task, soft lockup, RCU stall
     started = time.monotonic()
 
     def reader() -> None:
@@ -159,10 +159,6 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
                 stripped = console.strip(line)
                 if stripped.startswith(console.MARK):
                     marks.append((time.monotonic(), stripped))
-                else:
-                    kind = console.splat_start(stripped)
-                    if kind and kind[0] in console.STUCK:
-                        stuck.append((time.monotonic(), kind[0]))
 
     t = threading.Thread(target=reader, daemon=True)
     t.start()
@@ -172,10 +168,10 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
         while child.poll() is None:
             time.sleep(0.2)
             now = time.monotonic()
-            # A stuck kernel does not recover: stop once its report is out.
-            if stuck and now - stuck[0][0] > 5:
-                killed = f"the kernel reported a {stuck[0][1]}"
-                break
+            # A hung-task, soft-lockup or RCU-stall report does not stop the
+            # boot: those detectors time the guest by the host's clock, and
+            # under TCG a slow kernel can pass their thresholds and go on. A
+            # kernel that is really stuck overruns its workload's time.
             if not marks:
                 if now - started > boot_deadline:
                     killed = f"no init output within {boot_deadline:.0f}s of QEMU's start"
@@ -188,6 +184,9 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
                 break
             if words[0] == "done" and now - at > 20:
                 killed = "the guest did not reboot after its last workload"
+                break
+            if words[0] not in ("start", "done") and now - at > IDLE_SECONDS:
+                killed = f"nothing from init for {now - at:.0f}s after '{last}'"
                 break
     finally:
         if child.poll() is None:

@@ -3,7 +3,9 @@ the QEMU command line, judging a workload."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -154,7 +156,8 @@ def judged(log: str, proves=("nr_written",)) -> bootrec.WorkloadResult:
     spec = workloads.WorkloadSpec("w", Path("w.sh"), "x", proves, 60, ())
     res = bootrec.WorkloadResult("w")
     con = console.parse(log)
-    guest.judge(res, spec, con, qemu.Run(log, 1.0, 0.5), Path("/nonexistent"), None)
+    ws = SimpleNamespace(src=Path("/nonexistent"))      # no decode_stacktrace.sh
+    guest.judge(res, spec, con, qemu.Run(log, 1.0, 0.5), Path("/nonexistent"), ws)
     return res
 
 
@@ -175,6 +178,65 @@ def test_a_workload_that_timed_out_or_printed_fail_fails():
     assert judged(log).why == ["exit status 1", "checksum mismatch on ext2 after remount"]
     assert judged(log.replace("rc=1", "rc=124").replace("FAIL: c", "c")).why == \
         ["timed out after 60s"]
+
+
+HUNG = ("INFO: task kworker/u4:1:31 blocked for more than 10 seconds.\n"
+        "      Not tainted 6.1.192 #1\n"
+        "Call Trace:\n <TASK>\n __schedule+0x2f0/0x8a0\n </TASK>\n")
+
+
+def test_a_stall_report_after_which_the_workload_finished_and_verified_is_a_note():
+    log = ("krefactor: boot ok\nkrefactor: start w\nkrefactor: vmstat-before w nr_written=5\n"
+           + HUNG + "krefactor: vmstat-after w nr_written=9\nkrefactor: end w rc=0\n")
+    res = judged(log)
+    assert res.status == "PASS", res.why
+    assert res.why == ["note: the kernel reported: INFO: task kworker/u4:1:31 blocked for "
+                       "more than 10 seconds.; the workload went on, finished and passed "
+                       "its checks"]
+    assert res.splat[0].startswith("INFO: task kworker")      # kept for the reader
+    # It must still prove that it ran,
+    assert judged(log.replace("w nr_written=9", "w nr_written=5")).why[0] == \
+        "did nothing: nr_written +0"
+    # and a stall in a workload that then failed its checks, or never ended, fails.
+    failed = judged(log.replace("rc=0", "rc=1"))
+    assert failed.status == "FAIL" and failed.why[0].startswith("INFO: task kworker")
+    cut = log.split("krefactor: vmstat-after")[0]
+    hung = judged(cut)
+    assert hung.status == "FAIL" and hung.why[1] == "the kernel died during it"
+    # Any other splat, beside a stall, fails the workload as before.
+    oops = judged(log.replace("krefactor: vmstat-after",
+                              "kernel BUG at fs/buffer.c:1786!\nkrefactor: vmstat-after"))
+    assert oops.status == "FAIL" and oops.why[0].startswith("INFO: task")
+
+
+def fake_qemu(tmp_path, script: str) -> list[str]:
+    """A command that prints `script`'s console lines, with `sleep N` lines obeyed."""
+    prog = tmp_path / "fake.py"
+    prog.write_text("import sys, time\n"
+                    f"for line in {script.splitlines()!r}:\n"
+                    "    if line.startswith('sleep '):\n"
+                    "        time.sleep(float(line.split()[1]))\n"
+                    "    else:\n"
+                    "        print(line, flush=True)\n")
+    return [sys.executable, str(prog)]
+
+
+def test_a_stall_report_does_not_stop_the_boot(tmp_path):
+    spec = workloads.WorkloadSpec("w", Path("w.sh"), "x", ("nr_written",), 60, ())
+    cmd = fake_qemu(tmp_path, "krefactor: boot ok\nkrefactor: start w\n" + HUNG
+                    + "sleep 6.5\nkrefactor: end w rc=0\nkrefactor: done\n")
+    run = qemu.boot_once(cmd, [spec], tmp_path / "log", 30, lambda m: None)
+    assert run.killed == "" and "krefactor: end w rc=0" in run.text
+
+
+def test_an_init_that_goes_quiet_between_workloads_is_stopped(tmp_path, monkeypatch):
+    monkeypatch.setattr(qemu, "IDLE_SECONDS", 1)
+    spec = workloads.WorkloadSpec("w", Path("w.sh"), "x", ("nr_written",), 60, ())
+    cmd = fake_qemu(tmp_path, "krefactor: boot ok\nkrefactor: start w\n"
+                    "krefactor: end w rc=0\nsleep 60\n")
+    run = qemu.boot_once(cmd, [spec], tmp_path / "log", 30, lambda m: None)
+    assert run.killed.startswith("nothing from init for ") and run.seconds < 30
+    assert run.killed.endswith("after 'krefactor: end w rc=0'")
 
 
 def test_same_kernel_is_byte_for_byte(tmp_path):

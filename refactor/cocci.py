@@ -9,10 +9,15 @@ The files are written to a scratch directory and rewritten there with
 """
 from __future__ import annotations
 
+import base64
 import contextlib
+import functools
+import hashlib
+import json
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -142,9 +147,16 @@ def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
     extra = [a for k, v in sorted((defines or {}).items()) for a in ("-D", f"{k}={v}")]
     opts, timeout = with_timeout(options if options is not None else ("--no-includes",),
                                  timeout)
-    with scratch({**(headers or {}), **files}, git_dir) as tmp:
+    cache = Cache(git_dir, cocci, [*opts, *mode_args(mode), *extra], headers or {})
+    known = {path: got for path in files if (got := cache.get(path, files[path])) is not None}
+    todo = [path for path in files if path not in known]
+    with scratch({**(headers or {}), **{p: files[p] for p in todo}}, git_dir) as tmp:
 
         def one(path: str) -> FileResult:
+            if path in known:
+                raw, out = known[path]
+                return FileResult(path, files[path], respace(files[path], raw),
+                                  tuple(parse_sites(out)), None, out)
             cmd = ["spatch", "--very-quiet", *opts, "--no-show-diff",
                    *mode_args(mode), *extra, "--sp-file", str(cocci),
                    "--in-place", path]
@@ -159,11 +171,64 @@ def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
                     error = f"spatch failed on {path}: {proc.tail(res.stderr)}"
             except subprocess.TimeoutExpired:
                 out, error = "", f"spatch timed out after {timeout:.0f}s on {path}"
-            after = respace(files[path], Path(tmp, path).read_bytes())
-            return FileResult(path, files[path], after, tuple(parse_sites(out)), error, out)
+            raw = Path(tmp, path).read_bytes()
+            if error is None:
+                cache.put(path, files[path], raw, out)
+            return FileResult(path, files[path], respace(files[path], raw),
+                              tuple(parse_sites(out)), error, out)
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             return list(pool.map(one, list(files)))
+
+
+CACHE_DIR = "spatch"        # <git dir>/krefactor/spatch/: spatch's results by their inputs
+
+
+@functools.cache
+def spatch_version() -> str:
+    return proc.run(["spatch", "--version"]).stdout.decode(errors="replace").strip()
+
+
+class Cache:
+    """What one spatch run on one file printed and left, kept under the hash
+    of all that decides it: spatch's version, the semantic patch, the
+    options and -D values (not the timeout: a run that finished is the same
+    under any), the local headers, the file's path and its bytes. A
+    re-run of a step on files it has seen (a second `series`, a re-roll
+    whose base kept them, `coverage` re-running a step) starts no spatch
+    for them. Only runs without an error are kept. `clean` removes it."""
+
+    def __init__(self, git_dir: Path, cocci: Path, args: list[str],
+                 headers: dict[str, bytes]) -> None:
+        self.root = safety.state_dir(git_dir) / CACHE_DIR
+        h = hashlib.sha256()
+        drop = {i for i, a in enumerate(args) if a == "--timeout"}
+        kept = [a for i, a in enumerate(args) if i not in drop and i - 1 not in drop]
+        for part in (spatch_version(), cocci.read_bytes(), json.dumps(kept),
+                     json.dumps(sorted((p, hashlib.sha256(d).hexdigest())
+                                       for p, d in headers.items()))):
+            h.update(part if isinstance(part, bytes) else part.encode())
+            h.update(b"\0")
+        self.run_key = h.hexdigest()
+
+    def path(self, name: str, data: bytes) -> Path:
+        key = hashlib.sha256(f"{self.run_key}\0{name}\0".encode() + data).hexdigest()
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, name: str, data: bytes) -> tuple[bytes, str] | None:
+        try:
+            rec = json.loads(self.path(name, data).read_text())
+            return base64.b64decode(rec["after"]), rec["stdout"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def put(self, name: str, data: bytes, after: bytes, stdout: str) -> None:
+        dest = self.path(name, data)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
+        part.write_text(json.dumps({"after": base64.b64encode(after).decode(),
+                                    "stdout": stdout}))
+        os.replace(part, dest)
 
 
 def with_timeout(options: tuple[str, ...], timeout: float) -> tuple[list[str], float]:

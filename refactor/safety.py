@@ -19,8 +19,9 @@ through `remove()` or `clean()`:
    owner). A run removes its own; `clean` removes one only when the record
    names this tree and its process is gone. A directory without a valid
    record is never removed, whatever its name.
-3. Build state (`<git dir>/krefactor/build/`) and the code index
-   (`<git dir>/krefactor/index/`) are removed by `clean` under
+3. Build state (`<git dir>/krefactor/build/`), the code index
+   (`<git dir>/krefactor/index/`) and spatch's kept results
+   (`<git dir>/krefactor/spatch/`) are removed by `clean` under
    the tree's lock, so no compile-test or boot-test is using it.
 4. Never removed: the series records (`<git dir>/krefactor/series/`, from
    which `coverage` reads why a site was left), the lock file, branches.
@@ -53,7 +54,8 @@ class Tree(Protocol):
 
 OWNER_FILE = "krefactor-owner.json"
 KEEP = ("lock", "series")      # entries of <git dir>/krefactor/ that clean never removes
-STATE = ("build", "index")    # removed whole by clean, under the lock: build state, code index
+# Removed whole by clean, under the lock: build state, code index, spatch's results.
+STATE = ("build", "index", "spatch")
 
 
 class Interrupted(KrefactorError):

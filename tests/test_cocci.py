@@ -658,3 +658,60 @@ def test_an_exit_after_a_callee_that_starts_on_every_path_is_settled(tmp_path):
     [told] = cocci.run(STEPS / "06-prepare-writepage.cocci", src, git_dir=tmp_path, jobs=1,
                        defines=defs(reached, always="fs/x/m.c:fs_meta_submit"))
     assert not told.changed and not told.sites
+
+
+def spatch_runs(monkeypatch) -> list[list[str]]:
+    """Every spatch that cocci.run starts on a file, recorded (and still run)."""
+    started: list[list[str]] = []
+    real = cocci.proc.run
+
+    def run(cmd, *a, **kw):
+        if cmd[0] == "spatch" and "--in-place" in cmd:
+            started.append(cmd)
+        return real(cmd, *a, **kw)
+
+    monkeypatch.setattr(cocci.proc, "run", run)
+    return started
+
+
+def test_a_file_spatch_has_seen_with_the_same_inputs_is_not_run_again(tmp_path, monkeypatch):
+    started = spatch_runs(monkeypatch)
+    sp = STEPS / "01-afs-bug-on-start.cocci"
+    files = {"fs/afs/write.c": AFS.encode(), "x.c": b"int f(void)\n{\n\treturn 0;\n}\n"}
+    first = cocci.run(sp, files, git_dir=tmp_path, jobs=1)
+    assert len(started) == 2
+    again = cocci.run(sp, files, git_dir=tmp_path, jobs=1, timeout=30)
+    assert again == first and len(started) == 2       # the timeout is not an input
+    # A changed byte, another -D value, another semantic patch: run again.
+    cocci.run(sp, {"x.c": files["x.c"] + b"\n"}, git_dir=tmp_path, jobs=1)
+    cocci.run(sp, {"x.c": files["x.c"]}, git_dir=tmp_path, jobs=1, defines={"a": "1"})
+    cocci.run(STEPS / "03-remove-test-set.cocci", {"x.c": files["x.c"]}, git_dir=tmp_path,
+              jobs=1)
+    assert len(started) == 5
+    # Sites come back from the kept output as they came from spatch.
+    prep = STEPS / "06-prepare-writepage.cocci"
+    [r] = cocci.run(prep, {"fs/x/a.c": PREPARE.encode()}, git_dir=tmp_path, jobs=1,
+                    defines=defs("fs/x/a.c:fs_writepage,fs/x/a.c:helper"))
+    [k] = cocci.run(prep, {"fs/x/a.c": PREPARE.encode()}, git_dir=tmp_path, jobs=1,
+                    defines=defs("fs/x/a.c:fs_writepage,fs/x/a.c:helper"))
+    assert len(started) == 6 and k == r and r.sites and r.changed
+
+
+def test_a_run_that_failed_is_not_kept(tmp_path, monkeypatch):
+    sp = STEPS / "01-afs-bug-on-start.cocci"
+    files = {"x.c": AFS.encode()}
+    real = cocci.proc.run
+
+    def failing(cmd, *a, **kw):
+        res = real(cmd, *a, **kw)
+        if cmd[0] == "spatch" and "--in-place" in cmd:
+            res.returncode, res.stderr = 1, b"spatch: out of memory\n"
+        return res
+
+    monkeypatch.setattr(cocci.proc, "run", failing)
+    [r] = cocci.run(sp, files, git_dir=tmp_path, jobs=1)
+    assert r.error and "out of memory" in r.error
+    monkeypatch.undo()
+    started = spatch_runs(monkeypatch)
+    [r] = cocci.run(sp, files, git_dir=tmp_path, jobs=1)
+    assert r.error is None and r.changed and len(started) == 1

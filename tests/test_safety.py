@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE, ROOT, git, imported, krefactor, slow_cocci, snapshot
 
-from refactor import proc, safety
+from refactor import cocci, proc, safety
 from refactor.errors import KrefactorError
 
 
@@ -372,3 +372,15 @@ def test_a_scratch_removed_behind_is_gone_once_its_thread_ends(fixture_tree):
         if t.name == f"remove {tmp.name}":
             t.join()
     assert not tmp.exists()
+
+
+def test_clean_removes_the_kept_spatch_results(fixture_tree, tmp_path):
+    sp = Path(__file__).resolve().parent.parent / "semantic_patches" / "writeback-void" / \
+        "01-afs-bug-on-start.cocci"
+    git_dir = fixture_tree / ".git"
+    cocci.run(sp, {"x.c": b"int x;\n"}, git_dir=git_dir, jobs=1)
+    kept = git_dir / "krefactor" / cocci.CACHE_DIR
+    assert len(list(kept.rglob("*.json"))) == 1
+    res = clean(fixture_tree, tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert not kept.exists() and str(kept) in res.stdout

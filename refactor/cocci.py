@@ -19,7 +19,6 @@ import re
 import subprocess
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -126,8 +125,7 @@ def unparsed(files: dict[str, bytes], *, git_dir: Path,
             return [f"{path}:{n}: {src[n - 1].strip() if n <= len(src) else ''}"
                     for n in (int(m.group(2)) for m in PARSE_ERROR.finditer(out))]
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return sorted({line for found in pool.map(one, list(files)) for line in found})
+        return sorted({line for found in proc.pmap(one, list(files), jobs) for line in found})
 
 
 def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
@@ -177,8 +175,7 @@ def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
             return FileResult(path, files[path], respace(files[path], raw),
                               tuple(parse_sites(out)), error, out)
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return list(pool.map(one, list(files)))
+        return proc.pmap(one, list(files), jobs)
 
 
 CACHE_DIR = "spatch"        # <git dir>/krefactor/spatch/: spatch's results by their inputs

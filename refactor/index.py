@@ -24,7 +24,6 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import proc, safety
@@ -95,8 +94,7 @@ def lookup(db: Path, names: list[str]) -> dict[str, set[str]]:
         defined = global_paths(db, "-d", name)
         return defined | global_paths(db, "-r" if defined else "-s", name)
 
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        return dict(zip(names, pool.map(one, names)))
+    return dict(zip(names, proc.pmap(one, names, THREADS)))
 
 
 class CodeIndex:

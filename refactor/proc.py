@@ -13,11 +13,15 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from .errors import KrefactorError
 
 log = logging.getLogger("krefactor")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def require(tool: str, hint: str) -> str:
@@ -145,3 +149,31 @@ class Stopped(KrefactorError):
 
 class ToolMissing(KrefactorError):
     """A tool krefactor needs is not installed."""
+
+
+HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+def pmap(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
+    """`fn` over `items` on `workers` threads, results in order. The threads
+    start with SIGINT and SIGTERM held: krefactor's handler raises, and an
+    exception raised inside Thread.start() leaves the new thread to die
+    with a traceback on stderr (`del _limbo[self]`). A signal that comes
+    meanwhile is handled once every thread has started; the workers (and
+    what they start) then run with both unblocked."""
+    submitted = threading.Event()
+
+    def unhold() -> None:
+        # Not before: a worker that could take the signal would have the
+        # main thread handle it, inside the next Thread.start().
+        submitted.wait()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), initializer=unhold) as pool:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+        try:
+            futures = [pool.submit(fn, x) for x in items]
+        finally:
+            submitted.set()
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        return [f.result() for f in futures]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -264,8 +263,7 @@ def run(*, tree: Tree, base: Sha, tip: Sha, recipe: Recipe | None = None, jobs: 
         patch = tree.git("format-patch", "-1", "--stdout", cr.sha)
         cr.checkpatch, cr.checkpatch_summary = checkpatch(tree, Sha(cr.sha), patch)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(check, result.commits))
+    proc.pmap(check, result.commits, jobs)
     progress(f"checkpatch: {len(result.commits)} patches in {time.monotonic() - started:.1f}s "
              f"({jobs} at a time)")
     return result

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import tarfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -171,8 +170,7 @@ class Tree:
             return out
         if len(parts) == 1:
             return one(parts[0])
-        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-            return "".join(pool.map(one, parts))
+        return "".join(proc.pmap(one, parts, len(parts)))
 
     def checked_out(self, commit: Sha) -> bool:
         """Whether the checkout holds `commit` as it is: HEAD is `commit`, no

@@ -75,6 +75,37 @@ def test_no_command_starts_once_krefactor_is_stopping():
     assert proc.run(["true"]).returncode == 0
 
 
+PMAP = """
+import os, signal, sys
+from refactor import proc
+consumed = []
+def items():
+    for i in range(4):
+        consumed.append(i)
+        if i == 0:
+            os.kill(os.getpid(), signal.SIGINT)   # lands while the threads start
+        yield i
+try:
+    proc.pmap(lambda x: signal.pthread_sigmask(signal.SIG_BLOCK, set()), items(), 4)
+except KeyboardInterrupt:
+    print("interrupted after", len(consumed))
+masks = proc.pmap(lambda x: signal.pthread_sigmask(signal.SIG_BLOCK, set()), range(3), 3)
+print("held in a worker:", any(signal.SIGINT in m for m in masks))
+print("held here:", signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, set()))
+"""
+
+
+def test_a_signal_while_worker_threads_start_waits_until_they_have():
+    """A handler that raises inside Thread.start() kills the new thread with
+    a traceback on stderr (CPython's `del _limbo[self]`), as seen once in
+    test_interrupted_run_leaves_nothing_behind."""
+    res = subprocess.run([sys.executable, "-c", PMAP], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent, timeout=60)
+    assert res.stdout.splitlines() == ["interrupted after 4", "held in a worker: False",
+                                       "held here: False"], res.stdout + res.stderr
+    assert "Traceback" not in res.stderr and "Exception ignored" not in res.stderr
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_leaves_nothing_behind(fixture_tree, tmp_path, sig):
     tmp = tmp_path / "tmp"

@@ -177,12 +177,26 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     progress(f"  searched the tree for {len(candidates)} candidate functions in "
              f"{time.monotonic() - started:.1f}s: {len(reached)} reached from "
              f"{recipe.handoff.description}")
-    todo = {path: contents[path] for path in sorted({f for f, _ in candidates})}
-    results = cocci.run(step.cocci, todo, git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
+    description = recipe.handoff.description
+    # Only a file where a hand-off reaches a candidate is patched. In one
+    # where it reaches none, patch mode changes nothing and reports each
+    # candidate, as listed, left and unreached (the reach step's contract,
+    # see unreached()): that is written here, and spatch is not run again.
+    listed = {r.path: r for r in found}
+    near = {f for (f, _), a in answers.items() if a.reached}
+    with_candidates = sorted({f for f, _ in candidates})
+    todo = {path: contents[path] for path in with_candidates
+            if path in near or listed[path].error}
+    patched = cocci.run(step.cocci, todo, git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
                         defines={"reached": ",".join(reached) or "-",
                                  "inert": ",".join(inert) or "-",
-                                 "always": ",".join(every) or "-"})
-    description = recipe.handoff.description
+                                 "always": ",".join(every) or "-"}) if todo else []
+    by_path = {r.path: r for r in patched}
+    results = [by_path[path] if path in by_path else unreached(listed[path], description)
+               for path in with_candidates]
+    if len(todo) < len(with_candidates):
+        progress(f"  patched {len(todo)} of the {len(with_candidates)} files with candidates: "
+                 f"no hand-off reaches one in the other {len(with_candidates) - len(todo)}")
     noun, what = recipe.handoff.carried.noun, recipe.handoff.started
 
     def judged(s: cocci.Site) -> cocci.Site:
@@ -213,8 +227,21 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
         return s
 
     out = [replace(r, sites=tuple(judged(s) for s in r.sites)) for r in results]
-    errors = [replace(r, sites=()) for r in found if r.error and r.path not in todo]
+    errors = [replace(r, sites=()) for r in found if r.error and r.path not in by_path]
     return Reaching(out + errors, frozenset(q for q, a in answers.items() if a.reached))
+
+
+UNREACHED = "not reached from {}"
+
+
+def unreached(listed: cocci.FileResult, description: str) -> cocci.FileResult:
+    """What a reach step's patch mode gives a file whose candidates no hand-off
+    reaches, from its listing: the file unchanged, each candidate left as
+    `left/unreached`, "not reached from <the hand-off's description>", in the
+    order listed. A reach step's semantic patch must do the same."""
+    return replace(listed, after=listed.before, stdout="", sites=tuple(
+        replace(s, verdict="left", kind="unreached", reason=UNREACHED.format(description))
+        for s in listed.sites if s.verdict == "candidate"))
 
 
 def started_at_handoffs(tree: Tree, commit: Sha, recipe: Recipe) -> bool:

@@ -715,3 +715,19 @@ def test_a_run_that_failed_is_not_kept(tmp_path, monkeypatch):
     started = spatch_runs(monkeypatch)
     [r] = cocci.run(sp, files, git_dir=tmp_path, jobs=1)
     assert r.error is None and r.changed and len(started) == 1
+
+
+def test_patch_mode_leaves_a_file_with_no_reached_candidate_as_reach_writes_it(tmp_path):
+    """The reach step's contract, which lets series skip the second spatch
+    run of such a file: unchanged, each listed candidate left/unreached."""
+    from refactor import reach
+    sp = STEPS / "06-prepare-writepage.cocci"
+    files = {"fs/x/a.c": PREPARE.encode()}
+    [listed] = cocci.run(sp, files, git_dir=tmp_path, jobs=1, mode="report", defines=defs("?"))
+    assert len([s for s in listed.sites if s.verdict == "candidate"]) >= 4
+    [patched] = cocci.run(sp, files, git_dir=tmp_path, jobs=1, defines=defs("-"))
+    written = reach.unreached(listed, "a ->writepage method or write_cache_pages() callback")
+    assert patched.sites == written.sites and patched.after == written.after == files["fs/x/a.c"]
+    # Reached, the same file is changed: the shortcut holds only for none.
+    [some] = cocci.run(sp, files, git_dir=tmp_path, jobs=1, defines=defs("fs/x/a.c:helper"))
+    assert some.changed

@@ -20,8 +20,9 @@ through `remove()` or `clean()`:
    names this tree and its process is gone. A directory without a valid
    record is never removed, whatever its name.
 3. Build state (`<git dir>/krefactor/build/`), the code index
-   (`<git dir>/krefactor/index/`) and spatch's kept results
-   (`<git dir>/krefactor/spatch/`) are removed by `clean` under
+   (`<git dir>/krefactor/index/`), spatch's kept results
+   (`<git dir>/krefactor/spatch/`) and the call graph's
+   (`<git dir>/krefactor/cache/`) are removed by `clean` under
    the tree's lock, so no compile-test or boot-test is using it.
 4. Never removed: the series records (`<git dir>/krefactor/series/`, from
    which `coverage` reads why a site was left), the lock file, branches.
@@ -54,8 +55,9 @@ class Tree(Protocol):
 
 OWNER_FILE = "krefactor-owner.json"
 KEEP = ("lock", "series")      # entries of <git dir>/krefactor/ that clean never removes
-# Removed whole by clean, under the lock: build state, code index, spatch's results.
-STATE = ("build", "index", "spatch")
+# Removed whole by clean, under the lock: build state, code index, spatch's
+# results, the call graph's answers.
+STATE = ("build", "index", "spatch", "cache")
 
 
 class Interrupted(KrefactorError):

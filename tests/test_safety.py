@@ -160,10 +160,13 @@ def start_slow_series(tree: Path, recipe: Path, env: dict[str, str]) -> subproce
                               "--timeout", "60", "-j", "1"],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     scratch = tree / ".git" / "krefactor" / "tmp"
+    # Its owner record too: a run killed between mkdtemp and writing the
+    # record leaves a directory that clean rightly refuses to remove.
+    made = f"spatch-*/{safety.OWNER_FILE}"
     deadline = time.monotonic() + 30
-    while not list(scratch.glob("spatch-*")) and time.monotonic() < deadline:
+    while not list(scratch.glob(made)) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert list(scratch.glob("spatch-*")), "spatch never started"
+    assert list(scratch.glob(made)), "spatch never started"
     return child
 
 

@@ -29,6 +29,9 @@ WATCHDOG_THRESH = 30
 GUEST_BOOT_DIR = "/dev/krefactor"      # the recipe's boot scripts, inside the guest
 KVM_PROBE_SECONDS = 20
 IDLE_SECONDS = 120      # init's longest step between a workload's end and the next start
+# Past a workload's own timeout: the guest's `timeout -k 5`, then the
+# clean-up after it (umounts, swapoff, sync) and the gcov counters' copy.
+WORKLOAD_SLACK = 60
 Progress = Callable[[str], None]
 
 
@@ -162,7 +165,7 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
 
     t = threading.Thread(target=reader, daemon=True)
     t.start()
-    limits = {w.name: w.timeout + 20 for w in workloads}
+    limits = {w.name: w.timeout + WORKLOAD_SLACK for w in workloads}
     killed = ""
     try:
         while child.poll() is None:
@@ -177,15 +180,21 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
                     killed = f"no init output within {boot_deadline:.0f}s of QEMU's start"
                     break
                 continue
-            at, last = marks[-1]
+            # Where init is: the last start, end or done mark (the vmstat
+            # lines inside a workload's run do not move it).
+            at, last = next(((t, m) for t, m in reversed(marks)
+                             if m[len(console.MARK):].split()[:1] in (["start"], ["end"],
+                                                                       ["done"])), marks[0])
             words = last[len(console.MARK):].split() + [""]
-            if words[0] == "start" and now - at > limits.get(words[1], 120):
-                killed = f"workload {words[1]} still running after {now - at:.0f}s"
-                break
-            if words[0] == "done" and now - at > 20:
-                killed = "the guest did not reboot after its last workload"
-                break
-            if words[0] not in ("start", "done") and now - at > IDLE_SECONDS:
+            if words[0] == "start":
+                if now - at > limits.get(words[1], 120):
+                    killed = f"workload {words[1]} still running after {now - at:.0f}s"
+                    break
+            elif words[0] == "done":
+                if now - at > 20:
+                    killed = "the guest did not reboot after its last workload"
+                    break
+            elif now - at > IDLE_SECONDS:
                 killed = f"nothing from init for {now - at:.0f}s after '{last}'"
                 break
     finally:

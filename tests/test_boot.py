@@ -239,6 +239,17 @@ def test_an_init_that_goes_quiet_between_workloads_is_stopped(tmp_path, monkeypa
     assert run.killed.endswith("after 'krefactor: end w rc=0'")
 
 
+def test_a_workload_that_overruns_is_stopped_whatever_it_printed(tmp_path, monkeypatch):
+    """The vmstat lines a workload's run prints are marks too: they must not
+    hide that the workload is still running."""
+    monkeypatch.setattr(qemu, "WORKLOAD_SLACK", 0)
+    spec = workloads.WorkloadSpec("w", Path("w.sh"), "x", ("nr_written",), 1, ())
+    cmd = fake_qemu(tmp_path, "krefactor: boot ok\nkrefactor: start w\n"
+                    "krefactor: vmstat-before w nr_written=5\nsleep 60\n")
+    run = qemu.boot_once(cmd, [spec], tmp_path / "log", 30, lambda m: None)
+    assert run.killed.startswith("workload w still running after ") and run.seconds < 30
+
+
 def test_same_kernel_is_byte_for_byte(tmp_path):
     class WS:
         root = tmp_path

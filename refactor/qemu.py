@@ -29,8 +29,11 @@ WATCHDOG_THRESH = 30
 GUEST_BOOT_DIR = "/dev/krefactor"      # the recipe's boot scripts, inside the guest
 KVM_PROBE_SECONDS = 20
 IDLE_SECONDS = 120      # init's longest step between a workload's end and the next start
-# Past a workload's own timeout: the guest's `timeout -k 5`, then the
+# A workload's host-side limit, a backstop for a guest whose own `timeout -k
+# 5` cannot end it (a task in D state): twice its timeout, plus the
 # clean-up after it (umounts, swapoff, sync) and the gcov counters' copy.
+# Twice, since under TCG the guest's clock can fall behind the host's: on a
+# gcov kernel dirty-migration's guest saw 350 s go by while the host saw 480.
 WORKLOAD_SLACK = 60
 Progress = Callable[[str], None]
 
@@ -165,7 +168,7 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
 
     t = threading.Thread(target=reader, daemon=True)
     t.start()
-    limits = {w.name: w.timeout + WORKLOAD_SLACK for w in workloads}
+    limits = {w.name: 2 * w.timeout + WORKLOAD_SLACK for w in workloads}
     killed = ""
     try:
         while child.poll() is None:

@@ -28,7 +28,8 @@ SPLATS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("RCU stall", re.compile(r"rcu: INFO: \S+ (self-)?detected stalls?")),
     ("panic", re.compile(r"^Kernel panic - not syncing")),
 )
-# Reports after which the guest cannot be expected to go on.
+# Stall reports: timed by the host's clock, so a slow guest (TCG) can pass
+# their thresholds and go on; guest.judge lets the workload's end decide.
 STUCK = ("hung task", "soft lockup", "RCU stall")
 # A splat's text runs until one of these, or for at most this many lines.
 END = re.compile(r"^---\[ end (trace|Kernel panic)")

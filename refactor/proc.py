@@ -6,6 +6,7 @@ its stderr.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
@@ -13,7 +14,7 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -154,6 +155,20 @@ class ToolMissing(KrefactorError):
 HELD = {signal.SIGINT, signal.SIGTERM}
 
 
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back (in the main thread) until the block ends;
+    one that came meanwhile is then handled as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def pmap(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
     """`fn` over `items` on `workers` threads, results in order. The threads
     start with SIGINT and SIGTERM held: krefactor's handler raises, and an
@@ -170,10 +185,9 @@ def pmap(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)
 
     with ThreadPoolExecutor(max_workers=max(1, workers), initializer=unhold) as pool:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
         try:
-            futures = [pool.submit(fn, x) for x in items]
+            with signals_held():
+                futures = [pool.submit(fn, x) for x in items]
         finally:
             submitted.set()
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
         return [f.result() for f in futures]

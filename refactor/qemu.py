@@ -185,10 +185,10 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
                 continue
             # Where init is: the last start, end or done mark (the vmstat
             # lines inside a workload's run do not move it).
-            at, last = next(((t, m) for t, m in reversed(marks)
-                             if m[len(console.MARK):].split()[:1] in (["start"], ["end"],
-                                                                       ["done"])), marks[0])
-            words = last[len(console.MARK):].split() + [""]
+            at, last, words = next(((when, m, w) for when, m in reversed(marks)
+                                    if (w := m[len(console.MARK):].split() + [""])[0]
+                                    in ("start", "end", "done")),
+                                   (*marks[0], ["boot", ""]))
             if words[0] == "start":
                 if now - at > limits.get(words[1], 120):
                     killed = f"workload {words[1]} still running after {now - at:.0f}s"

@@ -138,19 +138,7 @@ def scratch(git_dir: Path, purpose: str, *, remove_behind: bool = False) -> Iter
             remove(path, git_dir, behind=remove_behind)
 
 
-@contextlib.contextmanager
-def signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM held back (in the main thread) until the block ends;
-    one that came meanwhile is then handled as usual."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+signals_held = proc.signals_held     # one place holds SIGINT and SIGTERM back
 
 
 def owner(path: Path) -> dict | None:

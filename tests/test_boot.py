@@ -221,20 +221,23 @@ def fake_qemu(tmp_path, script: str) -> list[str]:
     return [sys.executable, str(prog)]
 
 
+def fake_boot(tmp_path, script: str, timeout: int = 60) -> qemu.Run:
+    """boot_once on fake_qemu(script), with one workload w of `timeout` s."""
+    spec = workloads.WorkloadSpec("w", Path("w.sh"), "x", ("nr_written",), timeout, ())
+    return qemu.boot_once(fake_qemu(tmp_path, script), [spec], tmp_path / "log", 30,
+                          lambda m: None)
+
+
 def test_a_stall_report_does_not_stop_the_boot(tmp_path):
-    spec = workloads.WorkloadSpec("w", Path("w.sh"), "x", ("nr_written",), 60, ())
-    cmd = fake_qemu(tmp_path, "krefactor: boot ok\nkrefactor: start w\n" + HUNG
+    run = fake_boot(tmp_path, "krefactor: boot ok\nkrefactor: start w\n" + HUNG
                     + "sleep 6.5\nkrefactor: end w rc=0\nkrefactor: done\n")
-    run = qemu.boot_once(cmd, [spec], tmp_path / "log", 30, lambda m: None)
     assert run.killed == "" and "krefactor: end w rc=0" in run.text
 
 
 def test_an_init_that_goes_quiet_between_workloads_is_stopped(tmp_path, monkeypatch):
     monkeypatch.setattr(qemu, "IDLE_SECONDS", 1)
-    spec = workloads.WorkloadSpec("w", Path("w.sh"), "x", ("nr_written",), 60, ())
-    cmd = fake_qemu(tmp_path, "krefactor: boot ok\nkrefactor: start w\n"
+    run = fake_boot(tmp_path, "krefactor: boot ok\nkrefactor: start w\n"
                     "krefactor: end w rc=0\nsleep 60\n")
-    run = qemu.boot_once(cmd, [spec], tmp_path / "log", 30, lambda m: None)
     assert run.killed.startswith("nothing from init for ") and run.seconds < 30
     assert run.killed.endswith("after 'krefactor: end w rc=0'")
 
@@ -243,10 +246,8 @@ def test_a_workload_that_overruns_is_stopped_whatever_it_printed(tmp_path, monke
     """The vmstat lines a workload's run prints are marks too: they must not
     hide that the workload is still running."""
     monkeypatch.setattr(qemu, "WORKLOAD_SLACK", 0)
-    spec = workloads.WorkloadSpec("w", Path("w.sh"), "x", ("nr_written",), 1, ())
-    cmd = fake_qemu(tmp_path, "krefactor: boot ok\nkrefactor: start w\n"
-                    "krefactor: vmstat-before w nr_written=5\nsleep 60\n")
-    run = qemu.boot_once(cmd, [spec], tmp_path / "log", 30, lambda m: None)
+    run = fake_boot(tmp_path, "krefactor: boot ok\nkrefactor: start w\n"
+                    "krefactor: vmstat-before w nr_written=5\nsleep 60\n", timeout=1)
     assert run.killed.startswith("workload w still running after ") and run.seconds < 30
 
 

@@ -65,14 +65,20 @@ def test_writeback_void_ships_every_workload_of_the_issue():
     assert set(ws) == {"bdev", "ext2", "ext4", "xfs", "btrfs", "vfat", "reclaim", "migration",
                        "fault-storm", "ext4-journal", "ext4-nodelalloc", "f2fs", "jfs",
                        "reiserfs", "nilfs2", "udf", "gfs2", "exfat", "fuse",
-                       "swap-edge", "9p", "shutdown", "dirty-migration", "fs-pageout",
+                       "swap-edge", "9p", "shutdown", "dirty-migration-nilfs2",
+                       "dirty-migration-gfs2", "dirty-migration-fuse", "fs-pageout",
                        "ecryptfs", "nfs", "ubifs", "f2fs-shutdown",
                        "f2fs-reclaim", "f2fs-shutdown-reclaim", "shmem-pageout",
                        "ext2-dirsync"}
     # Every filesystem workload needs its filesystem, and the helper script is none.
     assert "GFS2_FS" in ws["gfs2"].needs and "FUSE_FS" in ws["fuse"].needs
     assert {"MTD_NAND_NANDSIM", "MTD_UBI", "UBIFS_FS"} <= set(ws["ubifs"].needs)
-    assert not {"mmapx", "lib", "dirty", "squeeze", "truncrace", "pageout"} & set(ws)
+    assert not {"mmapx", "lib", "migrate", "dirty", "squeeze", "truncrace", "pageout"} & set(ws)
+    # Each filesystem's migration has its own time: one slow phase does not
+    # keep the next filesystem from running.
+    assert [ws[f"dirty-migration-{f}"].timeout for f in ("nilfs2", "gfs2", "fuse")] == [420, 300,
+                                                                                     300]
+    assert "FUSE_FS" in ws["dirty-migration-fuse"].needs
     assert ws["bdev"].proves == ("nr_written",) and ws["bdev"].needs == ()
     assert ws["reclaim"].proves == ("pswpout", "nr_vmscan_write") and "SWAP" in ws["reclaim"].needs
     assert "XFS_FS" in ws["xfs"].needs and ws["ext2"].timeout == 120

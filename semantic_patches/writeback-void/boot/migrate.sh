@@ -1,19 +1,20 @@
-#!/bin/sh
-# workload: compaction, and soft offline of mapped dirty pages (on nilfs2 also after an emergency read-only remount), on filesystems whose ->writepage migration must call (no migrate_folio: fallback_migrate_folio -> writeout): nilfs2, gfs2 journaled data, fuse (its congestion threshold at 0 meanwhile); verified after remount
-# proves: pgmigrate_success
-# needs: NILFS2_FS GFS2_FS FUSE_FS EXT4_FS COMPACTION MIGRATION X86_MCE MEMORY_FAILURE ADVISE_SYSCALLS
-# timeout: 420
+# Helpers for the dirty-migration-* workloads; sourced by them, not a workload.
+# Each filesystem is its own workload, with its own time: on the tip's gcov
+# kernel nilfs2's soft offline once took 300 s, and when the three ran as one
+# workload the ones after it never started.
 . "$KREFACTOR_BOOT_DIR/lib.sh"
-# At 3e8a0f176127 (afs; the base's code, its change not built) the fuse
+# watch SECONDS: if the workload is still running after SECONDS (a little
+# under its timeout), the console gets the stacks of the blocked tasks (sysrq
+# w), and each phase says when it ended (uptime): where it hung, not only
+# that. At 3e8a0f176127 (afs; the base's code, its change not built) the fuse
 # phase once ran past the timeout with nothing on the console; it passed in
-# the runs there and at the base since. If the workload is still
-# running after 400 s (its timeout is 420 s), the console gets the stacks of
-# the blocked tasks (sysrq w), and each phase says when it ended (uptime):
-# where it hung, not only that.
-# The watchdog does nothing once its sleep is killed (at the workload's end).
-( sleep 400 && { echo "dirty-migration: still running after 400 s; blocked tasks:"
-                 echo w > /proc/sysrq-trigger; } ) 2>/dev/null & watchdog=$!
-trap 'pkill -P $watchdog; kill $watchdog 2>/dev/null' EXIT
+# the runs there and at the base since. The watchdog does nothing once its
+# sleep is killed (at the workload's end).
+watch() {
+    ( sleep "$1" && { echo "dirty-migration: still running after $1 s; blocked tasks:"
+                      echo w > /proc/sysrq-trigger; } ) 2>/dev/null & watchdog=$!
+    trap 'pkill -P $watchdog; kill $watchdog 2>/dev/null' EXIT
+}
 phase() { echo "dirty-migration: $fstype: $1 at $(cut -d' ' -f1 /proc/uptime) s"; }
 mnt() {
     case $fstype in
@@ -160,6 +161,3 @@ migrate() {
     unmnt || fail "umount $fstype"
     echo "$fstype: compacted and soft-offlined with dirty pages, verified after remount"
 }
-migrate nilfs2 mkfs.nilfs2 -f -q
-migrate gfs2 mkfs.gfs2 -O -p lock_nolock -j 1
-migrate fuse mkfs.ext4 -q -F

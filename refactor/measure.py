@@ -3,6 +3,7 @@ every workload, and which changed lines ran; and each directory the range
 changes, built into the boot kernel and run, or why not."""
 from __future__ import annotations
 
+import filecmp
 import shutil
 import time
 from collections.abc import Callable
@@ -47,6 +48,25 @@ def areas(tree: Tree, recipe: Recipe, base: Sha, tip: Sha, out: Path,
     return found
 
 
+def seed(plain_out: Path, out: Path, git_dir: Path) -> bool:
+    """Make the gcov build directory a copy of the plain kernel's (timestamps
+    kept) when it does not exist or was configured differently. Both have one
+    config (guest.config_options), so Kbuild then rebuilds only the profiled
+    objects (their command line changed) and what links them, not the whole
+    kernel. False when there is nothing to copy or no need."""
+    config = plain_out / ".config"
+    if not (plain_out / "vmlinux").is_file() or not config.is_file():
+        return False
+    if (out / ".config").is_file() and filecmp.cmp(out / ".config", config, shallow=False):
+        return False
+    tmp = out.with_name(out.name + ".new")
+    safety.remove(tmp, git_dir)
+    proc.run(["cp", "-a", "--reflink=auto", str(plain_out), str(tmp)])
+    safety.remove(out, git_dir)
+    tmp.rename(out)
+    return True
+
+
 def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options: list[str],
              base: Sha, tip: Sha, subject: str, index: int, plain: Workspace,
              accel: Callable[[Path], str], kept: Callable[[], passes.Store],
@@ -61,6 +81,8 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     plain.sync(tip)
     res.profiled, skipped = gcov.profile_vars(plain.src, sources, plain.out)
     ws = Workspace(tree, plain.jobs, plain.cc, out="boot/gcov", make_vars=tuple(res.profiled))
+    if seed(plain.out, ws.out, tree.git_dir):
+        progress("gcov: build directory copied from the plain kernel's (same config)")
     _, unmet, _ = kconfig.configure(ws, "tinyconfig",
                                   {f"CONFIG_{o}" for o in [*options, *gcov.CONFIG]},
                                   progress, closure=False, unwanted=UNWANTED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 import tarfile
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from conftest import git, make_repo
 
-from refactor import gcov, measure, qemu, recipe, report
+from refactor import gcov, guest, measure, qemu, recipe, report, safety
 from refactor.bootrec import BootResult
 from refactor.tree import Sha, open_tree
 from refactor.workloads import WorkloadSpec
@@ -333,3 +334,40 @@ def test_only_workloads_that_passed_on_the_gcov_kernel_can_be_left_out():
                           entered={"ext2": {"fs/buffer.c": ["f"]}, "nilfs2": {}})
     ran, entered = res.whole_counts()
     assert ran == {"ext2": ["fs/buffer.c"]} and entered == {"ext2": {"fs/buffer.c": ["f"]}}
+
+
+def test_the_gcov_build_directory_starts_as_a_copy_of_the_plain_one(tmp_path):
+    """So that Kbuild rebuilds only what profiling reaches: copied when the
+    gcov directory is missing or configured otherwise, never over one of the
+    same config (its profiled objects are built already)."""
+    git_dir = tmp_path / ".git"
+    boot = safety.state_dir(git_dir) / "build" / "boot"
+    plain = boot / "out"
+    (plain / "mm").mkdir(parents=True)
+    (plain / ".config").write_text("CONFIG_GCOV_KERNEL=y\n")
+    (plain / "vmlinux").write_bytes(b"plain")
+    (plain / "mm" / "page-writeback.o").write_bytes(b"obj")
+    os.utime(plain / "mm" / "page-writeback.o", (1000, 1000))
+    assert not measure.seed(boot / "none", boot / "other", git_dir)
+    assert not (boot / "other").exists()
+    out = boot / "gcov"
+    assert measure.seed(plain, out, git_dir)
+    # Timestamps kept: make takes the copied objects as up to date.
+    assert (out / "mm" / "page-writeback.o").stat().st_mtime == 1000
+    assert (out / "vmlinux").read_bytes() == b"plain"
+    (out / "vmlinux").write_bytes(b"gcov")
+    assert not measure.seed(plain, out, git_dir)
+    assert (out / "vmlinux").read_bytes() == b"gcov"
+    # The plain kernels' config changed: the copy is made again.
+    (plain / ".config").write_text("CONFIG_GCOV_KERNEL=y\nCONFIG_EXT2_FS=y\n")
+    assert measure.seed(plain, out, git_dir)
+    assert (out / "vmlinux").read_bytes() == b"plain"
+    assert (plain / "vmlinux").read_bytes() == b"plain"
+    assert not (boot / "gcov.new").exists()
+
+
+def test_every_boot_kernel_has_the_gcov_kernels_options():
+    """The gcov kernel's config is then the plain kernels' (nothing is
+    profiled in those), which seed() relies on."""
+    rec = recipe.load("writeback-void")
+    assert set(gcov.CONFIG) <= set(guest.config_options(rec, []))

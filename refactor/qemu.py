@@ -29,13 +29,35 @@ WATCHDOG_THRESH = 30
 GUEST_BOOT_DIR = "/dev/krefactor"      # the recipe's boot scripts, inside the guest
 KVM_PROBE_SECONDS = 20
 IDLE_SECONDS = 120      # init's longest step between a workload's end and the next start
-# A workload's host-side limit, a backstop for a guest whose own `timeout -k
-# 5` cannot end it (a task in D state): twice its timeout, plus the
+# A workload's host-side limit, a backstop for a guest that cannot say it is
+# stuck (STUCK_AFTER; its init stuck too, or its clock stopped): twice its timeout, plus the
 # clean-up after it (umounts, swapoff, sync) and the gcov counters' copy.
 # Twice, since under TCG the guest's clock can fall behind the host's: on a
 # gcov kernel dirty-migration's guest saw 350 s go by while the host saw 480.
 WORKLOAD_SLACK = 60
+# init prints "krefactor: stuck NAME" when workload NAME and the clean-up
+# after it (umounts, swapoff, sync) have not ended this many seconds after
+# its timeout, by the guest's own clock: `timeout -k 5` sent SIGKILL 5 s after
+# the timeout, and the clean-up's sync waits for every page under writeback.
+# A kernel that leaves a folio under writeback for good hangs there. The host
+# stops QEMU at that mark, before the backstop above.
+STUCK_AFTER = 60
 Progress = Callable[[str], None]
+
+
+# The watcher's end, once the workload and its clean-up are over.
+WATCH_END = "pkill -P $s; kill $s 2>/dev/null"
+
+
+def watched_run(stuck_after: int | None = None) -> list[str]:
+    """init's lines that run workload $1 (script $4) for at most $2 seconds,
+    setting $rc, with a watcher ($s) that prints the stuck mark unless ended
+    (WATCH_END) in time. The workload runs in the background: `timeout`
+    itself waits for as long as a task it cannot kill does."""
+    after = STUCK_AFTER if stuck_after is None else stuck_after
+    return ['timeout -k 5 "$2" /bin/sh "$4" </dev/null 2>&1 & t=$!',
+            f'(sleep $(($2 + {after})) && echo "krefactor: stuck $1") 2>/dev/null & s=$!',
+            "wait $t; rc=$?"]
 
 
 def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
@@ -71,7 +93,7 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
         '  mkdir -p "/tmp/w/$1"; cd "/tmp/w/$1"',
         '  before=" $(cut -d" " -f2 /proc/mounts | tr "\\n" " ")"',
         *[f"  {h}" for h in hooks.before_each],
-        '  timeout -k 5 "$2" /bin/sh "$4" </dev/null 2>&1; rc=$?',
+        *[f"  {line}" for line in watched_run()],
         # What a workload left behind goes with it, even when it was killed:
         # its mounts (a tmpfs full of data holds the guest's memory), its
         # swap and its files in /tmp, so that it does not starve the next.
@@ -79,6 +101,7 @@ def init_script(workloads: list[WorkloadSpec], boot_dir: Path, disks: list[str],
         '    case "$before" in *" $m "*) ;; *) umount -l "$m" 2>/dev/null;; esac',
         "  done",
         '  swapoff -a 2>/dev/null; rm -rf "/tmp/w/$1"; sync',
+        f"  {WATCH_END}",
         *[f"  {h}" for h in hooks.after_each],
         '  echo "krefactor: vmstat-after $1 $(vm "$3")"',
         '  echo "krefactor: end $1 rc=$rc"',
@@ -185,6 +208,11 @@ def boot_once(cmd: list[str], workloads: list[WorkloadSpec], log: Path,
                 continue
             # Where init is: the last start, end or done mark (the vmstat
             # lines inside a workload's run do not move it).
+            if marks[-1][1].startswith(f"{console.MARK} stuck "):
+                name = (marks[-1][1].split() + ["?"])[2]
+                killed = (f"workload {name} still running {STUCK_AFTER}s after its timeout, "
+                          "by the guest's clock: it or the sync after it never ended")
+                break
             at, last, words = next(((when, m, w) for when, m in reversed(marks)
                                     if (w := m[len(console.MARK):].split() + [""])[0]
                                     in ("start", "end", "done")),

@@ -257,6 +257,28 @@ def test_a_workload_that_overruns_is_stopped_whatever_it_printed(tmp_path, monke
     assert run.killed.startswith("workload w still running after ") and run.seconds < 30
 
 
+@pytest.mark.parametrize("cleanup, stuck", [("sleep 0", False), ("sleep 8", True)])
+def test_init_says_stuck_when_a_workload_and_its_clean_up_outlast_its_timeout(
+        tmp_path, cleanup, stuck):
+    """init's own lines, run by dash: a workload that overruns its 1 s timeout
+    is killed (rc 124); if the clean-up after it (the sync, in a real guest)
+    then hangs, the watcher prints the stuck mark 2 s after the timeout."""
+    script = tmp_path / "w.sh"
+    script.write_text("sleep 30\n")
+    body = "\n".join(["w() {", *qemu.watched_run(stuck_after=2), cleanup, qemu.WATCH_END,
+                      'echo "end $1 rc=$rc"', "}", f"w slow 1 '' {script}", "sleep 3"])
+    res = subprocess.run(["dash", "-c", body], capture_output=True, text=True, timeout=30)
+    assert ("krefactor: stuck slow" in res.stdout) == stuck, res.stdout + res.stderr
+    assert "end slow rc=124" in res.stdout
+
+
+def test_the_stuck_mark_stops_the_boot_before_the_backstop(tmp_path):
+    run = fake_boot(tmp_path, "krefactor: boot ok\nkrefactor: start w\n" + HUNG
+                    + "krefactor: stuck w\nsleep 60\n")
+    assert run.killed.startswith("workload w still running 60s after its timeout")
+    assert run.seconds < 30
+
+
 def test_same_kernel_is_byte_for_byte(tmp_path):
     class WS:
         root = tmp_path
@@ -379,7 +401,8 @@ def test_a_workload_leaves_no_mount_swap_or_file_to_the_next(tmp_path):
     run = body.index('timeout -k 5 "$2"')
     assert body.index('before=" $(cut -d" " -f2 /proc/mounts') < run
     assert run < body.index('umount -l "$m"') < body.index("swapoff -a") \
-        < body.index('rm -rf "/tmp/w/$1"') < body.index("vmstat-after")
+        < body.index('rm -rf "/tmp/w/$1"') < body.index(qemu.WATCH_END) \
+        < body.index("vmstat-after")
     # The shell that runs it accepts it, and the mount filter keeps what was there.
     script = tmp_path / "init"
     script.write_text(text)
@@ -390,7 +413,8 @@ def test_a_workload_leaves_no_mount_swap_or_file_to_the_next(tmp_path):
     loop = body[body.index('  before='):body.index("  done") + 6].replace(
         "/proc/mounts", str(mounts1)).replace('umount -l "$m" 2>/dev/null', 'echo "$m"')
     loop = loop.replace(str(mounts1), str(mounts0), 1)
-    loop = loop.replace('  timeout -k 5 "$2" /bin/sh "$4" </dev/null 2>&1; rc=$?\n', "")
+    for line in qemu.watched_run():
+        loop = loop.replace(f"  {line}\n", "")
     out = subprocess.run(["sh", "-c", loop], capture_output=True, text=True).stdout
     assert out.split() == ["/tmp/mnt", "/tmp/edge"]
 

@@ -51,3 +51,39 @@ def test_compile_test_on_a_distcc_farm(real_series, tmp_path):
         == [{k: c[k] for k in KEYS} for c in local_data["commits"]]
     assert len(farm_data["commits"]) == 2
     assert "fs/afs/write.o" in farm_data["commits"][0]["objects"]
+
+
+def test_boot_test_builds_its_kernels_on_a_distcc_farm(real_series, tmp_path):
+    """boot-test's kernels go through the same `--cc`: a cold kernel and an
+    incremental one on two distccd hosts, then booted. The range is one commit
+    that every boot config builds (fs/mpage.c), so the second kernel differs
+    from the first and is built too."""
+    why = usable()
+    if why:
+        pytest.fail(f"no build farm here: {why}")
+    repo, _, _ = real_series
+    [mpage] = git(repo, "log", "--format=%H", "--fixed-strings",
+                  "--grep=mpage: do not start writeback",
+                  "master..krefactor/writeback-void").split()
+    clone = tmp_path / "linux"
+    git(tmp_path, "clone", "-q", "--shared", "--no-checkout", str(repo), str(clone))
+    git(clone, "branch", "krefactor/writeback-void", "origin/krefactor/writeback-void")
+    out = tmp_path / "farm.json"
+    with Farm(hosts=2) as farm:
+        res = farm.run([sys.executable, "-c", "from refactor.cli import main; main()",
+                        "boot-test", "--recipe", "writeback-void", "--tree", str(clone),
+                        "--range", f"{mpage}~1..{mpage}", "--workload", "bdev",
+                        "--cc", "distcc gcc", "-j", "4", "--json", str(out)],
+                       env={"DISTCC_FALLBACK": "0"}, timeout=2400)
+        compiled = farm.compiled()
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert all(n > 0 for n in compiled), compiled
+    data = json.loads(out.read_text())
+    assert [c["index"] for c in data["commits"]] == [0, 1]
+    for c in data["commits"]:
+        [w] = c["workloads"]
+        assert (w["name"], w["status"]) == ("bdev", "PASS"), (c["index"], w["why"])
+        assert w["proof"]["nr_written"] > 0
+    # Kbuild kept the farm's compiler in each object's command.
+    cmd = clone / ".git" / "krefactor" / "build" / "boot" / "out" / "fs" / ".mpage.o.cmd"
+    assert cmd.read_text().startswith("cmd_fs/mpage.o := distcc gcc ")

@@ -59,6 +59,8 @@ class Area:
     built: bool
     reason: str = ""                  # the recipe's, when no workload can run it
     ran_by: dict[str, int] = field(default_factory=dict)   # gcov: workload -> lines executed
+    changed: int = 0                  # gcov: lines its files added or changed
+    code: int = 0                     # gcov: of those, lines gcov has a count for
 
 
 @dataclass(frozen=True)

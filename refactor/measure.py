@@ -42,6 +42,8 @@ def areas(tree: Tree, recipe: Recipe, base: Sha, tip: Sha, out: Path,
         a = Area(d, len(files), len(sources), built, reason)
         for fl in counted.files if counted else []:
             if str(Path(fl.path).parent) == d:
+                a.changed += fl.changed
+                a.code += fl.code
                 for w, k in fl.ran_by.items():
                     a.ran_by[w] = a.ran_by.get(w, 0) + k
         found.append(a)

@@ -6,7 +6,7 @@ import textwrap
 from collections import Counter
 from dataclasses import asdict
 
-from .bootrec import BootResult
+from .bootrec import Area, BootResult
 from .buildrec import BuildResult
 from .cocci import site_fn
 from .coverage import CoverageResult
@@ -280,6 +280,16 @@ def boot_text(r: BootResult) -> str:
     return "\n".join(lines)
 
 
+def built_but_not_run(a: Area) -> str:
+    """Why a built directory shows no executed line: none of its lines with
+    code ran, or the range gave it none to run."""
+    if a.code:
+        return f"; none of its {a.code} changed code lines executed"
+    if not a.changed:
+        return "; the range only deletes lines here: none added to execute"
+    return "; no code generated for its changed lines"
+
+
 def area_lines(r: BootResult) -> list[str]:
     """What the range changes, by directory: run here, or why not."""
     if not r.areas:
@@ -293,8 +303,7 @@ def area_lines(r: BootResult) -> list[str]:
         elif a.reason:
             what = f"cannot run here: {a.reason}"
         elif a.built:
-            what = "built in the boot kernel" + \
-                   ("; none of its changed lines executed" if r.gcov else "")
+            what = "built in the boot kernel" + (built_but_not_run(a) if r.gcov else "")
         elif not a.sources:
             what = "no .c file: its changes are built where they are included"
         else:

@@ -196,6 +196,42 @@ def test_report_gives_the_share_and_the_lines_not_executed():
                          "booted); failed on the gcov kernel: f2fs")
 
 
+def test_a_built_directory_with_no_line_run_says_whether_it_had_any(tmp_path):
+    """jfs in the writeback series: its two commits only delete lines, so
+    "none of its changed lines executed" would blame the workloads for
+    lines that do not exist."""
+    files = {"fs/jfs/metapage.c": "a\nb\n", "fs/gfs2/aops.c": "c\n", "fs/udf/file.c": "d\n"}
+    repo = make_repo(tmp_path / "r", files)
+    base = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "fs/jfs/metapage.c").write_text("a\n")
+    (repo / "fs/gfs2/aops.c").write_text("changed\n")
+    (repo / "fs/udf/file.c").write_text("changed\n")
+    git(repo, "commit", "-qam", "change")
+    tip = git(repo, "rev-parse", "HEAD").strip()
+    out = tmp_path / "out"
+    for o in ("fs/jfs/metapage.o", "fs/gfs2/aops.o", "fs/udf/file.o"):
+        (out / o).parent.mkdir(parents=True, exist_ok=True)
+        (out / o).write_text("")
+    # What gcov.judge gives: a line per added or changed line, none for a
+    # deleted one; udf's changed line has no code in this build.
+    counted = gcov.GcovResult(tip, files=[gcov.FileLines("fs/gfs2/aops.c", 1, 1, 0, [1]),
+                                          gcov.FileLines("fs/udf/file.c", 1, 0, 0)])
+    found = measure.areas(open_tree(repo), recipe.load("writeback-void"), Sha(base),
+                          Sha(tip), out, counted)
+    assert all(a.built and not a.ran_by for a in found)
+    text = "\n".join(report.area_lines(BootResult(base, tip, "ends", gcov=counted,
+                                                  areas=found)))
+    assert re.search(r"fs/gfs2 +built in the boot kernel; none of its 1 changed code lines "
+                     r"executed", text)
+    assert re.search(r"fs/jfs +built in the boot kernel; the range only deletes lines here",
+                     text)
+    assert re.search(r"fs/udf +built in the boot kernel; no code generated for its changed "
+                     r"lines", text)
+    # Without gcov nothing is said about lines.
+    text = "\n".join(report.area_lines(BootResult(base, tip, "ends", areas=found)))
+    assert re.search(r"fs/jfs +built in the boot kernel$", text, re.M)
+
+
 def test_each_changed_directory_is_run_or_says_why_not(tmp_path):
     files = {"fs/afs/write.c": "a\n", "fs/ext2/inode.c": "b\n", "fs/nfs/write.c": "c\n",
              "fs/jfs/inode.c": "d\n", "include/linux/x.h": "e\n"}
@@ -211,7 +247,8 @@ def test_each_changed_directory_is_run_or_says_why_not(tmp_path):
         (out / o).write_text("")
     rec = recipe.load("writeback-void")
     counted = gcov.GcovResult(tip, files=[gcov.FileLines("fs/ext2/inode.c", 1, 1, 1, [],
-                                                         {"ext2": 1})])
+                                                         {"ext2": 1}),
+                                          gcov.FileLines("fs/jfs/inode.c", 1, 1, 0, [1])])
     found = {a.path: a for a in measure.areas(open_tree(repo), rec, Sha(base), Sha(tip), out,
                                            counted)}
     assert found["fs/ext2"].ran_by == {"ext2": 1} and found["fs/ext2"].built
@@ -221,8 +258,8 @@ def test_each_changed_directory_is_run_or_says_why_not(tmp_path):
                                                   areas=list(found.values()))))
     assert re.search(r"fs/ext2 +ran by ext2 \(1 lines\)", text)
     assert re.search(r"fs/afs +cannot run here: needs an AFS cell", text)
-    assert re.search(r"fs/jfs +built in the boot kernel; none of its changed lines executed",
-                     text)
+    assert re.search(r"fs/jfs +built in the boot kernel; none of its 1 changed code lines "
+                     r"executed", text)
     assert re.search(r"fs/nfs +not built in the boot kernel, and the recipe gives no reason",
                      text)
     # What the tip's kernel linked, recorded when it was built, outranks an

@@ -31,15 +31,21 @@ MAIN = ("int pick(int x);\nint main(int argc, char **argv)\n"
         "{\n\treturn pick(argc) == 1 ? 0 : 1;\n}\n")
 
 
-def test_changed_lines_are_the_tips_added_lines_per_c_file(tmp_path):
-    repo = make_repo(tmp_path / "r", {"fs/a.c": "one\ntwo\nthree\n", "fs/b.h": "x\n",
-                                      "doc.txt": "t\n"})
+def changed_repo(path: Path, before: dict[str, str],
+                 after: dict[str, str]) -> tuple[Path, str, str]:
+    """A repo of `before` and one commit that writes `after`: (repo, base, tip)."""
+    repo = make_repo(path, before)
     base = git(repo, "rev-parse", "HEAD").strip()
-    (repo / "fs/a.c").write_text("one\nTWO\nthree\nfour\n")
-    (repo / "fs/b.h").write_text("x\ny\n")
-    (repo / "doc.txt").write_text("u\n")
+    for name, text in after.items():
+        (repo / name).write_text(text)
     git(repo, "commit", "-qam", "change")
-    tip = git(repo, "rev-parse", "HEAD").strip()
+    return repo, base, git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_changed_lines_are_the_tips_added_lines_per_c_file(tmp_path):
+    repo, base, tip = changed_repo(
+        tmp_path / "r", {"fs/a.c": "one\ntwo\nthree\n", "fs/b.h": "x\n", "doc.txt": "t\n"},
+        {"fs/a.c": "one\nTWO\nthree\nfour\n", "fs/b.h": "x\ny\n", "doc.txt": "u\n"})
     t = open_tree(repo)
     assert gcov.changed_lines(t, Sha(base), Sha(tip)) == {"fs/a.c": [2, 4], "fs/b.h": [2]}
 
@@ -200,14 +206,11 @@ def test_a_built_directory_with_no_line_run_says_whether_it_had_any(tmp_path):
     """jfs in the writeback series: its two commits only delete lines, so
     "none of its changed lines executed" would blame the workloads for
     lines that do not exist."""
-    files = {"fs/jfs/metapage.c": "a\nb\n", "fs/gfs2/aops.c": "c\n", "fs/udf/file.c": "d\n"}
-    repo = make_repo(tmp_path / "r", files)
-    base = git(repo, "rev-parse", "HEAD").strip()
-    (repo / "fs/jfs/metapage.c").write_text("a\n")
-    (repo / "fs/gfs2/aops.c").write_text("changed\n")
-    (repo / "fs/udf/file.c").write_text("changed\n")
-    git(repo, "commit", "-qam", "change")
-    tip = git(repo, "rev-parse", "HEAD").strip()
+    repo, base, tip = changed_repo(
+        tmp_path / "r",
+        {"fs/jfs/metapage.c": "a\nb\n", "fs/gfs2/aops.c": "c\n", "fs/udf/file.c": "d\n"},
+        {"fs/jfs/metapage.c": "a\n", "fs/gfs2/aops.c": "changed\n",
+         "fs/udf/file.c": "changed\n"})
     out = tmp_path / "out"
     for o in ("fs/jfs/metapage.o", "fs/gfs2/aops.o", "fs/udf/file.o"):
         (out / o).parent.mkdir(parents=True, exist_ok=True)
@@ -235,12 +238,7 @@ def test_a_built_directory_with_no_line_run_says_whether_it_had_any(tmp_path):
 def test_each_changed_directory_is_run_or_says_why_not(tmp_path):
     files = {"fs/afs/write.c": "a\n", "fs/ext2/inode.c": "b\n", "fs/nfs/write.c": "c\n",
              "fs/jfs/inode.c": "d\n", "include/linux/x.h": "e\n"}
-    repo = make_repo(tmp_path / "r", files)
-    base = git(repo, "rev-parse", "HEAD").strip()
-    for name in files:
-        (repo / name).write_text("changed\n")
-    git(repo, "commit", "-qam", "change")
-    tip = git(repo, "rev-parse", "HEAD").strip()
+    repo, base, tip = changed_repo(tmp_path / "r", files, {n: "changed\n" for n in files})
     out = tmp_path / "out"
     for o in ("fs/ext2/inode.o", "fs/jfs/inode.o"):
         (out / o).parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ and nowhere else; --debug shows the traceback.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -330,6 +331,24 @@ def boot_test_cmd(tree_path: Path, recipe_name: str | None, rng: str | None, mod
         json_out.write_text(report.to_json(res))
     if res.failed or (mode == "gcov" and res.gcov is not None and res.gcov.error):
         sys.exit(1)
+
+
+@cli.command("results")
+@click.option("--tree", "tree_path", default=".", type=click.Path(path_type=Path))
+@click.option("--recipe", "recipe_name", default=None,
+              help="Whose series by default (default: the one the tree has).")
+@click.option("--range", "rng", default=None, help="BASE..TIP (default: HEAD..krefactor/RECIPE).")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None)
+def results_cmd(tree_path: Path, recipe_name: str | None, rng: str | None,
+                json_out: Path | None) -> None:
+    """The kept compile-test and boot-test results of every commit, as a matrix
+    (one row per config and workload, one column per commit), from all runs."""
+    t = tree_mod.open_tree(tree_path)
+    base, tip = resolve_range(t, rng, recipe_name)
+    m = results.matrix(t, base, tip)
+    click.echo(results.matrix_text(m))
+    if json_out is not None:
+        json_out.write_text(json.dumps(m, indent=1) + "\n")
 
 
 @cli.command("review")

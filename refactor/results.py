@@ -222,3 +222,73 @@ def add_notes(tree: Tree, paths: list[Path]) -> None:
         if line:
             p.write_text(text.replace("\n---\n", f"\n---\n{line}\n\n", 1))
 
+
+
+# One character per commit in the matrix: how its kept record came about.
+CELLS = {
+    "P": "booted here and passed",
+    "F": "booted here and failed",
+    "=": "the same kernel bytes as an earlier commit's: its result",
+    ".": "not run: the commit changes only code this workload did not enter at the "
+         "tip (gcov); the result before it",
+    "f": "a failure taken from an earlier commit (same kernel, or not reached)",
+    "-": "no record",
+}
+
+
+def cell(e: Booted | None) -> str:
+    if e is None:
+        return "-"
+    if e.status != Outcome.PASS:
+        return "f" if e.carried or e.same_kernel else "F"
+    return "=" if e.same_kernel else "." if e.carried else "P"
+
+
+def matrix(tree: Tree, base: Sha, tip: Sha) -> dict[str, Any]:
+    """The kept records of base and every commit of base..tip, one row per
+    compile-test config and per boot workload, one cell per commit (the base
+    first): what `krefactor results` shows. The records may come from
+    several runs (each keeps the newest per workload)."""
+    commits = [(str(base), "(base)")] + [(str(s), m.splitlines()[0] if m else "")
+                                         for s, m in tree.log(base, tip)]
+    boots = [booted(tree, s) for s, _ in commits]
+    builds = [compiled(tree, s) for s, _ in commits]
+    rows = []
+    for cfg in sorted({c for b in builds for c in b}):
+        rows.append({"kind": "compile", "name": cfg, "cells": [
+            "-" if cfg not in b else "P" if b[cfg].status == Verdict.PASS else "F"
+            for b in builds]})
+    for name in sorted({w for b in boots for w in b}):
+        rows.append({"kind": "boot", "name": name, "cells": [cell(b.get(name)) for b in boots]})
+    return {"base": str(base), "tip": str(tip),
+            "commits": [{"index": i, "sha": s, "subject": subj}
+                        for i, (s, subj) in enumerate(commits)],
+            "rows": rows, "legend": CELLS}
+
+
+def matrix_text(m: dict[str, Any]) -> str:
+    """The matrix as text: rows of one character per commit, in groups of ten
+    after the base's, then the legend and the commits by number."""
+    n = len(m["commits"]) - 1
+    if not m["rows"]:
+        return (f"no compile-test or boot-test records for {m['base'][:12]}..{m['tip'][:12]} "
+                f"({n} commits): run them first")
+
+    def groups(cells: list[str]) -> str:
+        return " ".join("".join(cells[i:i + 10]) for i in range(0, len(cells), 10))
+
+    label = [f"compile {r['name']}" if r["kind"] == "compile" else r["name"] for r in m["rows"]]
+    width = max(len(s) for s in [*label, "workload"])
+    heads = [f"{i + 1}-{min(i + 10, n)}".ljust(min(10, n - i)) for i in range(0, n, 10)]
+    lines = [f"Kept results for {m['base'][:12]}..{m['tip'][:12]} ({n} commits), "
+             "the newest per cell:", "",
+             f"{'':{width}}  base  {' '.join(heads)}".rstrip()]
+    for lab, r in zip(label, m["rows"]):
+        cells = r["cells"]
+        here = sum(1 for c in cells[1:] if c != "-")
+        bad = sum(1 for c in cells[1:] if c in "Ff")
+        tail = f"{here}/{n}" + (f", {bad} failed" if bad else "")
+        lines.append(f"{lab:{width}}  {cells[0]:4}  {groups(cells[1:])}  {tail}")
+    lines += ["", *(f"  {k}  {v}" for k, v in m["legend"].items()), ""]
+    lines += [f"{c['index']:4}  {c['sha'][:12]}  {c['subject']}" for c in m["commits"][1:]]
+    return "\n".join(lines)

@@ -2,9 +2,10 @@
 only for the very commits a series sends."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from conftest import git, make_repo
+from conftest import git, krefactor, make_repo
 
 from refactor import bootrec, buildrec, results
 from refactor import tree as tree_mod
@@ -90,3 +91,49 @@ def test_each_patch_notes_its_own_results_below_the_cut(tmp_path):
     git(t.path, "am", "-q", *map(str, paths[1:]))
     tip_tree = git(t.path, "rev-parse", f"{shas[-1]}^{{tree}}")
     assert git(t.path, "rev-parse", "HEAD^{tree}") == tip_tree
+
+
+def test_results_shows_every_commit_of_several_runs_as_one_matrix(tmp_path):
+    t, base, shas = three_commits(tmp_path)
+    tip = Sha(shas[-1])
+    assert "no compile-test or boot-test records" in results.matrix_text(
+        results.matrix(t, base, tip))
+    # One run: ext2 booted at the base and at c1, c2 the same kernel as c1,
+    # c3 not run (carried) and failing there.
+    r = bootrec.BootResult(base, tip, "each", accel="tcg")
+    r.commits.append(bootrec.CommitBoot(base, "(base)", 0,
+                                        workloads=[bootrec.WorkloadResult("ext2", "PASS")]))
+    r.commits.append(bootrec.CommitBoot(shas[0], "c1", 1,
+                                        workloads=[bootrec.WorkloadResult("ext2", "PASS")]))
+    r.commits.append(bootrec.CommitBoot(shas[1], "c2", 2, same_kernel_as=1,
+                                        workloads=[bootrec.WorkloadResult("ext2", "PASS")]))
+    r.commits.append(bootrec.CommitBoot(shas[2], "c3", 3, workloads=[
+        bootrec.WorkloadResult("ext2", "FAIL", carried_from=2)]))
+    for c in r.commits:
+        results.record_commit_boot(t, c, r.accel)
+    # A second run, of another workload at c2 only; a build record at c1.
+    results.record_commit_boot(t, bootrec.CommitBoot(shas[1], "c2", 2, workloads=[
+        bootrec.WorkloadResult("nfs", "FAIL")]), "tcg")
+    results.record_build(t, buildrec.BuildResult(base, tip, "x86_64 defconfig", commits=[
+        buildrec.CommitBuild(shas[0], "c1", changed_lines=1)]))
+    m = results.matrix(t, base, tip)
+    assert [c["subject"] for c in m["commits"]] == ["(base)", "c1", "c2", "c3"]
+    assert [(r["kind"], r["name"], "".join(r["cells"])) for r in m["rows"]] == [
+        ("compile", "x86_64 defconfig", "-P--"), ("boot", "ext2", "PP=f"),
+        ("boot", "nfs", "--F-")]
+    lines = results.matrix_text(m).splitlines()
+    assert lines[0].startswith(f"Kept results for {base[:12]}..{tip[:12]} (3 commits)")
+    assert lines[2].split() == ["base", "1-3"]
+    assert lines[3].split() == ["compile", "x86_64", "defconfig", "-", "P--", "1/3"]
+    assert lines[4].split() == ["ext2", "P", "P=f", "3/3,", "1", "failed"]
+    assert lines[5].split() == ["nfs", "-", "-F-", "1/3,", "1", "failed"]
+    assert lines[-1].split() == ["3", shas[2][:12], "c3"]
+    out = tmp_path / "m.json"
+    done = krefactor("results", "--tree", str(t.path), "--range", f"{base}..{tip}",
+                     "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[4] == lines[4]
+    assert json.loads(out.read_text())["rows"] == m["rows"]
+    bad = krefactor("results", "--tree", str(t.path), "--range", "nosuch..HEAD")
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 \
+        and "unknown revision" in bad.stderr

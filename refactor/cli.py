@@ -23,6 +23,7 @@ from . import tree as tree_mod
 from .choose import chosen_recipe, resolve_range, series_recipe
 from .errors import BadInput, KrefactorError
 from .status import Disposition
+from .terminal import Progress
 
 
 @click.group()
@@ -260,30 +261,6 @@ def compile_test_cmd(tree_path: Path, recipe_name: str | None, rng: str | None, 
         json_out.write_text(report.to_json(res))
     if res.failed or (strict and res.uncompiled):
         sys.exit(1)
-
-
-class Progress:
-    """Lines on stderr and, on a terminal, a bar rewritten in place below them."""
-
-    def __init__(self) -> None:
-        self.live = sys.stderr.isatty()
-        self.shown = False
-
-    def line(self, msg: str) -> None:
-        self.clear()
-        click.echo(msg, err=True)
-
-    def status(self, label: str, done: int, total: int) -> None:
-        if not self.live:
-            return
-        click.echo("\r\033[K" + report.bar(label, done, total, shutil.get_terminal_size().columns),
-                   err=True, nl=False)
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            click.echo("\r\033[K", err=True, nl=False)
-            self.shown = False
 
 
 @cli.command("boot-test")

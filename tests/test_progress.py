@@ -1,7 +1,7 @@
 """The compile-test progress bar: drawn in place on a terminal, absent in logs."""
 import io
 
-from refactor import cli, report
+from refactor import report, terminal
 
 
 def test_bar_fills_and_fits():
@@ -22,8 +22,8 @@ class Tty(io.StringIO):
 
 def test_progress_redraws_on_a_terminal_and_clears_before_lines(monkeypatch):
     err = Tty(True)
-    monkeypatch.setattr(cli.sys, "stderr", err)
-    p = cli.Progress()
+    monkeypatch.setattr(terminal.sys, "stderr", err)
+    p = terminal.Progress()
     p.status("[1/2] a: fs/a.o", 1, 2)
     p.status("[1/2] a: fs/b.o", 2, 2)
     p.line("      pass, 1.0s")
@@ -35,8 +35,8 @@ def test_progress_redraws_on_a_terminal_and_clears_before_lines(monkeypatch):
 
 def test_progress_is_lines_only_in_a_log(monkeypatch):
     err = Tty(False)
-    monkeypatch.setattr(cli.sys, "stderr", err)
-    p = cli.Progress()
+    monkeypatch.setattr(terminal.sys, "stderr", err)
+    p = terminal.Progress()
     p.status("[1/2] a: fs/a.o", 1, 2)
     p.line("[1/2] done")
     p.clear()

@@ -223,7 +223,6 @@ def add_notes(tree: Tree, paths: list[Path]) -> None:
             p.write_text(text.replace("\n---\n", f"\n---\n{line}\n\n", 1))
 
 
-
 # One character per commit in the matrix: how its kept record came about.
 CELLS = {
     "P": "booted here and passed",

@@ -105,6 +105,19 @@ def test_the_init_keeps_each_workloads_counters_and_writes_them_to_their_disk():
     assert "/tmp/krefactor-gcov/$1/" in lines[keep] and "KREFACTOR_DISKS='/dev/vda'" in text
 
 
+def test_the_gcov_boot_gives_each_workload_more_time_than_the_plain_one():
+    """The gcov kernel ran f2fs-reclaim three times slower than the plain one;
+    a limit set for the plain kernel cut its measurement short."""
+    w = WorkloadSpec("f2fs-reclaim", Path("/r/boot/f2fs-reclaim.sh"), "s", ("nr_written",),
+                     400, ())
+    slow = measure.gcov_workloads([w])
+    assert [s.timeout for s in slow] == [400 * measure.GCOV_SLOWER] and w.timeout == 400
+    assert measure.GCOV_SLOWER > 1
+    text = qemu.init_script(slow, Path("/r/boot"), ["/dev/vda"], 256,
+                            gcov.guest_hooks("/dev/vdb"))
+    assert f"w f2fs-reclaim {400 * measure.GCOV_SLOWER} " in text
+
+
 def compile_and_run(tmp_path: Path, args: list[str]) -> tuple[Path, Path, Path]:
     """A Kbuild-like layout: sources in src/, objects in out/ (the compiler's
     working directory), and the run's .gcda moved out as the guest's tar has them."""

@@ -137,7 +137,7 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     assert recipe.handoff is not None
     contents = tree.read(commit, files)
     found = cocci.run(step.cocci, contents, git_dir=tree.git_dir, jobs=jobs,
-                      timeout=timeout, mode="report",
+                      timeout=timeout, mode="report", batch=step.batch,
                       defines={"reached": "?", "inert": "-", "always": "-"})
     candidates = sorted({(s.file, s.function) for r in found for s in r.sites
                          if s.verdict == "candidate" and s.function})
@@ -188,7 +188,7 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     todo = {path: contents[path] for path in with_candidates
             if path in near or listed[path].error}
     patched = cocci.run(step.cocci, todo, git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
-                        defines={"reached": ",".join(reached) or "-",
+                        batch=step.batch, defines={"reached": ",".join(reached) or "-",
                                  "inert": ",".join(inert) or "-",
                                  "always": ",".join(every) or "-"}) if todo else []
     by_path = {r.path: r for r in patched}

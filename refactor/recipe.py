@@ -46,6 +46,9 @@ class Step:
     # is safe ("keep the filesystem's own start ..."): such sites are counted
     # in the cover letter, not listed for review (letter.py).
     kept: str = ""
+    # Its semantic patch keys what its Python rules keep by file (positions
+    # with their file), so that one spatch can go through many files.
+    batch: bool = False
 
     @property
     def name(self) -> str:
@@ -282,6 +285,7 @@ def parse(data: dict, directory: Path, where: str) -> Recipe:
             body=field(raw, "body", str, ctx).strip(),
             required=field(raw, "required", bool, ctx, False),
             kept=" ".join(field(raw, "kept", str, ctx, "").split()),
+            batch=field(raw, "batch", bool, ctx, False),
         ))
     boot = None
     if "boot" in data:

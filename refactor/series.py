@@ -121,7 +121,7 @@ def generate(*, tree: Tree, recipe: Recipe, branch: str, force: bool = False,
                                     checked=recipe.adhoc)
         else:
             results = cocci.run(step.cocci, tree.read(parent, files), git_dir=tree.git_dir,
-                                jobs=jobs, timeout=timeout)
+                                jobs=jobs, timeout=timeout, batch=step.batch)
             results = check_claims(tree, parent, recipe, results, progress)
         for r in results:
             result.sites.extend(r.sites)

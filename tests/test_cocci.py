@@ -731,3 +731,53 @@ def test_patch_mode_leaves_a_file_with_no_reached_candidate_as_reach_writes_it(t
     # Reached, the same file is changed: the shortcut holds only for none.
     [some] = cocci.run(sp, files, git_dir=tmp_path, jobs=1, defines=defs("fs/x/a.c:helper"))
     assert some.changed
+
+
+def test_one_spatch_over_many_files_gives_what_a_spatch_per_file_gives(tmp_path, monkeypatch):
+    """06-prepare-writepage.cocci keeps positions across rules. Two files of
+    the same shape have their exits at the same line and column: keyed
+    without the file, what one file's call left (a callee that may start
+    writeback) would stop the other's exit from being prepared."""
+    sp = STEPS / "06-prepare-writepage.cocci"
+    files = {"fs/x/a.c": PREPARE.encode(), "fs/y/a.c": PREPARE.encode(),
+             "fs/z/b.c": AFS.encode()}
+    reached = "fs/x/a.c:fs_writepage_after_call,fs/y/a.c:fs_writepage_after_call"
+    for defines in (defs("?"), defs(reached, inert="fs/y/a.c:fs_write_locked")):
+        apart = cocci.run(sp, files, git_dir=tmp_path / "apart", jobs=1, defines=defines)
+        started = spatch_runs(monkeypatch)
+        together = cocci.run(sp, files, git_dir=tmp_path / "together", jobs=1,
+                             defines=defines, batch=True)
+        monkeypatch.undo()
+        assert len(started) == 1 and "--file-groups" in started[0]
+        assert together == apart
+    x, y, _ = together
+    assert "end_page_writeback" in y.after.decode() and not x.changed
+    assert [s.verdict for s in y.sites if s.function == "fs_writepage_after_call"] == \
+        ["changed"]
+
+
+def test_a_batch_whose_output_names_no_file_of_it_is_run_file_by_file(tmp_path, monkeypatch):
+    sp = tmp_path / "say.cocci"
+    sp.write_text("virtual patch\n\n@r@\nposition p;\n@@\nfoo@p();\n\n"
+                  "@script:python@\np << r.p;\n@@\nprint('hello')\n\n@@\n@@\n- foo();\n")
+    files = {"a.c": b"void f(void)\n{\n\tfoo();\n}\n", "b.c": b"int x;\n"}
+    started = spatch_runs(monkeypatch)
+    a, b = cocci.run(sp, files, git_dir=tmp_path, jobs=1, batch=True)
+    assert len(started) == 3 and "--file-groups" in started[0]
+    assert a.changed and b"foo" not in a.after and not b.changed and a.error is None
+
+
+def test_split_output_gives_each_file_its_lines_in_order():
+    out = ("krefactor-site:fs/a.c:3:1:candidate:f:\n"
+           "fs/b.c:7:2-5: a report\n"
+           "krefactor-site:fs/a.c:9:1:callee:f:g\n")
+    assert cocci.split_output(out, ["fs/a.c", "fs/b.c", "fs/c.c"]) == {
+        "fs/a.c": "krefactor-site:fs/a.c:3:1:candidate:f:\nkrefactor-site:fs/a.c:9:1:callee:f:g\n",
+        "fs/b.c": "fs/b.c:7:2-5: a report\n", "fs/c.c": ""}
+    assert cocci.split_output("done\n", ["fs/a.c"]) is None
+
+
+def test_files_are_shared_out_by_size():
+    files = {"big.c": b"x" * 100, "mid.c": b"x" * 60, "small.c": b"x" * 50, "tiny.c": b"x"}
+    assert cocci.chunks(files, 2) == [["big.c", "tiny.c"], ["mid.c", "small.c"]]
+    assert cocci.chunks(files, 8) == [["big.c"], ["mid.c"], ["small.c"], ["tiny.c"]]

@@ -84,7 +84,7 @@ def key(p):
     return (p.file, p.current_element)
 
 def here(p):
-    return (p.line, p.column)
+    return (p.file, p.line, p.column)
 
 def site(p, verdict, why):
     print("krefactor-site:%s:%s:%s:%s:%s:%s" % (p.file, p.line, p.column,
@@ -464,7 +464,7 @@ X << starter.X;
 r << early.r;
 @@
 if here(r[0]) in early_rets[(r[0].file, F)] and X in objs[key(r[0])] and \
-        all(here(e)[0] != here(r[0])[0] for e, k, n in exits):
+        all(here(e)[:2] != here(r[0])[:2] for e, k, n in exits):
     exits.append((r[0], "ret-folio" if X == folio_name.get(key(r[0])) else "ret-page", X))
 
 // Paths on which the folio went to a function that may have started I/O.

@@ -136,11 +136,14 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     the range's base)."""
     assert recipe.handoff is not None
     contents = tree.read(commit, files)
+    listed_at = time.monotonic()
     found = cocci.run(step.cocci, contents, git_dir=tree.git_dir, jobs=jobs,
                       timeout=timeout, mode="report", batch=step.batch,
                       defines={"reached": "?", "inert": "-", "always": "-"})
     candidates = sorted({(s.file, s.function) for r in found for s in r.sites
                          if s.verdict == "candidate" and s.function})
+    progress(f"  listed {len(candidates)} candidate functions in {len(files)} files "
+             f"({time.monotonic() - listed_at:.1f}s)")
     # The calls an exit comes after: by the call graph, may they start writeback?
     callees: dict[tuple[str, int, int], list[str]] = {}
     for r in found:
@@ -187,6 +190,7 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     with_candidates = sorted({f for f, _ in candidates})
     todo = {path: contents[path] for path in with_candidates
             if path in near or listed[path].error}
+    patched_at = time.monotonic()
     patched = cocci.run(step.cocci, todo, git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
                         batch=step.batch, defines={"reached": ",".join(reached) or "-",
                                  "inert": ",".join(inert) or "-",
@@ -195,7 +199,8 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     results = [by_path[path] if path in by_path else unreached(listed[path], description)
                for path in with_candidates]
     if len(todo) < len(with_candidates):
-        progress(f"  patched {len(todo)} of the {len(with_candidates)} files with candidates: "
+        progress(f"  patched {len(todo)} of the {len(with_candidates)} files with candidates "
+                 f"({time.monotonic() - patched_at:.1f}s): "
                  f"no hand-off reaches one in the other {len(with_candidates) - len(todo)}")
     noun, what = recipe.handoff.carried.noun, recipe.handoff.started
 

@@ -781,3 +781,21 @@ def test_files_are_shared_out_by_size():
     files = {"big.c": b"x" * 100, "mid.c": b"x" * 60, "small.c": b"x" * 50, "tiny.c": b"x"}
     assert cocci.chunks(files, 2) == [["big.c", "tiny.c"], ["mid.c", "small.c"]]
     assert cocci.chunks(files, 8) == [["big.c"], ["mid.c"], ["small.c"], ["tiny.c"]]
+
+
+def test_strscpy_in_one_spatch_keeps_each_files_calls_apart(tmp_path, monkeypatch):
+    """Two calls at the same line and column of two files: one converted, one
+    whose value is used. Keyed without the file, the one run over both
+    would convert or drop one of them."""
+    sp = BUILTIN / "strlcpy-strscpy" / "01-strscpy.cocci"
+    files = {"drivers/a.c": b"void f(char *d, const char *s)\n{\n\tstrlcpy(d, s, 8);\n}\n",
+             "drivers/b.c": b"int g(char *d, const char *s)\n{\n\treturn strlcpy(d, s, 8);\n}\n",
+             "drivers/c.c": b"int h(char *d, const char *s)\n{\n\tstrlcpy(d, s, 4);\n"
+                            b"\treturn strlcpy(d, s, 8) + 1;\n}\n"}
+    apart = cocci.run(sp, files, git_dir=tmp_path / "apart", jobs=1)
+    started = spatch_runs(monkeypatch)
+    together = cocci.run(sp, files, git_dir=tmp_path / "together", jobs=1, batch=True)
+    assert len(started) == 1 and together == apart
+    a, b, c = together
+    assert b"strscpy(d, s, 8);" in a.after and not b.changed
+    assert [s.verdict for s in c.sites] == ["changed", "left"]

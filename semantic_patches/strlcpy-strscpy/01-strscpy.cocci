@@ -16,11 +16,12 @@ virtual report
 
 @initialize:python@
 @@
-calls = {}                # (line, column) -> position, every strlcpy() call
-converted = {}            # (line, column) -> why
+# Keyed by file too: krefactor may give spatch many files in one run.
+calls = {}                # (file, line, column) -> position, every strlcpy() call
+converted = {}            # (file, line, column) -> why
 
 def at(p):
-    return (p.line, p.column)
+    return (p.file, p.line, p.column)
 
 def site(p, verdict, why):
     print("krefactor-site:%s:%s:%s:%s:%s:%s" % (p.file, p.line, p.column,

@@ -176,7 +176,7 @@ def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
                 res = proc.run(cmd, cwd=tmp, timeout=timeout + 5, check=False)
                 out = res.stdout.decode(errors="replace")
                 err = res.stderr.decode(errors="replace")
-                if res.returncode != 0 or "Timeout" in err or "timeout (we abort)" in err:
+                if failed(res.returncode, err):
                     error = f"spatch failed on {path}: {proc.tail(res.stderr)}"
             except subprocess.TimeoutExpired:
                 out, error = "", f"spatch timed out after {timeout:.0f}s on {path}"
@@ -187,6 +187,11 @@ def run(cocci: Path, files: dict[str, bytes], *, git_dir: Path,
                               tuple(parse_sites(out)), error, out)
 
         return proc.pmap(one, list(files), jobs)
+
+
+def failed(returncode: int, err: str) -> bool:
+    """Did a spatch run fail, or give up on a file (its own --timeout)?"""
+    return returncode != 0 or "Timeout" in err or "timeout (we abort)" in err
 
 
 def chunks(files: dict[str, bytes], n: int) -> list[list[str]]:
@@ -238,7 +243,7 @@ def batched(cocci: Path, files: dict[str, bytes], args: list[str], *, git_dir: P
             except subprocess.TimeoutExpired:
                 return {}
             err = res.stderr.decode(errors="replace")
-            if res.returncode != 0 or "Timeout" in err or "timeout (we abort)" in err:
+            if failed(res.returncode, err):
                 return {}
             outs = split_output(res.stdout.decode(errors="replace"), group)
             if outs is None:

@@ -13,6 +13,7 @@ line markers prove that every added .c line was compiled.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -45,19 +46,27 @@ def run(*, tree: Tree, base: Sha, tip: Sha, config: str = "defconfig", jobs: int
         raise KrefactorError(f"{base[:12]}..{tip[:12]} holds no commits")
     ws = Workspace(tree, jobs, cc if cc is not None else default_cc())
     # The export (disk-bound) and the plan (git reads) overlap.
+    started = time.monotonic()
+    fresh = ws.at() is None
     with ThreadPoolExecutor(max_workers=1) as pool:
         export = pool.submit(ws.sync, tip)
         plans = plan_range(tree, commits)
         export.result()
+    progress(f"{'export and plan' if fresh else 'plan'}: {len(commits)} commits, "
+             f"{time.monotonic() - started:.1f}s")
     gates: dict[str, frozenset[str]] = {}
     for src in sorted({o for p in plans for o in p.objects}):
         gates[src] = kbuild.gating_symbols(src, lambda d: read_makefile(ws.src, d))[0]
     result = BuildResult(base, tip, config)
     progress(f"config: {config} plus the options of {len(gates)} source files")
+    started = time.monotonic()
     result.enabled, result.unmet, result.disabled = configure(
         ws, config, set().union(*gates.values()), progress)
+    progress(f"config: {time.monotonic() - started:.1f}s")
     have = kbuild.read_config((ws.out / ".config").read_text())
+    started = time.monotonic()
     plans = [with_includers(p, ws, have, gates) for p in plans]
+    progress(f"users of the changed headers: {time.monotonic() - started:.1f}s")
     shas = [base] + [p.sha for p in plans]
     touched: list[frozenset[str]] = [frozenset()] + [frozenset(p.touched) for p in plans]
     needs: list[list[str]] = [[]]                   # per commit: the .c files to build

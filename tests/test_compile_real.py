@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import git, krefactor
@@ -27,6 +28,10 @@ def test_writeback_series_builds_at_every_commit(real_series, tmp_path):
     assert hostfs["objects"] == ["fs/hostfs/hostfs_kern.o (um)"]
     assert not hostfs["not_built"]
     assert "changed lines not compiled (100.0% compiled)" in res.stdout
+    # The cold run says where its time went, stage by stage.
+    assert re.search(r"^(export and )?plan: 37 commits, \d+\.\ds$", res.stderr, re.M), res.stderr
+    assert re.search(r"^config: \d+\.\ds$", res.stderr, re.M)
+    assert re.search(r"^users of the changed headers: \d+\.\ds$", res.stderr, re.M)
     strict = krefactor("compile-test", "--tree", str(repo), "--range",
                        "master..krefactor/writeback-void", "--strict")
     assert strict.returncode == 0

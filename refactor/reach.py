@@ -1,6 +1,7 @@
 """Which files a step reads, and which functions a hand-off reaches: a
-reach = "any" step's two spatch runs with the tree-wide search between
-them, and the "not reached" claims of the others checked across the tree.
+reach = "any" step's spatch run, the tree-wide search after it and the run
+again of the files it guessed wrong, and the "not reached" claims of the
+others checked across the tree.
 """
 from __future__ import annotations
 
@@ -125,9 +126,10 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
                  jobs: int, timeout: float, progress: Progress,
                  evidence_at: Sha | None = None) -> Reaching:
     """A step that changes only what a hand-off reaches on some path: list the
-    candidate functions (report mode), search the tree for each, and apply the
-    semantic patch to the reached ones. A candidate left for want of a path
-    gets the search's own reason.
+    candidate functions and patch them as if all were reached (one run,
+    reached=*), search the tree for each, keep the patch of a file where that
+    held, and run the semantic patch again on the reached ones elsewhere. A
+    candidate left for want of a path gets the search's own reason.
 
     Whether a call before an exit may start writeback is asked of the tree at
     `evidence_at` (default `commit`), which must not yet start writeback at
@@ -135,15 +137,36 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     a start, and the question no longer tells anything (review asks it of
     the range's base)."""
     assert recipe.handoff is not None
+    h = recipe.handoff
     contents = tree.read(commit, files)
+    at = evidence_at or commit
+    code_index.for_commit(tree, at, progress)      # made here once, so that its time is shown
+    # Which functions reach a start, known before spatch runs: a callee
+    # outside them is inert (clears the exit after it) on a tree that does not
+    # start writeback at the hand-offs yet.
+    who = None
+    clears = False
+    who_seconds = 0.0
+    if h.starts and not started_at_handoffs(tree, at, recipe):
+        started = time.monotonic()
+        who = starters(tree, at, h, h.starts)
+        who_seconds = time.monotonic() - started
+        clears = not started_at_handoffs(tree, commit, recipe)
+    starter_names = sorted({k.split(":", 1)[1] for k in who.via}) if who and clears else None
+    # One run lists the candidates and patches every file as if a hand-off
+    # reached them all (reached=*); the file is run again only where that
+    # guess was wrong.
     listed_at = time.monotonic()
-    found = cocci.run(step.cocci, contents, git_dir=tree.git_dir, jobs=jobs,
-                      timeout=timeout, mode="report", batch=step.batch,
-                      defines={"reached": "?", "inert": "-", "always": "-"})
+    first = cocci.run(step.cocci, contents, git_dir=tree.git_dir, jobs=jobs,
+                      timeout=timeout, batch=step.batch,
+                      defines={"reached": "*", "inert": "-", "always": "-",
+                               "starters": names_value(starter_names)})
+    found = [listing(r) for r in first]
+    guessed = {r.path: patching(r) for r in first}
     candidates = sorted({(s.file, s.function) for r in found for s in r.sites
                          if s.verdict == "candidate" and s.function})
-    progress(f"  listed {len(candidates)} candidate functions in {len(files)} files "
-             f"({time.monotonic() - listed_at:.1f}s)")
+    progress(f"  listed {len(candidates)} candidate functions in {len(files)} files, "
+             f"patched as if all were reached ({time.monotonic() - listed_at:.1f}s)")
     # The calls an exit comes after: by the call graph, may they start writeback?
     callees: dict[tuple[str, int, int], list[str]] = {}
     for r in found:
@@ -152,21 +175,16 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
                 callees.setdefault((s.file, s.line, s.column), []).append(s.reason)
     inert: list[str] = []
     every: list[str] = []
-    who = None
-    at = evidence_at or commit
-    code_index.for_commit(tree, at, progress)      # made here once, so that its time is shown
-    if callees and recipe.handoff.starts and not started_at_handoffs(tree, at, recipe):
-        started = time.monotonic()
-        who = starters(tree, at, recipe.handoff, recipe.handoff.starts)
+    if callees and who is not None:
         names = sorted({(f, g) for (f, _, _), gs in callees.items() for g in gs})
         clear = [f"{f}:{g}" for f, g in names if who.path(f, g) is None]
         # The path of a call that may start writeback names the evidence
         # either way; clearing the others is for a tree before the VFS start.
-        if not started_at_handoffs(tree, commit, recipe):
+        if clears:
             inert = clear
-        what = recipe.handoff.started
+        what = h.started
         progress(f"  {len(who.via)} functions reach a start of {what} "
-                 f"({time.monotonic() - started:.1f}s); of the {len(names)} calls "
+                 f"({who_seconds:.1f}s); of the {len(names)} calls "
                  f"before an exit, {len(clear)} reach none"
                  + ("" if inert or not clear else
                     f" (not cleared: the tree already starts {what} at the hand-offs)"))
@@ -174,34 +192,47 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
         every = on_every_path(tree, commit, recipe, who, names, jobs=jobs, timeout=timeout,
                               progress=progress)
     started = time.monotonic()
-    graph = callgraph.CallGraph(tree, commit, recipe.handoff, carry=True)
+    graph = callgraph.CallGraph(tree, commit, h, carry=True)
     answers = graph.reach_all(candidates)
     reached = sorted(f"{f}:{fn}" for (f, fn), a in answers.items() if a.reached)
     progress(f"  searched the tree for {len(candidates)} candidate functions in "
              f"{time.monotonic() - started:.1f}s: {len(reached)} reached from "
-             f"{recipe.handoff.description}")
-    description = recipe.handoff.description
+             f"{h.description}")
+    description = h.description
     # Only a file where a hand-off reaches a candidate is patched. In one
     # where it reaches none, patch mode changes nothing and reports each
     # candidate, as listed, left and unreached (the reach step's contract,
-    # see unreached()): that is written here, and spatch is not run again.
+    # see unreached()): that is written here. The first run's patch holds
+    # for a file whose candidates are all reached and none of whose callees
+    # starts writeback on every path (-D always=); the others run again.
     listed = {r.path: r for r in found}
     near = {f for (f, _), a in answers.items() if a.reached}
     with_candidates = sorted({f for f, _ in candidates})
+    mine: dict[str, set[str]] = {}
+    for f, fn in candidates:
+        mine.setdefault(f, set()).add(fn)
+    settled = set(every)
+    kept = {path for path in with_candidates
+            if not listed[path].error and path in near
+            and all(answers[(path, fn)].reached for fn in mine[path])
+            and not any(f"{path}:{g}" in settled
+                        for (f, _, _), gs in callees.items() if f == path for g in gs)}
     todo = {path: contents[path] for path in with_candidates
-            if path in near or listed[path].error}
+            if path not in kept and (path in near or listed[path].error)}
     patched_at = time.monotonic()
     patched = cocci.run(step.cocci, todo, git_dir=tree.git_dir, jobs=jobs, timeout=timeout,
                         batch=step.batch, defines={"reached": ",".join(reached) or "-",
                                  "inert": ",".join(inert) or "-",
-                                 "always": ",".join(every) or "-"}) if todo else []
-    by_path = {r.path: r for r in patched}
+                                 "always": ",".join(every) or "-",
+                                 "starters": "-"}) if todo else []
+    by_path = {r.path: r for r in patched} | {path: guessed[path] for path in kept}
     results = [by_path[path] if path in by_path else unreached(listed[path], description)
                for path in with_candidates]
-    if len(todo) < len(with_candidates):
-        progress(f"  patched {len(todo)} of the {len(with_candidates)} files with candidates "
-                 f"({time.monotonic() - patched_at:.1f}s): "
-                 f"no hand-off reaches one in the other {len(with_candidates) - len(todo)}")
+    progress(f"  patched {len(by_path)} of the {len(with_candidates)} files with candidates: "
+             f"{len(kept)} by the first run, {len(todo)} run again "
+             f"({time.monotonic() - patched_at:.1f}s)"
+             + (f"; no hand-off reaches one in the other {len(with_candidates) - len(by_path)}"
+                if len(by_path) < len(with_candidates) else ""))
     noun, what = recipe.handoff.carried.noun, recipe.handoff.started
 
     def judged(s: cocci.Site) -> cocci.Site:
@@ -234,6 +265,32 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     out = [replace(r, sites=tuple(judged(s) for s in r.sites)) for r in results]
     errors = [replace(r, sites=()) for r in found if r.error and r.path not in by_path]
     return Reaching(out + errors, frozenset(q for q, a in answers.items() if a.reached))
+
+
+LISTED = ("candidate", "callee")
+
+
+def names_value(names: list[str] | None) -> str:
+    """-D starters=: "-" when not given, else the names (possibly none)."""
+    if names is None:
+        return "-"
+    return ",".join(names) or ","
+
+
+def listing(r: cocci.FileResult) -> cocci.FileResult:
+    """What a reached=* run listed: the file unchanged, its candidates and callees."""
+    return replace(r, after=r.before, stdout="",
+                   sites=tuple(s for s in r.sites if s.verdict in LISTED))
+
+
+def patching(r: cocci.FileResult) -> cocci.FileResult:
+    """What a reached=* run patched, as a run with the reached set would give it."""
+    def listed_line(line: str) -> bool:
+        parts = line.split(":", 5)
+        return line.startswith(cocci.SITE_TAG) and len(parts) > 4 and parts[4] in LISTED
+    return replace(r, sites=tuple(s for s in r.sites if s.verdict not in LISTED),
+                   stdout="".join(l for l in r.stdout.splitlines(keepends=True)
+                                  if not listed_line(l)))
 
 
 UNREACHED = "not reached from {}"

@@ -30,8 +30,9 @@ class Step:
     body: str
     required: bool
     # "any": the semantic patch changes only functions that a hand-off reaches
-    # on some path through the tree; series runs it once in report mode for
-    # its candidates, searches the tree, and passes -D reached=file:fn,...
+    # on some path through the tree; series runs it once with -D reached=*
+    # (list the candidates, patch as if all were reached), searches the tree,
+    # and runs again with -D reached=file:fn,... where that guess was wrong.
     reach: str = ""
     # A plain semantic patch (adhoc.py): spatch's grep query ("" for every
     # file; None: choose files by `grep`), its own spatch options (None:

@@ -1,16 +1,17 @@
 import pytest
 from conftest import slow_cocci
 
-from refactor import cocci
+from refactor import cocci, reach
 from refactor.errors import KrefactorError
 from refactor.recipe import BUILTIN
 
 STEPS = BUILTIN / "writeback-void"
 
 
-def defs(reached: str, inert: str = "-", always: str = "-") -> dict[str, str]:
+def defs(reached: str, inert: str = "-", always: str = "-",
+         starters: str = "-") -> dict[str, str]:
     """The -D values krefactor gives 06-prepare-writepage.cocci."""
-    return {"reached": reached, "inert": inert, "always": always}
+    return {"reached": reached, "inert": inert, "always": always, "starters": starters}
 
 
 def test_parse_sites_reads_only_tagged_lines():
@@ -720,7 +721,6 @@ def test_a_run_that_failed_is_not_kept(tmp_path, monkeypatch):
 def test_patch_mode_leaves_a_file_with_no_reached_candidate_as_reach_writes_it(tmp_path):
     """The reach step's contract, which lets series skip the second spatch
     run of such a file: unchanged, each listed candidate left/unreached."""
-    from refactor import reach
     sp = STEPS / "06-prepare-writepage.cocci"
     files = {"fs/x/a.c": PREPARE.encode()}
     [listed] = cocci.run(sp, files, git_dir=tmp_path, jobs=1, mode="report", defines=defs("?"))
@@ -731,6 +731,31 @@ def test_patch_mode_leaves_a_file_with_no_reached_candidate_as_reach_writes_it(t
     # Reached, the same file is changed: the shortcut holds only for none.
     [some] = cocci.run(sp, files, git_dir=tmp_path, jobs=1, defines=defs("fs/x/a.c:helper"))
     assert some.changed
+
+
+def test_one_run_lists_and_patches_as_the_two_runs_do(tmp_path):
+    """reached=* lists as reached=? does and patches as a run given every
+    candidate as reached, with the callees outside -D starters= as inert:
+    series keeps that patch where the guess holds, and runs spatch once."""
+    sp = STEPS / "06-prepare-writepage.cocci"
+    files = {"fs/x/a.c": PREPARE.encode()}
+    [listed] = cocci.run(sp, files, git_dir=tmp_path, jobs=1, mode="report", defines=defs("?"))
+    reached = ",".join(sorted({f"{s.file}:{s.function}" for s in listed.sites
+                               if s.verdict == "candidate"}))
+    callees = sorted({s.reason for s in listed.sites if s.verdict == "callee"})
+    # fs_do_write_data_page() reaches a start; the other callees reach none.
+    assert "fs_do_write_data_page" in callees and len(callees) > 1
+    inert = ",".join(f"fs/x/a.c:{g}" for g in callees if g != "fs_do_write_data_page")
+    [exact] = cocci.run(sp, files, git_dir=tmp_path, jobs=1, defines=defs(reached, inert))
+    [one] = cocci.run(sp, files, git_dir=tmp_path, jobs=1,
+                      defines=defs("*", starters="fs_do_write_data_page,other_start"))
+    assert reach.listing(one).sites == listed.sites
+    assert reach.patching(one).sites == exact.sites
+    assert one.after == exact.after and exact.changed
+    assert "callee" not in reach.patching(one).stdout
+    # With no callee known to reach a start, each is inert: more is prepared.
+    [none] = cocci.run(sp, files, git_dir=tmp_path, jobs=1, defines=defs("*", starters=","))
+    assert none.after != exact.after
 
 
 def test_one_spatch_over_many_files_gives_what_a_spatch_per_file_gives(tmp_path, monkeypatch):

@@ -16,7 +16,13 @@
 /// mode with -D reached=file:function,... and -D inert=file:callee,... (the
 /// callees that the call graph shows start no writeback), and -D
 /// always=file:callee,... (callees, of other files too, that start writeback on
-/// the folio on every path: the folio leaves them under I/O). An exit reached
+/// the folio on every path: the folio leaves them under I/O). With -D
+/// reached=* it does both in one run: it lists as with ?, and patches as if
+/// every function were reached, each callee outside -D starters=name,...
+/// (the functions the call graph shows reach a start) taken as inert;
+/// krefactor keeps that patch for a file whose candidates are all reached and
+/// none of whose callees is in `always`, and runs the file again otherwise.
+/// An exit reached
 /// after a call that takes the folio and may start writeback is left, named;
 /// so is one reached after the folio was unlocked earlier on the same path
 /// (its writeback ended there, and once the folio is locked again it may be
@@ -32,12 +38,19 @@ virtual report
 reached << virtual.reached;
 inert << virtual.inert;
 on_every_path << virtual.always;
+reaching << virtual.starters;
 @@
 import collections, re
-# reached=? lists the candidate functions; reached=- reaches none.
-LISTING = reached == "?"
-R = set(x for x in reached.split(",") if x and x not in "-?")
+# reached=? lists the candidate functions; reached=- reaches none;
+# reached=* lists them and patches as if all were reached.
+LISTING = reached in ("?", "*")
+ALL = reached == "*"
+R = set(x for x in reached.split(",") if x and x not in "-?*")
 INERT = set(x for x in inert.split(",") if x and x not in "-?")
+# With reached=*: the names of the functions that reach a start (-D
+# starters=); every other callee is inert. "-": none given.
+STARTERS = None if reaching == "-" else set(x for x in reaching.split(",") if x)
+listed_calls = {}                         # exit -> the callees a listing names
 # Callees that start writeback on the folio on every path (always.py, by
 # file:function of the call): after one, the folio leaves with I/O.
 ALWAYS = set(x for x in on_every_path.split(",") if x and x not in "-?")
@@ -91,7 +104,7 @@ def site(p, verdict, why):
           verdict, p.current_element, why))
 
 def in_reach(p):
-    return "%s:%s" % (p[0].file, p[0].current_element) in R
+    return ALL or "%s:%s" % (p[0].file, p[0].current_element) in R
 
 def ok(e):
     return in_reach([e]) and here(e) not in after_start and \
@@ -108,7 +121,13 @@ def drop(p):
 
 def called_before(u, c, g):
     """`g`, called at `c` with the folio, comes before the exit at `u`."""
-    if SAFE.match(g) or "%s:%s" % (c.file, g) in INERT:
+    if SAFE.match(g):
+        return
+    if LISTING and g not in every_start[c.file]:
+        calls = listed_calls.setdefault(here(u), [])
+        if g not in calls:
+            calls.append(g)
+    if "%s:%s" % (c.file, g) in INERT or (STARTERS is not None and g not in STARTERS):
         return
     if g in every_start[c.file] or "%s:%s" % (c.file, g) in ALWAYS:
         after_start.add(here(u))
@@ -681,7 +700,9 @@ statement S1, S2;
 for a in asserts:
     if LISTING:
         site(a, "candidate", "")
-    elif in_reach([a]):
+        if not ALL:
+            continue
+    if in_reach([a]):
         site(a, "changed/assertion", "assertion that writeback is not set dropped")
     else:
         site(a, "left/unreached", "not reached from a ->writepage method or write_cache_pages() callback")
@@ -695,9 +716,11 @@ for (f, fn), rets in early_rets.items():
 for e, k, n in exits:
     if LISTING:
         site(e, "candidate", "")
-        for g in after_call.get(here(e), []):
+        for g in listed_calls.get(here(e), []):
             site(e, "callee", g)
-    elif not in_reach([e]):
+        if not ALL:
+            continue
+    if not in_reach([e]):
         site(e, "left/unreached", "not reached from a ->writepage method or write_cache_pages() callback")
     elif here(e) in after_start:
         pass        # writeback of the function itself: nothing to prepare

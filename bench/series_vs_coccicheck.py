@@ -21,6 +21,7 @@ results and the code index are warm), and that time is printed too.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,16 @@ import time
 from pathlib import Path
 
 from refactor import recipe as recipe_mod
+
+
+def defines(step: recipe_mod.Step) -> list[str]:
+    """The -D values a step's .cocci needs to run at all: spatch skips the
+    initialize rule of a semantic patch whose virtual.NAME has no value, and
+    its later Python then fails on every file. A reach step runs once, listing
+    and patching as if every candidate were reached (reached=*), the one run
+    a developer would make by hand; every other value is "-" (none)."""
+    names = sorted(set(re.findall(r"<<\s*virtual\.(\w+)", step.cocci.read_text())))
+    return [a for n in names for a in ("-D", f"{n}={'*' if n == 'reached' else '-'}")]
 
 
 def main(tree: str, recipe_name: str = "writeback-void", cap: float = 1200,
@@ -44,7 +55,8 @@ def main(tree: str, recipe_name: str = "writeback-void", cap: float = 1200,
         for step in ([] if oracle_only else rec.steps):
             s0 = time.monotonic()
             try:
-                subprocess.run(["spatch", "--very-quiet", "-D", "patch", "--sp-file",
+                subprocess.run(["spatch", "--very-quiet", "-D", "patch", *defines(step),
+                                "--sp-file",
                                 str(step.cocci), "--dir", str(checkout), "--use-gitgrep",
                                 "-j", cores], cwd=tmp, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, timeout=cap)
@@ -83,11 +95,15 @@ def main(tree: str, recipe_name: str = "writeback-void", cap: float = 1200,
                                  check=True).stdout.split()
         t0 = time.monotonic()
         for step in rec.steps:
-            subprocess.run(["xargs", "-P", cores, "-n", "1", "spatch", "--very-quiet",
-                            "--no-includes", "-D", "patch", "-D", "reached=?",
-                            "--sp-file", str(step.cocci)],
-                           input="\n".join(touched), text=True, cwd=checkout,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            res = subprocess.run(["xargs", "-P", cores, "-n", "1", "spatch", "--very-quiet",
+                                  "--no-includes", "-D", "patch", *defines(step),
+                                  "--sp-file", str(step.cocci)],
+                                 input="\n".join(touched), text=True, cwd=checkout,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            # A semantic patch that failed on a file did none of its work there.
+            if res.returncode != 0:
+                sys.exit(f"oracle: spatch failed with {step.cocci.name}: "
+                         f"{res.stderr.strip().splitlines()[-1:]}")
         oracle = time.monotonic() - t0
     bound = ">= " if capped else ""
     if not oracle_only:

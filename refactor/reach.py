@@ -5,13 +5,14 @@ others checked across the tree.
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from . import adhoc, always, callgraph, cocci
+from . import adhoc, always, callgraph, cocci, ctext
 from . import index as code_index
 from .callees import Starters, starters
 from .recipe import Recipe, Step
@@ -162,7 +163,7 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
                       defines={"reached": "*", "inert": "-", "always": "-",
                                "starters": names_value(starter_names)})
     found = [listing(r) for r in first]
-    guessed = {r.path: patching(r) for r in first}
+    firsts = {r.path: r for r in first}
     candidates = sorted({(s.file, s.function) for r in found for s in r.sites
                          if s.verdict == "candidate" and s.function})
     progress(f"  listed {len(candidates)} candidate functions in {len(files)} files, "
@@ -203,20 +204,18 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
     # where it reaches none, patch mode changes nothing and reports each
     # candidate, as listed, left and unreached (the reach step's contract,
     # see unreached()): that is written here. The first run's patch holds
-    # for a file whose candidates are all reached and none of whose callees
-    # starts writeback on every path (-D always=); the others run again.
+    # for a file unless it changed a candidate no hand-off reaches, or one of
+    # its callees starts writeback on every path (-D always=); see guessed().
     listed = {r.path: r for r in found}
     near = {f for (f, _), a in answers.items() if a.reached}
     with_candidates = sorted({f for f, _ in candidates})
-    mine: dict[str, set[str]] = {}
-    for f, fn in candidates:
-        mine.setdefault(f, set()).add(fn)
     settled = set(every)
-    kept = {path for path in with_candidates
-            if not listed[path].error and path in near
-            and all(answers[(path, fn)].reached for fn in mine[path])
-            and not any(f"{path}:{g}" in settled
-                        for (f, _, _), gs in callees.items() if f == path for g in gs)}
+    ends_all = {f for (f, _, _), gs in callees.items() for g in gs if f"{f}:{g}" in settled}
+    kept: dict[str, cocci.FileResult] = {}
+    for path in with_candidates:
+        if path in near and path not in ends_all:
+            if (held := guessed(firsts[path], answers, description)) is not None:
+                kept[path] = held
     todo = {path: contents[path] for path in with_candidates
             if path not in kept and (path in near or listed[path].error)}
     patched_at = time.monotonic()
@@ -225,7 +224,7 @@ def run_reaching(tree: Tree, commit: Sha, recipe: Recipe, step: Step, files: lis
                                  "inert": ",".join(inert) or "-",
                                  "always": ",".join(every) or "-",
                                  "starters": "-"}) if todo else []
-    by_path = {r.path: r for r in patched} | {path: guessed[path] for path in kept}
+    by_path = {r.path: r for r in patched} | kept
     results = [by_path[path] if path in by_path else unreached(listed[path], description)
                for path in with_candidates]
     progress(f"  patched {len(by_path)} of the {len(with_candidates)} files with candidates: "
@@ -283,14 +282,67 @@ def listing(r: cocci.FileResult) -> cocci.FileResult:
                    sites=tuple(s for s in r.sites if s.verdict in LISTED))
 
 
-def patching(r: cocci.FileResult) -> cocci.FileResult:
-    """What a reached=* run patched, as a run with the reached set would give it."""
-    def listed_line(line: str) -> bool:
-        parts = line.split(":", 5)
-        return line.startswith(cocci.SITE_TAG) and len(parts) > 4 and parts[4] in LISTED
-    return replace(r, sites=tuple(s for s in r.sites if s.verdict not in LISTED),
-                   stdout="".join(l for l in r.stdout.splitlines(keepends=True)
-                                  if not listed_line(l)))
+def guessed(r: cocci.FileResult, answers: dict[tuple[str, str], callgraph.Answer],
+            description: str) -> cocci.FileResult | None:
+    """What the run with the reached set would give a file, from its reached=*
+    run, or None when that cannot be known without running it.
+
+    The two runs differ only at the candidates no hand-off reaches: the *
+    run may change them, where the other leaves each as `left/unreached`.
+    Every change is a `changed` site. Such a change is undone here, unless
+    the function is also a callee before an exit of the file (whether it
+    starts or ends writeback on every way out then depends on the change),
+    or the change cannot be told apart from another in the diff. Each
+    candidate's sites follow its `candidate` line, so the sites are
+    written in order."""
+    if r.error:
+        return None
+    sites: list[cocci.Site] = []
+    callees = {s.reason for s in r.sites if s.verdict == "callee"}
+    away: set[str] = set()          # functions whose changes are undone
+    gone = False                    # the current candidate is not reached
+    for s in r.sites:
+        if s.verdict == "candidate":
+            a = answers.get((s.file, s.function))
+            gone = not (a is not None and a.reached)
+            if gone:
+                sites.append(replace(s, verdict="left", kind="unreached",
+                                     reason=UNREACHED.format(description)))
+        elif s.verdict == "callee":
+            continue
+        elif not gone:
+            sites.append(s)
+        elif s.verdict == "changed":
+            if s.function in callees or not s.function:
+                return None
+            away.add(s.function)
+    after = undone(r.before, r.after, away) if away else r.after
+    if after is None:
+        return None
+    return replace(r, after=after, sites=tuple(sites), stdout="")
+
+
+def undone(before: bytes, after: bytes, away: set[str]) -> bytes | None:
+    """`after` with what changed inside the functions `away` taken back: each
+    run of changed lines of the diff is placed in the function of `before`
+    that holds it (ctext.functions). None when one lies outside any function
+    or across two."""
+    old = before.splitlines(keepends=True)
+    new = after.splitlines(keepends=True)
+    funcs = ctext.functions(before.decode(errors="replace"))
+    out: list[bytes] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new,
+                                                       autojunk=False).get_opcodes():
+        if tag == "equal":
+            out += new[j1:j2]
+            continue
+        # Lines from 1: those replaced, or the two an insertion goes between.
+        first, last = (i1 + 1, i2) if i2 > i1 else (i1, i1 + 1)
+        f = ctext.enclosing_function(funcs, first)
+        if f is None or not f.first < first <= last <= f.last:
+            return None
+        out += old[i1:i2] if f.name in away else new[j1:j2]
+    return b"".join(out)
 
 
 UNREACHED = "not reached from {}"

@@ -21,14 +21,15 @@ baseline stops after that many seconds and its time is a lower bound.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
 import time
 from pathlib import PurePosixPath
 
-from refactor import build, workspace
 from refactor import tree as tree_mod
+from refactor import workspace
 
 
 class Clock:
@@ -71,7 +72,7 @@ def baseline(tree: str, rng: str, budget: float | None) -> tuple[float, float, b
     t = tree_mod.open_tree(tree)
     base_ref, tip_ref = rng.split("..")
     log = t.log(t.rev(base_ref), t.rev(tip_ref))
-    ws = workspace.Workspace(t, jobs=build.os.cpu_count() or 1, cc=None)
+    ws = workspace.Workspace(t, jobs=os.cpu_count() or 1, cc=None)
     dirs = touched_dirs(t, log)
     print(f"baseline: make {' '.join(dirs)} at each of {len(log)} commits", flush=True)
     failed, done = False, 0

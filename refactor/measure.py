@@ -85,6 +85,21 @@ def gcov_workloads(workloads: list[WorkloadSpec]) -> list[WorkloadSpec]:
     return [replace(w, timeout=w.timeout * GCOV_SLOWER) for w in workloads]
 
 
+def gcov_identity(tree: Tree, tip: Sha, ws: Workspace) -> bytes:
+    """What decides a gcov kernel, kept under in place of its bytes: gcc
+    stamps each profiled object with the time it was compiled (gcc 12 here:
+    two compiles of one file with -fprofile-arcs differ in three bytes, with
+    -frandom-seed or SOURCE_DATE_EPOCH too). A profiled file that the shared
+    export rewrote for another commit and back is compiled again, and the
+    same sources give another kernel by its bytes. So: the tip's tree, the
+    .config, the make variables (which objects are profiled), the compiler
+    and gcc's version."""
+    version = proc.run(["gcc", "--version"], check=False).stdout
+    return b"\0".join([b"gcov-kernel", tree.tree_of(tip).encode(),
+                       (ws.out / ".config").read_bytes(), repr(ws.make_vars).encode(),
+                       (ws.cc or "").encode(), version])
+
+
 def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options: list[str],
              base: Sha, tip: Sha, subject: str, index: int, plain: Workspace,
              accel: Callable[[Path], str], kept: Callable[[], passes.Store],
@@ -123,7 +138,8 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     accel(kdir)
     store = kept()
     what = f"gcov:x{GCOV_SLOWER}:" + ",".join(sorted(w.name for w in workloads))
-    k = store.get(kdir / "bzImage", what) if resume else None
+    identity = gcov_identity(tree, tip, ws)
+    k = store.get(identity, what) if resume else None
     if k is not None:
         progress(f"gcov: reused (--resume) the measurement of {k['when']}: same kernel bytes, "
                  "workloads, guest and judge")
@@ -149,6 +165,6 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     else:
         # Kept with each workload's status: a resumed --each leaves out only
         # workloads that passed here (GcovResult.whole_counts).
-        store.put(kdir / "bzImage", what, asdict(res), tip)
+        store.put(identity, what, asdict(res), tip)
     progress(f"gcov: {res.executed} of {res.code} changed code lines executed")
     return res

@@ -68,14 +68,17 @@ class Store:
             self.last = (at, kernel.read_bytes())
         return self.last[1]
 
-    def key(self, kernel: Path, what: str) -> str:
-        """`what`: a workload's name, or "gcov:" and the names of those run."""
-        names = what.removeprefix("gcov:").split(",")
+    def key(self, kernel: Path | bytes, what: str) -> str:
+        """`kernel`: the bzImage, or what stands for it (gcov_identity()).
+        `what`: a workload's name, or "gcov:", the timeout factor and the
+        names of those run ("gcov:x3:a,b")."""
+        names = what.rsplit(":", 1)[-1].split(",")
         scripts = [self.boot_dir / f"{n}.sh" for n in names]
-        return digest([self.setting.encode(), self.kernel_bytes(kernel), what.encode(),
+        kb = kernel if isinstance(kernel, bytes) else self.kernel_bytes(kernel)
+        return digest([self.setting.encode(), kb, what.encode(),
                        *(p.read_bytes() for p in scripts if p.is_file())])
 
-    def get(self, kernel: Path, what: str) -> dict[str, Any] | None:
+    def get(self, kernel: Path | bytes, what: str) -> dict[str, Any] | None:
         f = self.root / f"{self.key(kernel, what)}.json"
         if not f.is_file():
             return None
@@ -85,7 +88,8 @@ class Store:
             return None
         return kept
 
-    def put(self, kernel: Path, what: str, record: dict[str, Any], sha: str) -> None:
+    def put(self, kernel: Path | bytes, what: str, record: dict[str, Any],
+            sha: str) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         f = self.root / f"{self.key(kernel, what)}.json"
         tmp = f.with_suffix(".new")

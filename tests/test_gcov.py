@@ -419,3 +419,36 @@ def test_every_boot_kernel_has_the_gcov_kernels_options():
     profiled in those), which seed() relies on."""
     rec = recipe.load("writeback-void")
     assert set(gcov.CONFIG) <= set(guest.config_options(rec, []))
+
+
+def test_a_gcov_measurement_is_kept_under_its_sources_not_its_bytes(tmp_path):
+    """gcc stamps a profiled object with its compile time, so a rebuilt gcov
+    kernel of the same sources differs by its bytes: the measurement is
+    kept under the tip's tree, the config, the profiled objects and the
+    compiler, and under the scripts of the workloads it ran."""
+    from refactor import passes, workspace
+    repo = make_repo(tmp_path / "r", {"f.c": "int a;\n"})
+    tip = Sha(git(repo, "rev-parse", "HEAD").strip())
+    tree = open_tree(repo)
+    ws = workspace.Workspace(tree, 1, "gcc", out="boot/gcov",
+                             make_vars=("GCOV_PROFILE_f.o=y",))
+    ws.out.mkdir(parents=True)
+    (ws.out / ".config").write_text("CONFIG_GCOV_KERNEL=y\n")
+    one = measure.gcov_identity(tree, tip, ws)
+    assert measure.gcov_identity(tree, tip, ws) == one
+    bootdir = tmp_path / "boot"
+    bootdir.mkdir()
+    (bootdir / "a.sh").write_text("#!/bin/sh\n# workload: a\n")
+    store = passes.Store(tmp_path / "passes", bootdir, 256, [512], "tcg")
+    what = f"gcov:x{measure.GCOV_SLOWER}:a,b"
+    store.put(one, what, {"executed": 3}, tip)
+    assert store.get(measure.gcov_identity(tree, tip, ws), what)["record"] == {"executed": 3}
+    (ws.out / ".config").write_text("CONFIG_GCOV_KERNEL=y\nCONFIG_X=y\n")
+    assert store.get(measure.gcov_identity(tree, tip, ws), what) is None
+    (ws.out / ".config").write_text("CONFIG_GCOV_KERNEL=y\n")
+    other = workspace.Workspace(tree, 1, "gcc", out="boot/gcov",
+                                make_vars=("GCOV_PROFILE_g.o=y",))
+    assert measure.gcov_identity(tree, tip, other) != one
+    # A workload's own script is part of the key, after the factor too.
+    (bootdir / "a.sh").write_text("#!/bin/sh\n# workload: a, changed\n")
+    assert store.get(one, what) is None

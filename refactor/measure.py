@@ -141,8 +141,8 @@ def gcov_run(tree: Tree, recipe: Recipe, workloads: list[WorkloadSpec], options:
     identity = gcov_identity(tree, tip, ws)
     k = store.get(identity, what) if resume else None
     if k is not None:
-        progress(f"gcov: reused (--resume) the measurement of {k['when']}: same kernel bytes, "
-                 "workloads, guest and judge")
+        progress(f"gcov: reused (--resume) the measurement of {k['when']}: same tip tree, "
+                 "config, profiled objects and compiler, workloads, guest and judge")
         return gcov.GcovResult.from_dict(k["record"])
     counters = gcov.GcovRun(ws.out.resolve())
     cb = CommitBoot(tip, subject + " (gcov)", index)

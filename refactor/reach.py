@@ -306,8 +306,7 @@ def guessed(r: cocci.FileResult, answers: dict[tuple[str, str], callgraph.Answer
             a = answers.get((s.file, s.function))
             gone = not (a is not None and a.reached)
             if gone:
-                sites.append(replace(s, verdict="left", kind="unreached",
-                                     reason=UNREACHED.format(description)))
+                sites.append(left_unreached(s, description))
         elif s.verdict == "callee":
             continue
         elif not gone:
@@ -354,8 +353,13 @@ def unreached(listed: cocci.FileResult, description: str) -> cocci.FileResult:
     `left/unreached`, "not reached from <the hand-off's description>", in the
     order listed. A reach step's semantic patch must do the same."""
     return replace(listed, after=listed.before, stdout="", sites=tuple(
-        replace(s, verdict="left", kind="unreached", reason=UNREACHED.format(description))
-        for s in listed.sites if s.verdict == "candidate"))
+        left_unreached(s, description) for s in listed.sites if s.verdict == "candidate"))
+
+
+def left_unreached(candidate: cocci.Site, description: str) -> cocci.Site:
+    """A listed candidate as a reach step's patch mode reports it unreached."""
+    return replace(candidate, verdict="left", kind="unreached",
+                   reason=UNREACHED.format(description))
 
 
 def started_at_handoffs(tree: Tree, commit: Sha, recipe: Recipe) -> bool:
